@@ -1,0 +1,1 @@
+"""kuangan (矿安): mine-safety supervision platform."""

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "kuangan.core"
+    label = "core"
+    verbose_name = _("基础")
+
+    def ready(self) -> None:
+        from .choices import Perm
+        from .navigation import register
+
+        register("overview", _("消息"), "core:inbox")
+        register("system", _("用户管理"), "core:user_list", Perm.USER_MANAGE)
+        register("system", _("审计记录"), "core:audit_log", Perm.AUDIT_VIEW)

@@ -1,0 +1,65 @@
+"""Choices of the core app: division levels, organization kinds, roles, permissions, audit channels."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DivisionLevel(models.TextChoices):
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市")
+    COUNTY = "county", _("县（区、市）")
+
+
+class OrganizationKind(models.TextChoices):
+    REGULATOR = "regulator", _("监管部门")
+    ENTERPRISE = "enterprise", _("企业")
+    MINE = "mine", _("矿山")
+    EXPERT = "expert", _("专家机构")
+
+
+class Role(models.TextChoices):
+    REGULATOR_ADMIN = "regulator_admin", _("监管部门管理员")
+    INSPECTOR = "inspector", _("执法人员")
+    ENTERPRISE_SAFETY_MANAGER = "enterprise_safety_manager", _("企业安全管理人员")
+    MINE_HEAD = "mine_head", _("矿长")
+    MINE_SAFETY_OFFICER = "mine_safety_officer", _("矿山安全员")
+    MINE_DISPATCHER = "mine_dispatcher", _("矿山调度员")
+    EXPERT = "expert", _("专家")
+    AUDITOR = "auditor", _("安全审计员")
+
+
+# Which organization kind each role belongs to; a user's role must fit the organization.
+ROLE_ORGANIZATION_KIND = {
+    Role.REGULATOR_ADMIN: OrganizationKind.REGULATOR,
+    Role.INSPECTOR: OrganizationKind.REGULATOR,
+    Role.AUDITOR: OrganizationKind.REGULATOR,
+    Role.ENTERPRISE_SAFETY_MANAGER: OrganizationKind.ENTERPRISE,
+    Role.MINE_HEAD: OrganizationKind.MINE,
+    Role.MINE_SAFETY_OFFICER: OrganizationKind.MINE,
+    Role.MINE_DISPATCHER: OrganizationKind.MINE,
+    Role.EXPERT: OrganizationKind.EXPERT,
+}
+
+
+class Perm(models.TextChoices):
+    MINE_VIEW = "mine_view", _("查看矿山档案")
+    MINE_CREATE = "mine_create", _("新建矿山")
+    MINE_EDIT = "mine_edit", _("编辑矿山档案")
+    MINE_STATUS_CHANGE = "mine_status_change", _("变更矿山状态")
+    MINE_IMPORT = "mine_import", _("导入矿山台账")
+    ENTERPRISE_EDIT = "enterprise_edit", _("编辑企业")
+    SUPERVISION_EDIT = "supervision_edit", _("指派监管专员和包保责任人")
+    PERSONAL_DATA_VIEW = "personal_data_view", _("查看完整身份证号和电话")
+    USER_MANAGE = "user_manage", _("管理用户")
+    AUDIT_VIEW = "audit_view", _("查看审计记录")
+    TOKEN_MANAGE = "token_manage", _("管理接口令牌")
+
+
+class Via(models.TextChoices):
+    WEB = "web", _("网页")
+    API = "api", _("接口")
+    TICK = "tick", _("定时任务")
+    INGEST = "ingest", _("数据接入")
+    IMPORT = "import", _("导入")
+    SHELL = "shell", _("命令行")
+    ADMIN = "admin", _("后台管理")

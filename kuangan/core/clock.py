@@ -1,0 +1,42 @@
+"""The one source of "now". Tests and `kuangan tick --at` move it; nothing else reads the wall clock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_frozen: datetime | None = None
+
+
+def now() -> datetime:
+    """The current instant, timezone-aware (UTC), or the frozen one."""
+    if _frozen is not None:
+        return _frozen
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in Beijing time, where every deadline of the regulations is counted."""
+    return now().astimezone(SHANGHAI).date()
+
+
+def freeze(at: datetime | None) -> None:
+    """Set (or with None, release) the frozen instant. Naive datetimes are read as Beijing time."""
+    global _frozen
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=SHANGHAI)
+    _frozen = at
+
+
+@contextlib.contextmanager
+def frozen(at: datetime) -> Iterator[datetime]:
+    previous = _frozen
+    freeze(at)
+    try:
+        yield now()
+    finally:
+        freeze(previous)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from . import clock
+from .actor import Actor
+
+
+class ActorMiddleware:
+    """Puts `request.actor` (user + the instant of this request) on every request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.actor = Actor.of(request.user if request.user.is_authenticated else None)  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        if request.headers.get("HX-Request"):
+            response["Vary"] = "HX-Request"
+        return response
+
+
+class PasswordExpiryMiddleware:
+    """Sends a user whose password is new (set by an administrator) or too old to change it (R10.7)."""
+
+    EXEMPT = ("core:password_change", "core:logout", "set_language")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (user.is_authenticated and not request.path.startswith(("/static/", "/api/"))
+                and request.path not in {reverse(n) for n in self.EXEMPT}):
+            changed = user.password_changed_at
+            max_age = timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+            if changed is None or clock.now() - changed > max_age:
+                return redirect("core:password_change")
+        return self.get_response(request)

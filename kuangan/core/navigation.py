@@ -1,0 +1,38 @@
+"""The navigation: each app registers its entries in its AppConfig.ready(); the menu shows the
+entries whose permission the user has, grouped in the order the sections are declared here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+SECTIONS = [
+    ("overview", _("总览")),
+    ("registry", _("一矿一档")),
+    ("hazards", _("重大隐患")),
+    ("enforcement", _("监管执法")),
+    ("monitoring", _("监测预警")),
+    ("system", _("系统")),
+]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    section: str
+    label: object
+    url_name: str
+    perm: str | None = None
+    order: int = 50
+
+
+ITEMS: list[NavItem] = []
+
+
+def register(section: str, label: object, url_name: str, perm: str | None = None, order: int = 50) -> None:
+    """Add an entry; within a section, entries are shown by `order`, then in registration order."""
+    if section not in dict(SECTIONS):
+        raise ValueError(f"unknown navigation section {section!r}")
+    if not any(i.url_name == url_name for i in ITEMS):
+        ITEMS.append(NavItem(section, label, url_name, perm, order))
+        ITEMS.sort(key=lambda i: i.order)

@@ -1,0 +1,27 @@
+"""The home page: what a regulator or a mine needs to see first. Read-only; other apps' queries only."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from kuangan.core import clock
+from kuangan.core import queries as core_queries
+from kuangan.registry import queries as registry_queries
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    today = clock.today()
+    flagged_count, flagged = registry_queries.findings_overview(user, today)
+    by_status = registry_queries.mine_counts_by_status(user)
+    return render(request, "dashboard/home.html", {
+        "today": today,
+        "by_status": by_status,
+        "mine_total": sum(n for _v, _l, n in by_status),
+        "flagged_count": flagged_count,
+        "flagged": flagged,
+        "inbox": core_queries.inbox(user).filter(read_at__isnull=True)[:8],
+    })

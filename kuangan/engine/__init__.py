@@ -1,0 +1,1 @@
+"""Framework-free monitoring engine (filled by the monitoring issue)."""

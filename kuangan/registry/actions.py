@@ -1,0 +1,235 @@
+"""Every state change of the mine dossier: permission, validation, write, audit, notification."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from kuangan.core import audit
+from kuangan.core.access import can, require, visible
+from kuangan.core.actor import Actor
+from kuangan.core.choices import OrganizationKind, Perm
+from kuangan.core.errors import DomainError
+from kuangan.core.notify import notify
+
+from .choices import MineStatus
+from .forms import REGULATOR_ONLY_FIELDS
+from .models import (
+    Enterprise,
+    LeadershipMember,
+    Licence,
+    Mine,
+    MineStatusChange,
+    MineSupervisor,
+    MiningLevel,
+    WorkingFace,
+)
+
+# Child records of a dossier, edited through one pair of actions; the permission each one needs.
+MINE_RECORDS: dict[str, tuple[type[models.Model], str]] = {
+    "licence": (Licence, Perm.MINE_EDIT),
+    "leadership": (LeadershipMember, Perm.MINE_EDIT),
+    "level": (MiningLevel, Perm.MINE_EDIT),
+    "face": (WorkingFace, Perm.MINE_EDIT),
+    "supervisor": (MineSupervisor, Perm.SUPERVISION_EDIT),
+}
+
+
+def _is_regulator(by: Actor) -> bool:
+    return by.org is not None and by.org.kind == OrganizationKind.REGULATOR
+
+
+def _ensure_visible(by: Actor, obj: models.Model) -> None:
+    """Re-check scope after a write that creates or re-parents a row (the write is rolled back)."""
+    if not visible(by.user, type(obj)).filter(pk=obj.pk).exists():
+        raise PermissionDenied(_("该记录不在您的管辖范围内。"))
+
+
+def _mine_for_update(by: Actor, mine_id: int, perm: str) -> Mine:
+    mine = visible(by.user, Mine).select_for_update().filter(pk=mine_id).first()
+    if mine is None:
+        raise PermissionDenied(perm)
+    require(by.user, perm)
+    return mine
+
+
+def _create_mine(data: dict[str, Any], *, by: Actor, reason: str) -> Mine:
+    mine = Mine(**data)
+    mine.save()
+    _ensure_visible(by, mine)
+    MineStatusChange.objects.create(mine=mine, from_status="", to_status=mine.status, at=by.at,
+                                    effective_on=by.at.date(), by=by.user, by_name=by.name, reason=reason)
+    audit.record("registry.mine.created", mine, by=by, after=audit.snapshot(mine), reason=reason)
+    return mine
+
+
+@transaction.atomic(durable=True)
+def create_mine(*, by: Actor, data: dict[str, Any]) -> Mine:
+    require(by.user, Perm.MINE_CREATE)
+    return _create_mine(data, by=by, reason=_("建档"))
+
+
+@transaction.atomic(durable=True)
+def update_mine(mine_id: int, *, by: Actor, data: dict[str, Any]) -> Mine:
+    mine = _mine_for_update(by, mine_id, Perm.MINE_EDIT)
+    if "status" in data:
+        raise DomainError(_("矿山状态只能通过“变更状态”办理，并须写明原因。"), field="status")
+    if not _is_regulator(by) and any(f in data for f in REGULATOR_ONLY_FIELDS):
+        raise PermissionDenied(_("编码、企业、区划、类型和分级分类只能由监管部门修改。"))
+    before = audit.snapshot(mine)
+    changed = [k for k, v in data.items() if getattr(mine, k) != v]
+    for k in changed:
+        setattr(mine, k, data[k])
+    if not changed:
+        return mine
+    mine.save(update_fields=[*changed, "updated_at"])
+    _ensure_visible(by, mine)
+    audit.record("registry.mine.updated", mine, by=by, before=before, after=audit.snapshot(mine))
+    return mine
+
+
+@transaction.atomic(durable=True)
+def change_mine_status(mine_id: int, *, by: Actor, to_status: str, reason: str, effective_on: date,
+                       document_number: str = "") -> Mine:
+    """R1.5: a status changes with who, when and why; the mine's people are told."""
+    mine = _mine_for_update(by, mine_id, Perm.MINE_STATUS_CHANGE)
+    if to_status not in MineStatus.values:
+        raise DomainError(_("未知的矿山状态。"), field="to_status")
+    if to_status == mine.status:
+        raise DomainError(_("新状态与当前状态相同。"), field="to_status")
+    if not reason.strip():
+        raise DomainError(_("请写明变更原因。"), field="reason")
+    if mine.status == MineStatus.CLOSED:
+        raise DomainError(_("已关闭的矿山不能再变更状态。"), field="to_status")
+    before = audit.snapshot(mine)
+    change = MineStatusChange.objects.create(
+        mine=mine, from_status=mine.status, to_status=to_status, at=by.at, effective_on=effective_on,
+        by=by.user, by_name=by.name, reason=reason.strip(), document_number=document_number.strip())
+    mine.status = to_status
+    mine.save(update_fields=["status", "updated_at"])
+    audit.record("registry.mine.status_changed", mine, by=by, before=before, after=audit.snapshot(mine),
+                 reason=change.reason)
+    if mine.organization_id:
+        notify(mine.organization.users.all(), by=by, url=mine.get_absolute_url(),
+               title=_("%(mine)s 状态变更为“%(status)s”") % {"mine": mine.name,
+                                                          "status": MineStatus(to_status).label},
+               body=change.reason)
+    return mine
+
+
+@transaction.atomic(durable=True)
+def save_mine_record(kind: str, mine_id: int, *, by: Actor, data: dict[str, Any],
+                     record_id: int | None = None) -> models.Model:
+    """Create or update one licence, roster member, level, face or supervisor of a mine."""
+    model, perm = MINE_RECORDS[kind]
+    mine = _mine_for_update(by, mine_id, perm)
+    if record_id is None:
+        obj = model(mine=mine, **data)
+        before = None
+        verb = f"registry.{model._meta.model_name}.created"
+    else:
+        obj = model._default_manager.filter(mine=mine, pk=record_id).first()
+        if obj is None:
+            raise PermissionDenied(perm)
+        before = audit.snapshot(obj)
+        for k, v in data.items():
+            setattr(obj, k, v)
+        verb = f"registry.{model._meta.model_name}.updated"
+    try:
+        obj.validate_constraints()
+    except ValidationError as e:  # a unique rule broken by this row
+        raise DomainError(_("同一矿山已有相同的记录（名称或证照类型重复）。")) from e
+    obj.save()
+    audit.record(verb, obj, by=by, before=before, after=audit.snapshot(obj), parent=mine)
+    return obj
+
+
+@transaction.atomic(durable=True)
+def delete_mine_record(kind: str, mine_id: int, record_id: int, *, by: Actor, reason: str = "") -> None:
+    model, perm = MINE_RECORDS[kind]
+    mine = _mine_for_update(by, mine_id, perm)
+    obj = model._default_manager.filter(mine=mine, pk=record_id).first()
+    if obj is None:
+        raise PermissionDenied(perm)
+    if isinstance(obj, MiningLevel) and obj.faces.exists():
+        raise DomainError(_("该水平下还有工作面，请先调整工作面。"))
+    before = audit.snapshot(obj)
+    audit.record(f"registry.{model._meta.model_name}.deleted", obj, by=by, before=before, reason=reason,
+                 parent=mine)
+    obj.delete()
+
+
+@transaction.atomic(durable=True)
+def save_enterprise(*, by: Actor, data: dict[str, Any], enterprise_id: int | None = None) -> Enterprise:
+    require(by.user, Perm.ENTERPRISE_EDIT)
+    if enterprise_id is None:
+        ent = Enterprise(**data)
+        before = None
+    else:
+        ent_or_none = visible(by.user, Enterprise).select_for_update().filter(pk=enterprise_id).first()
+        if ent_or_none is None:
+            raise PermissionDenied(Perm.ENTERPRISE_EDIT)
+        ent = ent_or_none
+        before = audit.snapshot(ent)
+        for k, v in data.items():
+            setattr(ent, k, v)
+    if ent.parent_id is not None and ent.parent_id == ent.pk:
+        raise DomainError(_("企业不能是自己的上级公司。"), field="parent")
+    ent.save()
+    _ensure_visible(by, ent)
+    audit.record("registry.enterprise.created" if before is None else "registry.enterprise.updated", ent,
+                 by=by, before=before, after=audit.snapshot(ent))
+    return ent
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # the row number as Excel shows it
+    column: str
+    message: str
+
+
+class ImportRejected(Exception):
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} errors")
+        self.errors = errors
+
+
+@transaction.atomic(durable=True)
+def import_mines(rows: list[tuple[int, dict[str, Any], list[dict[str, Any]]]], *, by: Actor) -> list[Mine]:
+    """All or nothing: rows are (row number, mine data, licences), already validated by the caller.
+    Any failure here (a code taken meanwhile, a row outside the jurisdiction) rolls back every row."""
+    require(by.user, Perm.MINE_IMPORT)
+    errors: list[RowError] = []
+    created = []
+    for number, data, licences in rows:
+        if not can(by.user, Perm.MINE_CREATE):
+            raise PermissionDenied(Perm.MINE_CREATE)
+        if Mine.objects.filter(code=data["code"]).exists():
+            errors.append(RowError(number, "矿山编码", _("矿山编码 %(code)s 已存在。") % {"code": data["code"]}))
+            continue
+        mine = _create_mine(data, by=by, reason=_("台账导入"))
+        for lic in licences:
+            obj = Licence.objects.create(mine=mine, **lic)
+            audit.record("registry.licence.created", obj, by=by, after=audit.snapshot(obj), parent=mine)
+        created.append(mine)
+    if errors:
+        raise ImportRejected(errors)
+    return created
+
+
+@transaction.atomic(durable=True)
+def reveal_personal_data(mine_id: int, member_id: int, *, by: Actor) -> LeadershipMember:
+    """R10.8: the full ID and phone number of a roster member, shown only to roles that need them;
+    each viewing is recorded."""
+    require(by.user, Perm.PERSONAL_DATA_VIEW)
+    member = visible(by.user, LeadershipMember).filter(mine_id=mine_id, pk=member_id).select_related("mine").first()
+    if member is None:
+        raise PermissionDenied(Perm.PERSONAL_DATA_VIEW)
+    audit.record("registry.leadershipmember.personal_data_viewed", member, by=by, parent=member.mine)
+    return member

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistryConfig(AppConfig):
+    name = "kuangan.registry"
+    label = "registry"
+    verbose_name = _("一矿一档")
+
+    def ready(self) -> None:
+        from kuangan.core.choices import Perm
+        from kuangan.core.navigation import register
+
+        register("registry", _("矿山台账"), "registry:mine_list", Perm.MINE_VIEW)
+        register("registry", _("企业"), "registry:enterprise_list", Perm.MINE_VIEW)
+        register("registry", _("导入矿山台账"), "registry:mine_import", Perm.MINE_IMPORT)

@@ -1,0 +1,177 @@
+"""The mine ledger as an Excel workbook: export, and import with a row-by-row error report."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .actions import RowError
+from .forms import MineForm
+from .models import Mine
+from .tables import MINE_COLUMNS, Column, cell_value
+
+TITLE = "矿山台账"
+HEADER_ROW = 3  # row 1: title, row 2: who and when, row 3: headers
+MAX_IMPORT_ROWS = 5000
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+def export_mines(mines: Any, *, title: str = TITLE, subtitle: str = "") -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = TITLE
+    ncol = len(MINE_COLUMNS)
+    ws.cell(1, 1, title).font = Font(size=14, bold=True)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
+    ws.cell(2, 1, subtitle)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncol)
+    head_fill = PatternFill("solid", fgColor="DDE5F0")
+    for i, col in enumerate(MINE_COLUMNS, start=1):
+        c = ws.cell(HEADER_ROW, i, col.label)
+        c.font = Font(bold=True)
+        c.fill = head_fill
+        c.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        ws.column_dimensions[get_column_letter(i)].width = col.width
+    for r, mine in enumerate(mines, start=HEADER_ROW + 1):
+        for i, col in enumerate(MINE_COLUMNS, start=1):
+            value = cell_value(mine, col)
+            cell = ws.cell(r, i, value)
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3)
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(ncol)}{max(HEADER_ROW, ws.max_row)}"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+def _choice(col: Column, raw: str) -> str:
+    assert col.choices is not None
+    for value, label in col.choices.choices:
+        if raw in (value, str(label)):
+            return value
+    return raw  # left as typed: the form reports it as not a valid choice
+
+
+def _date(raw: Any) -> tuple[date | None, str | None]:
+    if raw in (None, ""):
+        return None, None
+    if isinstance(raw, datetime):
+        return raw.date(), None
+    if isinstance(raw, date):
+        return raw, None
+    text = _text(raw).replace("/", "-").replace(".", "-")
+    try:
+        return date.fromisoformat(text), None
+    except ValueError:
+        return None, f"“{_text(raw)}”不是日期，请写成 2024-06-30"
+
+
+def parse_mine_workbook(data: bytes, *, divisions: Any, enterprises: Any
+                        ) -> tuple[list[tuple[int, dict[str, Any], list[dict[str, Any]]]], list[RowError]]:
+    """Read and validate every row; returns the rows ready for import and every error found."""
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError):
+        return [], [RowError(0, "", "无法读取该文件：请上传 .xlsx 格式的 Excel 工作簿（可先下载导入模板）。")]
+    ws = wb.worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    header_at = next((i for i, r in enumerate(rows[:10]) if r and "矿山编码" in [_text(v) for v in r]), None)
+    if header_at is None:
+        return [], [RowError(0, "", "没有找到表头行（须含“矿山编码”“矿山名称”等列）。")]
+    header = [_text(v) for v in rows[header_at]]
+    by_label = {c.label: c for c in MINE_COLUMNS if c.imported}
+    missing = [c.label for c in MINE_COLUMNS if c.imported and not c.key.startswith("licence:")
+               and c.key not in {"address", "longitude", "latitude", "has_upgrade_project", "rock_burst",
+                                 "intelligent_status"} and c.label not in header]
+    if missing:
+        return [], [RowError(header_at + 1, "", "缺少列：" + "、".join(missing))]
+    body = rows[header_at + 1:]
+    if len(body) > MAX_IMPORT_ROWS:
+        return [], [RowError(0, "", f"一次最多导入 {MAX_IMPORT_ROWS} 行，请分批导入。")]
+
+    county_by_name = {d.name: d for d in divisions.filter(level="county")}
+    county_by_code = {d.code: d for d in county_by_name.values()}
+    enterprise_by_name = {e.name: e for e in enterprises}
+    labels = {c.key: c.label for c in MINE_COLUMNS}
+    ready: list[tuple[int, dict[str, Any], list[dict[str, Any]]]] = []
+    errors: list[RowError] = []
+    seen_codes: dict[str, int] = {}
+    for offset, values in enumerate(body):
+        number = header_at + 2 + offset
+        if values is None or all(_text(v) == "" for v in values):
+            continue
+        cells = {by_label[h].key: v for h, v in zip(header, values, strict=False) if h in by_label}
+        form_data: dict[str, Any] = {}
+        row_errors: list[RowError] = []
+        for key, raw in cells.items():
+            col = by_label[labels[key]]
+            if key.startswith("licence:"):
+                continue
+            text = _text(raw)
+            if col.choices is not None:
+                form_data[key] = _choice(col, text)
+            elif key == "has_upgrade_project":
+                form_data[key] = "on" if text in {"是", "有", "1", "true", "True"} else ""
+            elif key == "division":
+                county = county_by_name.get(text) or county_by_code.get(text[:6])
+                if county is None:
+                    row_errors.append(RowError(number, col.label, f"“{text}”不是您管辖范围内的县（区）"))
+                else:
+                    form_data[key] = county.pk
+            elif key == "enterprise":
+                ent = enterprise_by_name.get(text)
+                if ent is None:
+                    row_errors.append(RowError(number, col.label, f"企业“{text}”不存在，请先在“企业”中登记"))
+                else:
+                    form_data[key] = ent.pk
+            else:
+                form_data[key] = text
+        code = form_data.get("code", "")
+        if code in seen_codes:
+            row_errors.append(RowError(number, "矿山编码", f"与第 {seen_codes[code]} 行的矿山编码重复"))
+        elif code:
+            seen_codes[code] = number
+        form = MineForm(data=form_data, divisions=divisions, enterprises=enterprises)
+        if not form.is_valid():
+            for field, messages in form.errors.items():
+                if field in {"division", "enterprise"} and any(e.column == labels[field] for e in row_errors):
+                    continue
+                label = labels.get(field, "")
+                for m in messages:
+                    row_errors.append(RowError(number, label, str(m)))
+        licences = []
+        for kind in ("mining", "safety_production", "business"):
+            lic_number = _text(cells.get(f"licence:{kind}:number"))
+            expires, problem = _date(cells.get(f"licence:{kind}:expires_on"))
+            if problem:
+                row_errors.append(RowError(number, labels[f"licence:{kind}:expires_on"], problem))
+            if lic_number:
+                licences.append({"kind": kind, "number": lic_number[:50], "expires_on": expires})
+            elif expires:
+                row_errors.append(RowError(number, labels[f"licence:{kind}:number"], "填写了有效期但缺少证号"))
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            ready.append((number, form.cleaned_data, licences))
+    if not ready and not errors:
+        errors.append(RowError(0, "", "表中没有数据行。"))
+    return ready, errors
+

@@ -1,0 +1,120 @@
+"""Shape validation of user input; the same MineForm validates every row of an Excel import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kuangan.core.choices import DivisionLevel
+from kuangan.core.models import Division
+
+from .choices import MineStatus
+from .models import Enterprise, LeadershipMember, Licence, Mine, MineSupervisor, MiningLevel, WorkingFace
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+# Fields that only a regulator may set; a mine or enterprise edits the rest of its dossier.
+REGULATOR_ONLY_FIELDS = ("code", "enterprise", "division", "kind", "supervision_class")
+
+
+class MineForm(forms.ModelForm):
+    class Meta:
+        model = Mine
+        fields = [
+            "code", "name", "enterprise", "division", "kind", "status", "approved_capacity", "gas_class",
+            "hydro_type", "rock_burst", "spontaneous_combustion", "disaster_grade", "standardization_grade",
+            "intelligent_status", "supervision_class", "has_upgrade_project", "address", "longitude", "latitude",
+        ]
+
+    def __init__(self, *args: Any, divisions: Any, enterprises: Any, regulator: bool = True,
+                 creating: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["division"].queryset = divisions.filter(level=DivisionLevel.COUNTY)
+        self.fields["enterprise"].queryset = enterprises
+        if not creating:
+            del self.fields["status"]  # a status changes only through the status-change form (R1.5)
+        if not regulator:
+            for name in REGULATOR_ONLY_FIELDS:
+                self.fields.pop(name, None)
+
+
+class MineStatusForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("新状态"), choices=MineStatus.choices)
+    effective_on = forms.DateField(label=_("生效日期"), widget=DATE_WIDGET)
+    document_number = forms.CharField(label=_("文书编号"), max_length=60, required=False)
+    reason = forms.CharField(label=_("变更原因"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class EnterpriseForm(forms.ModelForm):
+    class Meta:
+        model = Enterprise
+        fields = ["name", "credit_code", "parent", "division", "legal_representative", "address"]
+
+    def __init__(self, *args: Any, divisions: Any, enterprises: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["division"].queryset = divisions
+        parents = enterprises
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+
+
+class LicenceForm(forms.ModelForm):
+    class Meta:
+        model = Licence
+        fields = ["kind", "number", "issued_on", "expires_on"]
+        widgets = {"issued_on": DATE_WIDGET, "expires_on": DATE_WIDGET}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        issued, expires = data.get("issued_on"), data.get("expires_on")
+        if issued and expires and expires <= issued:
+            self.add_error("expires_on", _("有效期须晚于发证日期。"))
+        return data
+
+
+class LeadershipMemberForm(forms.ModelForm):
+    class Meta:
+        model = LeadershipMember
+        fields = ["post", "name", "id_number", "phone", "education", "major", "major_is_mining",
+                  "frontline_years", "appointed_on", "holds_mine_head_post", "active"]
+        widgets = {"appointed_on": DATE_WIDGET}
+
+
+class MiningLevelForm(forms.ModelForm):
+    class Meta:
+        model = MiningLevel
+        fields = ["name", "elevation", "status"]
+
+
+class WorkingFaceForm(forms.ModelForm):
+    class Meta:
+        model = WorkingFace
+        fields = ["name", "kind", "level", "mining_method", "status"]
+
+    def __init__(self, *args: Any, mine: Mine, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["level"].queryset = MiningLevel.objects.filter(mine=mine)
+
+
+class MineSupervisorForm(forms.ModelForm):
+    class Meta:
+        model = MineSupervisor
+        fields = ["kind", "name", "position", "phone", "start_on", "end_on"]
+        widgets = {"start_on": DATE_WIDGET, "end_on": DATE_WIDGET}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start_on") and data.get("end_on") and data["end_on"] < data["start_on"]:
+            self.add_error("end_on", _("结束日期不能早于起始日期。"))
+        return data
+
+
+def division_choices_for(user: Any) -> Any:
+    """Divisions a user may place records in: its regulator's jurisdiction, or its own mines' counties."""
+    org = user.organization
+    if org is not None and org.kind == "regulator":
+        return Division.objects.filter(path__startswith=org.division.path)
+    return Division.objects.filter(mines__in=Mine.objects.visible_to(user)).distinct()

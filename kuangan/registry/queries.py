@@ -1,0 +1,104 @@
+"""Scoped reads of the mine dossier: ledger, dossier, findings, statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from kuangan.core.access import get_visible_or_404, visible
+from kuangan.core.audit import history
+
+from . import rules
+from .choices import LeadershipPost, MineStatus
+from .filters import MineFilter
+from .models import Enterprise, Mine
+
+POST_ORDER = {post: i for i, post in enumerate(LeadershipPost.values)}
+
+
+def visible_mines(user: Any, filters: MineFilter | None = None) -> QuerySet[Mine]:
+    qs = visible(user, Mine).select_related("division", "enterprise__parent")
+    return filters.apply(qs) if filters is not None else qs
+
+
+def ledger_mines(user: Any, filters: MineFilter) -> QuerySet[Mine]:
+    """The ledger page and its Excel export: mines with their licences in one extra query."""
+    return visible_mines(user, filters).prefetch_related("licences")
+
+
+def get_visible_mine(user: Any, pk: int) -> Mine:
+    qs = visible(user, Mine).select_related("division__parent", "enterprise__parent", "organization")
+    return get_visible_or_404(user, qs, pk=pk)
+
+
+def visible_enterprises(user: Any) -> QuerySet[Enterprise]:
+    return visible(user, Enterprise).select_related("division", "parent").annotate(mine_count=Count("mines"))
+
+
+def get_visible_enterprise(user: Any, pk: int) -> Enterprise:
+    return get_visible_or_404(user, visible(user, Enterprise).select_related("division", "parent"), pk=pk)
+
+
+def _facts(mine: Mine) -> rules.MineFacts:
+    return rules.MineFacts(kind=mine.kind, status=mine.status, has_upgrade_project=mine.has_upgrade_project)
+
+
+def mine_findings(mine: Mine, today: date) -> list[rules.Finding]:
+    facts = _facts(mine)
+    roster = [rules.Member(m.post, m.name, m.education, m.major_is_mining, m.frontline_years,
+                           m.holds_mine_head_post) for m in mine.leadership.all() if m.active]
+    return [
+        *rules.licence_findings(facts, [rules.LicenceFacts(x.kind, x.number, x.expires_on)
+                                        for x in mine.licences.all()], today),
+        *rules.leadership_findings(facts, roster),
+        *rules.level_findings(facts, [lvl.status for lvl in mine.levels.all()]),
+    ]
+
+
+@dataclass
+class Dossier:
+    mine: Mine
+    findings: list[rules.Finding]
+    licences: list[Any]
+    leadership: list[Any]
+    levels: list[Any]
+    faces: list[Any]
+    supervisors: list[Any]
+    status_changes: list[Any]
+
+
+def mine_dossier(user: Any, pk: int, today: date) -> Dossier:
+    mine = get_visible_mine(user, pk)
+    dossier = Dossier(
+        mine=mine,
+        findings=[],
+        licences=list(mine.licences.all()),
+        leadership=sorted(mine.leadership.all(), key=lambda m: POST_ORDER.get(m.post, 99)),
+        levels=list(mine.levels.all()),
+        faces=list(mine.faces.select_related("level")),
+        supervisors=list(mine.supervisors.select_related("user")),
+        status_changes=list(mine.status_changes.select_related("by")),
+    )
+    dossier.findings = mine_findings(mine, today)
+    return dossier
+
+
+def mine_history(user: Any, pk: int) -> tuple[Mine, Any]:
+    mine = get_visible_mine(user, pk)
+    return mine, history(mine)
+
+
+def mine_counts_by_status(user: Any) -> list[tuple[str, str, int]]:
+    counts = dict(visible(user, Mine).order_by().values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    return [(s.value, str(s.label), counts.get(s.value, 0)) for s in MineStatus]
+
+
+def findings_overview(user: Any, today: date, limit: int = 10) -> tuple[int, list[tuple[Mine, list[rules.Finding]]]]:
+    """Mines (not closed) with dossier findings, for the home page: count and the first few."""
+    mines = visible(user, Mine).exclude(status=MineStatus.CLOSED).select_related("division") \
+        .prefetch_related("licences", "leadership", "levels")
+    flagged = [(m, f) for m in mines if (f := [x for x in mine_findings(m, today) if x.severity == "violation"])]
+    return len(flagged), flagged[:limit]

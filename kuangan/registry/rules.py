@@ -1,0 +1,155 @@
+"""Pure rules of the mine dossier: leadership qualification (R1.2), mining levels (R1.3) and
+licences (R1.1). They take plain facts and return findings; no ORM, no clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from .choices import Education, LeadershipPost, LevelStatus, LicenceKind, MineKind, MineStatus
+from .constants import (
+    FIVE_HEADS_MIN_FRONTLINE_YEARS,
+    LICENCE_EXPIRY_WARNING_DAYS,
+    MAX_PRODUCING_LEVELS,
+    SECTION_HEADS_MIN_FRONTLINE_YEARS,
+)
+
+FIVE_HEADS = (
+    LeadershipPost.MINE_HEAD, LeadershipPost.CHIEF_ENGINEER, LeadershipPost.SAFETY_DEPUTY,
+    LeadershipPost.PRODUCTION_DEPUTY, LeadershipPost.ELECTROMECHANICAL_DEPUTY,
+)
+FIVE_SECTIONS = (
+    LeadershipPost.SAFETY_SECTION, LeadershipPost.PRODUCTION_SECTION, LeadershipPost.ELECTROMECHANICAL_SECTION,
+    LeadershipPost.VENTILATION_SECTION, LeadershipPost.SURVEY_WATER_SECTION,
+)
+POSTS_ABOVE_HEAD = (LeadershipPost.CHAIRMAN, LeadershipPost.GENERAL_MANAGER)
+COLLEGE_OR_ABOVE = (Education.JUNIOR_COLLEGE, Education.BACHELOR, Education.POSTGRADUATE)
+COAL_KINDS = (MineKind.COAL_UNDERGROUND, MineKind.COAL_OPEN_PIT)
+REQUIRED_LICENCES = (LicenceKind.MINING, LicenceKind.SAFETY_PRODUCTION, LicenceKind.BUSINESS)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str  # "violation" or "warning"
+    message: str
+    source: str  # the requirement and seed it comes from, shown beside the finding
+
+
+@dataclass(frozen=True)
+class MineFacts:
+    kind: str
+    status: str
+    has_upgrade_project: bool
+
+
+@dataclass(frozen=True)
+class Member:
+    post: str
+    name: str
+    education: str
+    major_is_mining: bool
+    frontline_years: int
+    holds_mine_head_post: bool = False
+
+
+@dataclass(frozen=True)
+class LicenceFacts:
+    kind: str
+    number: str
+    expires_on: date | None
+
+
+def _label(post: str) -> str:
+    return str(LeadershipPost(post).label)
+
+
+def leadership_findings(mine: MineFacts, roster: Iterable[Member]) -> list[Finding]:
+    """R1.2: the roster's gaps and unqualified members (only active members are passed in)."""
+    if mine.status == MineStatus.CLOSED:
+        return []
+    members = list(roster)
+    by_post: dict[str, list[Member]] = {}
+    for m in members:
+        by_post.setdefault(m.post, []).append(m)
+    findings: list[Finding] = []
+    if mine.kind in COAL_KINDS:
+        for post in FIVE_HEADS:
+            if post not in by_post:
+                findings.append(Finding("post_vacant", "violation", f"{_label(post)}空缺（“五职”矿长须配齐）",
+                                        "R1.2 · 中阳县要点 5"))
+        for post in FIVE_HEADS:
+            for m in by_post.get(post, []):
+                gaps = []
+                if m.education not in COLLEGE_OR_ABOVE:
+                    gaps.append("学历低于大专")
+                if not m.major_is_mining:
+                    gaps.append("非矿山主体专业")
+                if m.frontline_years < FIVE_HEADS_MIN_FRONTLINE_YEARS:
+                    gaps.append(f"一线从业经历 {m.frontline_years} 年，不足 {FIVE_HEADS_MIN_FRONTLINE_YEARS} 年")
+                if gaps:
+                    findings.append(Finding("unqualified_head", "violation",
+                                            f"{_label(post)} {m.name}：" + "；".join(gaps),
+                                            "R1.2 · 晋城市三年行动 1"))
+        for post in FIVE_SECTIONS:
+            for m in by_post.get(post, []):
+                gaps = []
+                if not m.major_is_mining:
+                    gaps.append("非矿山主体专业")
+                if m.frontline_years < SECTION_HEADS_MIN_FRONTLINE_YEARS:
+                    gaps.append(f"一线从业经历 {m.frontline_years} 年，不足 {SECTION_HEADS_MIN_FRONTLINE_YEARS} 年")
+                if gaps:
+                    findings.append(Finding("unqualified_section_head", "violation",
+                                            f"{_label(post)} {m.name}：" + "；".join(gaps),
+                                            "R1.2 · 晋城市三年行动 2"))
+    if mine.kind == MineKind.COAL_UNDERGROUND and LeadershipPost.VENTILATION_DEPUTY not in by_post:
+        findings.append(Finding("ventilation_deputy_missing", "violation", "井工煤矿未配备通风副矿长",
+                                "R1.2 · 中阳县要点 5"))
+    if (mine.kind in COAL_KINDS and mine.status == MineStatus.PRODUCING and mine.has_upgrade_project
+            and LeadershipPost.CONSTRUCTION_DEPUTY not in by_post):
+        findings.append(Finding("construction_deputy_missing", "violation",
+                                "生产煤矿存在技改（基建）项目，未配备基建副矿长", "R1.2 · 中阳县要点 5"))
+    for post in POSTS_ABOVE_HEAD:
+        for m in by_post.get(post, []):
+            if not m.holds_mine_head_post:
+                findings.append(Finding("post_above_head", "violation",
+                                        f"在矿长之上设{_label(post)}（{m.name}），应由矿长兼任",
+                                        "R1.2 · 忻州转发省“学铁规”活动 3"))
+    return findings
+
+
+def level_findings(mine: MineFacts, level_statuses: Iterable[str]) -> list[Finding]:
+    """R1.3: more than MAX_PRODUCING_LEVELS levels in production at once."""
+    producing = sum(1 for s in level_statuses if s == LevelStatus.PRODUCING)
+    if producing > MAX_PRODUCING_LEVELS and mine.status != MineStatus.CLOSED:
+        return [Finding("too_many_levels", "violation",
+                        f"同时生产的水平有 {producing} 个，超过 {MAX_PRODUCING_LEVELS} 个", "R1.3 · 中阳县要点 10")]
+    return []
+
+
+def licence_findings(mine: MineFacts, licences: Iterable[LicenceFacts], today: date) -> list[Finding]:
+    """R1.1: missing, expired and soon-expiring licences of a mine that is not closed."""
+    if mine.status == MineStatus.CLOSED:
+        return []
+    findings = []
+    by_kind = {lic.kind: lic for lic in licences}
+    for kind in REQUIRED_LICENCES:
+        label = str(LicenceKind(kind).label)
+        lic = by_kind.get(kind)
+        if lic is None:
+            findings.append(Finding("licence_missing", "violation", f"缺少{label}", "R1.1"))
+        elif lic.expires_on is not None and lic.expires_on < today:
+            findings.append(Finding("licence_expired", "violation",
+                                    f"{label}（{lic.number}）已于 {lic.expires_on.isoformat()} 过期", "R1.1"))
+        elif lic.expires_on is not None and (lic.expires_on - today).days <= LICENCE_EXPIRY_WARNING_DAYS:
+            findings.append(Finding("licence_expiring", "warning",
+                                    f"{label}（{lic.number}）将于 {lic.expires_on.isoformat()} 到期", "R1.1"))
+    return findings
+
+
+def licences_complete(licences: Iterable[LicenceFacts], today: date) -> bool:
+    """All required licences present and in force (used by the closure-proposal rule of R2.8)."""
+    by_kind = {lic.kind: lic for lic in licences}
+    return all(k in by_kind and (by_kind[k].expires_on is None or by_kind[k].expires_on >= today)
+               for k in REQUIRED_LICENCES)

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+from .choices import (
+    DisasterGrade,
+    GasClass,
+    HydroType,
+    IntelligentStatus,
+    LicenceKind,
+    MineKind,
+    MineStatus,
+    RockBurst,
+    SpontaneousCombustion,
+    StandardizationGrade,
+    SupervisionClass,
+)
+
+
+class LicenceOut(Schema):
+    kind: LicenceKind
+    number: str
+    issued_on: date | None
+    expires_on: date | None
+
+
+class FindingOut(Schema):
+    code: str
+    severity: str
+    message: str
+    source: str
+
+
+class MineOut(Schema):
+    id: int
+    code: str
+    name: str
+    enterprise_id: int
+    enterprise_name: str = Field(..., alias="enterprise.name")
+    division_code: str = Field(..., alias="division.code")
+    division_name: str = Field(..., alias="division.name")
+    kind: MineKind
+    status: MineStatus
+    approved_capacity: Decimal
+    gas_class: GasClass
+    hydro_type: HydroType
+    rock_burst: RockBurst
+    spontaneous_combustion: SpontaneousCombustion
+    disaster_grade: DisasterGrade
+    standardization_grade: StandardizationGrade
+    intelligent_status: IntelligentStatus
+    supervision_class: SupervisionClass
+    has_upgrade_project: bool
+    address: str
+    longitude: Decimal | None
+    latitude: Decimal | None
+
+
+class MineDetailOut(MineOut):
+    licences: list[LicenceOut]
+    findings: list[FindingOut]
+
+
+class MineIn(Schema):
+    code: str = Field(..., max_length=20)
+    name: str = Field(..., min_length=1, max_length=100)
+    enterprise_id: int
+    division_code: str = Field(..., max_length=6)
+    kind: MineKind
+    status: MineStatus
+    approved_capacity: Decimal = Field(..., ge=0, le=100000, max_digits=8, decimal_places=2)
+    gas_class: GasClass
+    hydro_type: HydroType
+    rock_burst: RockBurst = RockBurst.NONE
+    spontaneous_combustion: SpontaneousCombustion
+    disaster_grade: DisasterGrade
+    standardization_grade: StandardizationGrade
+    intelligent_status: IntelligentStatus = IntelligentStatus.NONE
+    supervision_class: SupervisionClass
+    has_upgrade_project: bool = False
+    address: str = Field("", max_length=200)
+    longitude: Decimal | None = Field(None, ge=73, le=136, max_digits=9, decimal_places=6)
+    latitude: Decimal | None = Field(None, ge=3, le=54, max_digits=9, decimal_places=6)
+
+
+class MinePatch(Schema):
+    """Fields to change; the status changes only through /status with a reason."""
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    enterprise_id: int | None = None
+    division_code: str | None = Field(None, max_length=6)
+    approved_capacity: Decimal | None = Field(None, ge=0, le=100000, max_digits=8, decimal_places=2)
+    gas_class: GasClass | None = None
+    hydro_type: HydroType | None = None
+    rock_burst: RockBurst | None = None
+    spontaneous_combustion: SpontaneousCombustion | None = None
+    disaster_grade: DisasterGrade | None = None
+    standardization_grade: StandardizationGrade | None = None
+    intelligent_status: IntelligentStatus | None = None
+    supervision_class: SupervisionClass | None = None
+    has_upgrade_project: bool | None = None
+    address: str | None = Field(None, max_length=200)
+    longitude: Decimal | None = Field(None, ge=73, le=136, max_digits=9, decimal_places=6)
+    latitude: Decimal | None = Field(None, ge=3, le=54, max_digits=9, decimal_places=6)
+
+
+class MineStatusIn(Schema):
+    to_status: MineStatus
+    reason: str = Field(..., min_length=1, max_length=2000)
+    effective_on: date
+    document_number: str = Field("", max_length=60)
+
+
+class EnterpriseOut(Schema):
+    id: int
+    name: str
+    credit_code: str | None
+    parent_id: int | None
+    division_code: str = Field(..., alias="division.code")
+    legal_representative: str
+    address: str

@@ -1,0 +1,85 @@
+"""Ledger columns, shared by the page, the Excel export and the Excel import (one column list)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .choices import (
+    DisasterGrade,
+    GasClass,
+    HydroType,
+    IntelligentStatus,
+    MineKind,
+    MineStatus,
+    RockBurst,
+    SpontaneousCombustion,
+    StandardizationGrade,
+    SupervisionClass,
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # Mine field, or "licence:<kind>:number|expires_on", or a derived name
+    label: str
+    choices: type | None = None  # TextChoices: cells hold the Chinese label
+    sort: str | None = None  # ORM ordering for the page
+    on_page: bool = False
+    imported: bool = True
+    width: int = 14
+
+
+MINE_COLUMNS = [
+    Column("code", "矿山编码", sort="code", on_page=True, width=16),
+    Column("name", "矿山名称", sort="name", on_page=True, width=22),
+    Column("enterprise", "主体企业", sort="enterprise__name", on_page=True, width=26),
+    Column("parent_company", "上级公司", imported=False, width=22),
+    Column("division", "所在县（区）", sort="division__code", on_page=True, width=10),
+    Column("kind", "矿山类型", MineKind, sort="kind", on_page=True, width=16),
+    Column("status", "生产状态", MineStatus, sort="status", on_page=True, width=12),
+    Column("approved_capacity", "核定生产能力（万吨/年）", sort="approved_capacity", on_page=True, width=12),
+    Column("gas_class", "瓦斯等级", GasClass, sort="gas_class", on_page=True),
+    Column("hydro_type", "水文地质类型", HydroType),
+    Column("rock_burst", "冲击地压", RockBurst),
+    Column("spontaneous_combustion", "煤层自燃倾向性", SpontaneousCombustion),
+    Column("disaster_grade", "灾害类型等级", DisasterGrade),
+    Column("standardization_grade", "安全生产标准化等级", StandardizationGrade, sort="standardization_grade",
+           on_page=True),
+    Column("intelligent_status", "智能化建设", IntelligentStatus),
+    Column("supervision_class", "分级分类", SupervisionClass, sort="supervision_class", on_page=True, width=8),
+    Column("has_upgrade_project", "有技改（基建）项目"),
+    Column("address", "地址", width=30),
+    Column("longitude", "经度"),
+    Column("latitude", "纬度"),
+    Column("licence:mining:number", "采矿许可证号", width=24),
+    Column("licence:mining:expires_on", "采矿许可证有效期至", on_page=True, width=12),
+    Column("licence:safety_production:number", "安全生产许可证号", width=24),
+    Column("licence:safety_production:expires_on", "安全生产许可证有效期至", on_page=True, width=12),
+    Column("licence:business:number", "营业执照号（统一社会信用代码）", width=24),
+    Column("licence:business:expires_on", "营业执照有效期至", width=12),
+]
+
+SORTS = {c.key: c.sort for c in MINE_COLUMNS if c.sort}
+PAGE_COLUMNS = [c for c in MINE_COLUMNS if c.on_page]
+
+
+def cell_value(mine: Any, col: Column) -> Any:
+    """The value a ledger cell shows (licences come from the prefetched `mine.licences`)."""
+    if col.key.startswith("licence:"):
+        _, kind, field = col.key.split(":")
+        lic = next((x for x in mine.licences.all() if x.kind == kind), None)
+        return getattr(lic, field) if lic else None
+    if col.key == "parent_company":
+        return mine.enterprise.parent.name if mine.enterprise.parent else ""
+    value = getattr(mine, col.key)
+    if col.choices is not None:
+        return str(col.choices(value).label) if value else ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "name") and not isinstance(value, str):
+        return value.name
+    return value

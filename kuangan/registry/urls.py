@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "registry"
+
+urlpatterns = [
+    path("mines/", views.mine_list, name="mine_list"),
+    path("mines/export/", views.mine_export, name="mine_export"),
+    path("mines/new/", views.mine_create, name="mine_create"),
+    path("mines/import/", views.mine_import, name="mine_import"),
+    path("mines/import/template/", views.mine_import_template, name="mine_import_template"),
+    path("mines/<int:pk>/", views.mine_detail, name="mine_detail"),
+    path("mines/<int:pk>/edit/", views.mine_edit, name="mine_edit"),
+    path("mines/<int:pk>/status/", views.mine_status, name="mine_status"),
+    path("mines/<int:pk>/history/", views.mine_history, name="mine_history"),
+    path("mines/<int:pk>/<str:kind>/new/", views.mine_record_edit, name="mine_record_create"),
+    path("mines/<int:pk>/<str:kind>/<int:record_id>/", views.mine_record_edit, name="mine_record_edit"),
+    path("mines/<int:pk>/<str:kind>/<int:record_id>/delete/", views.mine_record_delete, name="mine_record_delete"),
+    path("mines/<int:pk>/leadership/<int:member_id>/reveal/", views.leader_reveal, name="leader_reveal"),
+    path("enterprises/", views.enterprise_list, name="enterprise_list"),
+    path("enterprises/new/", views.enterprise_edit, name="enterprise_create"),
+    path("enterprises/<int:pk>/", views.enterprise_detail, name="enterprise_detail"),
+    path("enterprises/<int:pk>/edit/", views.enterprise_edit, name="enterprise_edit"),
+]

@@ -1,0 +1,180 @@
+"""Settings, read from KUANGAN_* environment variables (documented in the README).
+
+Parsing is strict: a malformed value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("KUANGAN_VAR_DIR", BASE_DIR / "var"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def database_from_url(url: str) -> dict[str, object]:
+    """Turn sqlite:///path or postgresql://user:pass@host:port/name into a DATABASES entry."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)  # sqlite:////abs/path.sqlite3 or sqlite:///abs/path.sqlite3
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path or str(VAR_DIR / "kuangan.sqlite3"),
+                "OPTIONS": {"timeout": 20}}
+    if parsed.scheme in {"postgres", "postgresql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parsed.path.lstrip("/")) or "kuangan",
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+            "CONN_MAX_AGE": 60,
+        }
+    raise ValueError(f"KUANGAN_DATABASE_URL: unsupported scheme {parsed.scheme!r} (use sqlite or postgresql)")
+
+
+DEBUG = _env_bool("KUANGAN_DEBUG", False)
+SECRET_KEY = os.environ.get("KUANGAN_SECRET_KEY", "")
+if not SECRET_KEY:
+    # Development and tests only; a deployment sets KUANGAN_SECRET_KEY.
+    SECRET_KEY = "kuangan-dev-only-" + str(BASE_DIR)
+ALLOWED_HOSTS = [h for h in os.environ.get("KUANGAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+DATABASES = {
+    "default": database_from_url(
+        os.environ.get("KUANGAN_DATABASE_URL", f"sqlite:///{VAR_DIR / 'kuangan.sqlite3'}")
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "kuangan.core",
+    "kuangan.registry",
+    "kuangan.dashboard",
+    "kuangan.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kuangan.core.middleware.ActorMiddleware",
+    "kuangan.core.middleware.PasswordExpiryMiddleware",
+]
+
+ROOT_URLCONF = "kuangan.urls"
+WSGI_APPLICATION = "kuangan.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "kuangan.core.context_processors.navigation",
+            ],
+            "builtins": ["kuangan.core.templatetags.kuangan"],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = ["kuangan.core.auth.LockoutBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if _env_bool("KUANGAN_FAST_PASSWORD_HASHER", False):
+    # Tests only: hashing thousands of fixture passwords with Argon2 would dominate the run.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "kuangan.core.passwords.ComplexityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "core:login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "core:login"
+
+# R10.7: accounts. Values are settings because the 等保 level-3 guidance gives ranges, not one number.
+PASSWORD_MAX_AGE_DAYS = _env_int("KUANGAN_PASSWORD_MAX_AGE_DAYS", 90)
+LOGIN_MAX_FAILURES = _env_int("KUANGAN_LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCKOUT_MINUTES = _env_int("KUANGAN_LOGIN_LOCKOUT_MINUTES", 30)
+SESSION_IDLE_MINUTES = _env_int("KUANGAN_SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True  # the idle timer restarts with every request
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "kuangan" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+]
+WHITENOISE_USE_FINDERS = True  # serve straight from the finders: no collectstatic step for the demo
+WHITENOISE_AUTOREFRESH = DEBUG
+
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
+UPLOAD_MAX_BYTES = _env_int("KUANGAN_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+
+NINJA_PAGINATION_PER_PAGE = 50
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KUANGAN_LOG_LEVEL", "WARNING")},
+}
