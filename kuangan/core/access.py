@@ -87,7 +87,9 @@ def enterprise_q(user: Any, model: type[models.Model]) -> Q:
         return NOTHING
     if org.kind == OrganizationKind.ENTERPRISE:
         return Q(organization=org) | Q(parent__organization=org)
-    mines = model._meta.get_field("mines").related_model._default_manager.filter(mine_q(user, ""))
+    mine_model = model._meta.get_field("mines").related_model
+    assert isinstance(mine_model, type)
+    mines = mine_model._default_manager.filter(mine_q(user, ""))
     q = Q(pk__in=mines.values("enterprise_id")) | Q(pk__in=mines.values("enterprise__parent_id"))
     if org.kind == OrganizationKind.REGULATOR:
         q |= Q(division__path__startswith=org.division.path)

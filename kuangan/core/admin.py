@@ -53,7 +53,7 @@ class UserAdmin(BaseUserAdmin, AuditedAdmin):
     list_display = ["username", "full_name", "organization", "role", "is_active", "locked_until"]
     list_filter = ["role", "is_active", "organization__kind"]
     search_fields = ["username", "full_name"]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("矿安", {"fields": ("full_name", "organization", "role", "phone",
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("矿安", {"fields": ("full_name", "organization", "role", "phone",
                                                                  "is_machine", "locked_until", "password_changed_at")}))
 
 

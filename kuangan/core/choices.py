@@ -29,7 +29,7 @@ class Role(models.TextChoices):
 
 
 # Which organization kind each role belongs to; a user's role must fit the organization.
-ROLE_ORGANIZATION_KIND = {
+ROLE_ORGANIZATION_KIND: dict[str, str] = {
     Role.REGULATOR_ADMIN: OrganizationKind.REGULATOR,
     Role.INSPECTOR: OrganizationKind.REGULATOR,
     Role.AUDITOR: OrganizationKind.REGULATOR,

@@ -21,7 +21,7 @@ def adcodes_file() -> Path:
 
 def shanxi_rows() -> list[dict[str, Any]]:
     """Province, cities and counties, parents before children, with six-digit codes and paths."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     with adcodes_file().open(encoding="utf-8") as f:
         for r in csv.DictReader(f):
             code12 = r["adcode"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -63,10 +63,6 @@ class Organization(models.Model):
         return self.name
 
 
-class KuanganUserManager(UserManager["User"]):
-    pass
-
-
 class User(AbstractUser):
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     organization = models.ForeignKey(Organization, models.PROTECT, null=True, blank=True,
@@ -78,8 +74,6 @@ class User(AbstractUser):
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
     # A machine account authenticates with tokens only and cannot log in to pages.
     is_machine = models.BooleanField(_("机器账户"), default=False)
-
-    objects = KuanganUserManager()
 
     class Meta:
         ordering = ["username"]
@@ -99,6 +93,9 @@ class AuditHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="")
+
+    def __str__(self) -> str:
+        return f"#{self.seq}"
 
 
 class AuditEvent(models.Model):

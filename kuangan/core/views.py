@@ -5,7 +5,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,6 +15,7 @@ from .choices import Perm
 from .decorators import require_perm
 from .errors import DomainError
 from .forms import LoginForm, PasswordChangeForm, UserCreateForm
+from .http import AuthedRequest
 
 
 class LoginView(auth_views.LoginView):
@@ -24,11 +25,11 @@ class LoginView(auth_views.LoginView):
 
 
 @login_required
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthedRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = actions.change_password(request.user.pk, by=request.actor,
+            user = actions.change_password(request.user.id, by=request.actor,
                                            old_password=form.cleaned_data["old_password"],
                                            new_password=form.cleaned_data["new_password"])
         except DomainError as e:
@@ -41,14 +42,14 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthedRequest) -> HttpResponse:
     page = Paginator(queries.inbox(request.user), 30).get_page(request.GET.get("page"))
     return render(request, "core/inbox.html", {"page": page})
 
 
 @login_required
 @require_POST
-def inbox_mark_read(request: HttpRequest) -> HttpResponse:
+def inbox_mark_read(request: AuthedRequest) -> HttpResponse:
     raw = request.POST.getlist("id")
     ids = [int(i) for i in raw if i.isdigit()] if raw else None
     actions.mark_notifications_read(ids, by=request.actor)
@@ -56,7 +57,7 @@ def inbox_mark_read(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.AUDIT_VIEW)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     events = queries.audit_events(request.user).select_related("actor")
     verb = request.GET.get("verb", "").strip()
     if verb:
@@ -68,7 +69,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.USER_MANAGE)
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None, organizations=queries.managed_organizations(request.user))
     if request.method == "POST" and form.is_valid():
         try:
@@ -84,7 +85,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @require_perm(Perm.USER_MANAGE)
 @require_POST
-def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+def user_set_active(request: AuthedRequest, pk: int) -> HttpResponse:
     if not queries.managed_users(request.user).filter(pk=pk).exists():
         raise Http404
     try:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from kuangan.core import clock
 from kuangan.core import queries as core_queries
+from kuangan.core.http import AuthedRequest
 from kuangan.registry import queries as registry_queries
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     user = request.user
     today = clock.today()
     flagged_count, flagged = registry_queries.findings_overview(user, today)

@@ -216,14 +216,14 @@ def build() -> str:
 
     capacities_expiry_years = [1, 2, 3, 4, 5]
     for number, spec in enumerate(MINES, start=1):
-        county = div[spec.county]
+        division = div[spec.county]
         by = Actor(user=admins[spec.county], at=now, via=Via.IMPORT)
-        org = Organization.objects.create(name=spec.name, kind=OrganizationKind.MINE, division=county)
+        org = Organization.objects.create(name=spec.name, kind=OrganizationKind.MINE, division=division)
         coal = spec.kind in (MineKind.COAL_UNDERGROUND, MineKind.COAL_OPEN_PIT)
         initial_status = spec.status if spec.status in (S.PRODUCING, S.BUILDING) else S.PRODUCING
         mine = actions.create_mine(by=by, data={
             "code": f"{spec.county}{number:04d}", "name": spec.name, "enterprise": enterprises[spec.owner],
-            "division": county, "organization": org, "kind": spec.kind, "status": initial_status,
+            "division": division, "organization": org, "kind": spec.kind, "status": initial_status,
             "approved_capacity": Decimal(spec.capacity), "gas_class": spec.gas,
             "hydro_type": rng.choice([HydroType.MEDIUM, HydroType.MEDIUM, HydroType.SIMPLE, HydroType.COMPLEX]),
             "rock_burst": RockBurst.NONE if rng.random() < 0.85 else RockBurst.TENDENCY,
@@ -239,17 +239,17 @@ def build() -> str:
                                              SupervisionClass.C]) if spec.status in (S.PRODUCING, S.BUILDING)
             else SupervisionClass.D,
             "has_upgrade_project": spec.quirk == "upgrade_without_deputy",
-            "address": f"{county.full_name}{spec.name[:-2]}村",
-            "longitude": (county.longitude or Decimal("111.18")) + Decimal(rng.randrange(-150, 150)) / 1000,
-            "latitude": (county.latitude or Decimal("37.36")) + Decimal(rng.randrange(-150, 150)) / 1000,
+            "address": f"{division.full_name}{spec.name[:-2]}村",
+            "longitude": (division.longitude or Decimal("111.18")) + Decimal(rng.randrange(-150, 150)) / 1000,
+            "latitude": (division.latitude or Decimal("37.36")) + Decimal(rng.randrange(-150, 150)) / 1000,
         })
         if spec.status not in (S.PRODUCING, S.BUILDING):
-            reason = {
+            reason: str = {
                 S.SUSPENDED_FOR_RECTIFICATION: "检查发现重大事故隐患，责令停产整顿",
                 S.LONG_TERM_STOPPED: "资源整合后长期停产，未申请复产",
                 S.CONSTRUCTION_STOPPED: "建设手续不全，责令停止建设",
                 S.CLOSED: "列入化解过剩产能关闭退出名单，已完成关闭验收",
-            }[spec.status]
+            }[MineStatus(spec.status)]
             actions.change_mine_status(mine.pk, by=by, to_status=spec.status, reason=reason,
                                        effective_on=today - timedelta(days=rng.randrange(20, 400)),
                                        document_number=f"中应急停〔{today.year}〕{number}号")

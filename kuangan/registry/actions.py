@@ -114,7 +114,7 @@ def change_mine_status(mine_id: int, *, by: Actor, to_status: str, reason: str, 
     mine.save(update_fields=["status", "updated_at"])
     audit.record("registry.mine.status_changed", mine, by=by, before=before, after=audit.snapshot(mine),
                  reason=change.reason)
-    if mine.organization_id:
+    if mine.organization is not None:
         notify(mine.organization.users.all(), by=by, url=mine.get_absolute_url(),
                title=_("%(mine)s 状态变更为“%(status)s”") % {"mine": mine.name,
                                                           "status": MineStatus(to_status).label},
@@ -133,9 +133,10 @@ def save_mine_record(kind: str, mine_id: int, *, by: Actor, data: dict[str, Any]
         before = None
         verb = f"registry.{model._meta.model_name}.created"
     else:
-        obj = model._default_manager.filter(mine=mine, pk=record_id).first()
-        if obj is None:
+        found = model._default_manager.filter(mine=mine, pk=record_id).first()
+        if found is None:
             raise PermissionDenied(perm)
+        obj = found
         before = audit.snapshot(obj)
         for k, v in data.items():
             setattr(obj, k, v)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -14,7 +13,6 @@ from openpyxl.utils import get_column_letter
 
 from .actions import RowError
 from .forms import MineForm
-from .models import Mine
 from .tables import MINE_COLUMNS, Column, cell_value
 
 TITLE = "矿山台账"

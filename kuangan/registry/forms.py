@@ -13,6 +13,14 @@ from kuangan.core.models import Division
 from .choices import MineStatus
 from .models import Enterprise, LeadershipMember, Licence, Mine, MineSupervisor, MiningLevel, WorkingFace
 
+
+def _limit(form: forms.BaseForm, name: str, queryset: Any) -> None:
+    """Scope a model choice field to what the user may pick."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = queryset
+
+
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 # Fields that only a regulator may set; a mine or enterprise edits the rest of its dossier.
@@ -31,8 +39,8 @@ class MineForm(forms.ModelForm):
     def __init__(self, *args: Any, divisions: Any, enterprises: Any, regulator: bool = True,
                  creating: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["division"].queryset = divisions.filter(level=DivisionLevel.COUNTY)
-        self.fields["enterprise"].queryset = enterprises
+        _limit(self, "division", divisions.filter(level=DivisionLevel.COUNTY))
+        _limit(self, "enterprise", enterprises)
         if not creating:
             del self.fields["status"]  # a status changes only through the status-change form (R1.5)
         if not regulator:
@@ -54,11 +62,11 @@ class EnterpriseForm(forms.ModelForm):
 
     def __init__(self, *args: Any, divisions: Any, enterprises: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["division"].queryset = divisions
+        _limit(self, "division", divisions)
         parents = enterprises
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
-        self.fields["parent"].queryset = parents
+        _limit(self, "parent", parents)
 
 
 class LicenceForm(forms.ModelForm):
@@ -96,7 +104,7 @@ class WorkingFaceForm(forms.ModelForm):
 
     def __init__(self, *args: Any, mine: Mine, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["level"].queryset = MiningLevel.objects.filter(mine=mine)
+        _limit(self, "level", MiningLevel.objects.filter(mine=mine))
 
 
 class MineSupervisorForm(forms.ModelForm):

@@ -150,6 +150,5 @@ def licence_findings(mine: MineFacts, licences: Iterable[LicenceFacts], today: d
 
 def licences_complete(licences: Iterable[LicenceFacts], today: date) -> bool:
     """All required licences present and in force (used by the closure-proposal rule of R2.8)."""
-    by_kind = {lic.kind: lic for lic in licences}
-    return all(k in by_kind and (by_kind[k].expires_on is None or by_kind[k].expires_on >= today)
-               for k in REQUIRED_LICENCES)
+    in_force = {lic.kind for lic in licences if lic.expires_on is None or lic.expires_on >= today}
+    return all(k in in_force for k in REQUIRED_LICENCES)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import TextChoices
+
 from .choices import (
     DisasterGrade,
     GasClass,
@@ -24,7 +26,7 @@ from .choices import (
 class Column:
     key: str  # Mine field, or "licence:<kind>:number|expires_on", or a derived name
     label: str
-    choices: type | None = None  # TextChoices: cells hold the Chinese label
+    choices: type[TextChoices] | None = None  # TextChoices: cells hold the Chinese label
     sort: str | None = None  # ORM ordering for the page
     on_page: bool = False
     imported: bool = True

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,6 +19,7 @@ from kuangan.core.access import can, visible
 from kuangan.core.choices import OrganizationKind, Perm
 from kuangan.core.decorators import require_perm
 from kuangan.core.errors import DomainError
+from kuangan.core.http import AuthedRequest
 from kuangan.core.models import Division
 
 from . import actions, excel, queries
@@ -61,7 +62,7 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
 
 
 @require_perm(Perm.MINE_VIEW)
-def mine_list(request: HttpRequest) -> HttpResponse:
+def mine_list(request: AuthedRequest) -> HttpResponse:
     filters, bad = parse_mine_filter(request.GET)
     if bad:
         messages.warning(request, _("已忽略无效的筛选条件：%(f)s") % {"f": "、".join(bad)})
@@ -73,8 +74,7 @@ def mine_list(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/mine_list.html", {
         "page": page, "filters": filters, "columns": PAGE_COLUMNS, "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
-        "divisions": Division.objects.filter(path__startswith=request.user.organization.division.path)
-        if _is_regulator(request.user) else Division.objects.none(),
+        "divisions": division_choices_for(request.user) if _is_regulator(request.user) else Division.objects.none(),
         "enterprises": queries.visible_enterprises(request.user),
         "can_create": can(request.user, Perm.MINE_CREATE),
         "can_import": can(request.user, Perm.MINE_IMPORT),
@@ -85,7 +85,7 @@ def mine_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.MINE_VIEW)
-def mine_export(request: HttpRequest) -> HttpResponse:
+def mine_export(request: AuthedRequest) -> HttpResponse:
     filters, _bad = parse_mine_filter(request.GET)
     now = clock.now().astimezone(clock.SHANGHAI)
     org = request.user.organization
@@ -96,7 +96,7 @@ def mine_export(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.MINE_VIEW)
-def mine_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def mine_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     dossier = queries.mine_dossier(request.user, pk, clock.today())
     tab = request.GET.get("tab", "basic")
     user = request.user
@@ -109,7 +109,7 @@ def mine_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _mine_form(request: HttpRequest, instance: Any = None) -> MineForm:
+def _mine_form(request: AuthedRequest, instance: Any = None) -> MineForm:
     user = request.user
     return MineForm(request.POST or None, instance=instance, divisions=division_choices_for(user),
                     enterprises=visible(user, Enterprise), regulator=_is_regulator(user),
@@ -117,7 +117,7 @@ def _mine_form(request: HttpRequest, instance: Any = None) -> MineForm:
 
 
 @require_perm(Perm.MINE_CREATE)
-def mine_create(request: HttpRequest) -> HttpResponse:
+def mine_create(request: AuthedRequest) -> HttpResponse:
     form = _mine_form(request)
     if request.method == "POST" and form.is_valid():
         try:
@@ -131,7 +131,7 @@ def mine_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.MINE_EDIT)
-def mine_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def mine_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     mine = queries.get_visible_mine(request.user, pk)
     form = _mine_form(request, instance=mine)
     if request.method == "POST" and form.is_valid():
@@ -147,7 +147,7 @@ def mine_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_perm(Perm.MINE_STATUS_CHANGE)
-def mine_status(request: HttpRequest, pk: int) -> HttpResponse:
+def mine_status(request: AuthedRequest, pk: int) -> HttpResponse:
     mine = queries.get_visible_mine(request.user, pk)
     form = MineStatusForm(request.POST or None, initial={"effective_on": clock.today()})
     if request.method == "POST" and form.is_valid():
@@ -161,7 +161,7 @@ def mine_status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/mine_status.html", {"form": form, "mine": mine})
 
 
-def _record_form(kind: str, request: HttpRequest, mine: Any, instance: Any = None) -> Any:
+def _record_form(kind: str, request: AuthedRequest, mine: Any, instance: Any = None) -> Any:
     form_class, _label = RECORD_FORMS[kind]
     kwargs: dict[str, Any] = {"instance": instance}
     if kind == "face":
@@ -170,7 +170,7 @@ def _record_form(kind: str, request: HttpRequest, mine: Any, instance: Any = Non
 
 
 @login_required
-def mine_record_edit(request: HttpRequest, pk: int, kind: str, record_id: int | None = None) -> HttpResponse:
+def mine_record_edit(request: AuthedRequest, pk: int, kind: str, record_id: int | None = None) -> HttpResponse:
     if kind not in RECORD_FORMS:
         raise Http404
     model, perm = actions.MINE_RECORDS[kind]
@@ -198,7 +198,7 @@ def mine_record_edit(request: HttpRequest, pk: int, kind: str, record_id: int | 
 
 @login_required
 @require_POST
-def mine_record_delete(request: HttpRequest, pk: int, kind: str, record_id: int) -> HttpResponse:
+def mine_record_delete(request: AuthedRequest, pk: int, kind: str, record_id: int) -> HttpResponse:
     if kind not in RECORD_FORMS:
         raise Http404
     mine = queries.get_visible_mine(request.user, pk)
@@ -213,14 +213,14 @@ def mine_record_delete(request: HttpRequest, pk: int, kind: str, record_id: int)
 
 @login_required
 @require_POST
-def leader_reveal(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+def leader_reveal(request: AuthedRequest, pk: int, member_id: int) -> HttpResponse:
     queries.get_visible_mine(request.user, pk)
     member = actions.reveal_personal_data(pk, member_id, by=request.actor)
     return render(request, "registry/_leader_personal.html", {"m": member})
 
 
 @require_perm(Perm.MINE_VIEW)
-def mine_history(request: HttpRequest, pk: int) -> HttpResponse:
+def mine_history(request: AuthedRequest, pk: int) -> HttpResponse:
     mine, events = queries.mine_history(request.user, pk)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     rows = audit.with_changes(page)
@@ -228,16 +228,16 @@ def mine_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_perm(Perm.MINE_IMPORT)
-def mine_import(request: HttpRequest) -> HttpResponse:
+def mine_import(request: AuthedRequest) -> HttpResponse:
     errors: list[actions.RowError] = []
     created: list[Any] = []
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             errors = [actions.RowError(0, "", _("请选择要导入的 Excel 文件。"))]
-        elif not upload.name.lower().endswith(".xlsx"):
+        elif not (upload.name or "").lower().endswith(".xlsx"):
             errors = [actions.RowError(0, "", _("只接受 .xlsx 格式的 Excel 文件。"))]
-        elif upload.size > excel.MAX_IMPORT_BYTES:
+        elif (upload.size or 0) > excel.MAX_IMPORT_BYTES:
             errors = [actions.RowError(0, "", _("文件超过 %(mb)d MB。") % {"mb": excel.MAX_IMPORT_BYTES // 2**20})]
         else:
             rows, errors = excel.parse_mine_workbook(
@@ -254,13 +254,13 @@ def mine_import(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.MINE_IMPORT)
-def mine_import_template(request: HttpRequest) -> HttpResponse:
+def mine_import_template(request: AuthedRequest) -> HttpResponse:
     return _xlsx(excel.export_mines([], subtitle=_("从第 4 行起每行一座矿山；选项列填写中文选项，日期写成 2024-06-30。")),
                  "矿山台账导入模板.xlsx")
 
 
 @require_perm(Perm.MINE_VIEW)
-def enterprise_list(request: HttpRequest) -> HttpResponse:
+def enterprise_list(request: AuthedRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     qs = queries.visible_enterprises(request.user)
     if q:
@@ -271,7 +271,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.MINE_VIEW)
-def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def enterprise_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     ent = queries.get_visible_enterprise(request.user, pk)
     mines = queries.visible_mines(request.user).filter(enterprise__in=[ent.pk, *ent.subsidiaries.values_list("pk", flat=True)])
     return render(request, "registry/enterprise_detail.html", {
@@ -279,7 +279,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_perm(Perm.ENTERPRISE_EDIT)
-def enterprise_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def enterprise_edit(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
     user = request.user
     instance = queries.get_visible_enterprise(user, pk) if pk is not None else None
     form = EnterpriseForm(request.POST or None, instance=instance, divisions=division_choices_for(user),

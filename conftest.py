@@ -1,0 +1,35 @@
+"""Shared fixtures: the world (jurisdiction, mines, personas) and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+
+from kuangan.core import clock
+from kuangan.testing import World, build_world
+
+T0 = datetime(2024, 6, 30, 8, 0, tzinfo=clock.SHANGHAI)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[datetime]:
+    with clock.frozen(T0) as at:
+        yield at
+
+
+@pytest.fixture
+def login(client):  # type: ignore[no-untyped-def]
+    """login(user) -> a Django test client logged in as that user."""
+
+    def _login(user):  # type: ignore[no-untyped-def]
+        client.force_login(user)
+        return client
+
+    return _login

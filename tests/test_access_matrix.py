@@ -1,0 +1,167 @@
+"""Every page and every API operation, walked as a foreign county's inspector and a foreign mine's
+head: nothing of ours is shown or changed. The URL patterns and the OpenAPI schema are enumerated,
+so new pages and endpoints join the walk without editing this file."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from kuangan.api import api
+from kuangan.core.models import AuditEvent
+from kuangan.registry import actions
+from kuangan.registry.actions import MINE_RECORDS
+from kuangan.registry.models import Mine
+
+# Names that only a user who may see our mines can know.
+OURS = ["甲一煤矿", "甲二煤矿", "1411290001", "1411290002", "中阳县甲煤业有限公司", "吕梁宏泰能源集团有限公司",
+        "甲一矿长的秘密记录"]
+SKIP_PREFIXES = ("admin/", "i18n/", "api/v1/")  # Django admin (operators only) is checked separately
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, URLPattern]]:
+    out = []
+    for p in patterns:
+        route = prefix + str(p.pattern)
+        if isinstance(p, URLResolver):
+            out += _walk(p.url_patterns, route)
+        elif isinstance(p, URLPattern):
+            out.append((route, p))
+    return out
+
+
+def _our_records(world) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    by = world.actor(world.inspector)
+    records = {
+        "licence": actions.save_mine_record("licence", world.a1.pk, by=by, data={
+            "kind": "mining", "number": "C1400002009", "issued_on": None, "expires_on": None}),
+        "leadership": actions.save_mine_record("leadership", world.a1.pk, by=by, data={
+            "post": "mine_head", "name": "甲一矿长的秘密记录", "id_number": "141129197001011234",
+            "phone": "13912345678", "education": "bachelor", "major": "采矿工程", "major_is_mining": True,
+            "frontline_years": 20, "appointed_on": None, "holds_mine_head_post": False, "active": True}),
+        "level": actions.save_mine_record("level", world.a1.pk, by=by, data={
+            "name": "+950水平", "elevation": 950, "status": "producing"}),
+        "supervisor": actions.save_mine_record("supervisor", world.a1.pk, by=by, data={
+            "kind": "resident_supervisor", "name": "驻矿专员", "position": "中阳县应急管理局", "phone": "",
+            "start_on": "2024-01-01", "end_on": None}),
+    }
+    records["face"] = actions.save_mine_record("face", world.a1.pk, by=by, data={
+        "name": "1201综采工作面", "kind": "longwall", "level": records["level"], "mining_method": "fully_mechanized",
+        "status": "producing"})
+    return {k: [v.pk] for k, v in records.items()}
+
+
+def _candidate_urls(world, records) -> list[str]:  # type: ignore[no-untyped-def]
+    """Each page with its parameters filled by our objects' ids (every combination that fits)."""
+    ids = {
+        "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk],
+        "record_id": sorted({i for v in records.values() for i in v}),
+        "member_id": records["leadership"],
+        "kind": list(MINE_RECORDS),
+    }
+    urls = []
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if route.startswith(SKIP_PREFIXES):
+            continue
+        names = re.findall(r"<(?:\w+:)?(\w+)>", route)
+        unknown = [n for n in names if n not in ids]
+        assert not unknown, f"{route}: add candidate values for {unknown} to the access matrix"
+        for combo in itertools.product(*(ids[n] for n in names)):
+            url = "/" + route
+            for name, value in zip(names, combo, strict=True):
+                url = re.sub(rf"<(?:\w+:)?{name}>", str(value), url, count=1)
+            urls.append(url)
+    return urls
+
+
+def _assert_nothing_of_ours(response: Any, where: str) -> None:
+    """Any answer but a 5xx is fine, as long as it names nothing of ours."""
+    assert response.status_code < 500, f"{where}: {response.status_code}"
+    body = response.content.decode("utf-8", "replace") if response.get("Content-Type", "").startswith(
+        ("text/", "application/json")) else ""
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        import io
+
+        from openpyxl import load_workbook
+
+        wb = load_workbook(io.BytesIO(response.content))
+        body = " ".join(str(c) for row in wb.active.iter_rows(values_only=True) for c in row if c is not None)
+    for name in OURS:
+        assert name not in body, f"{where} shows {name!r}"
+
+
+@pytest.mark.parametrize("persona", ["foreign_inspector", "foreign_mine_head"])
+def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
+    records = _our_records(world)
+    client.force_login(getattr(world, persona))
+    before = AuditEvent.objects.count()
+    mine_before = list(Mine.objects.order_by("pk").values())
+    urls = _candidate_urls(world, records)
+    assert len(urls) > 20
+    for url in urls:
+        _assert_nothing_of_ours(client.get(url), f"GET {url} as {persona}")
+        _assert_nothing_of_ours(client.post(url, {"name": "改名", "to_status": "closed", "reason": "x",
+                                                  "effective_on": "2024-07-01", "active": "0"}),
+                                f"POST {url} as {persona}")
+    assert list(Mine.objects.order_by("pk").values()) == mine_before, "a foreigner changed our mines"
+    changed = AuditEvent.objects.filter(seq__gt=before).exclude(verb="core.notification.read")
+    assert not changed.filter(target_repr__in=OURS).exists()
+    assert not changed.filter(parent_id__in=[str(world.a1.pk), str(world.a2.pk)],
+                              parent_type="registry.mine").exists()
+
+
+def _api_operations() -> list[tuple[str, str]]:
+    schema = api.get_openapi_schema()
+    return [(method.upper(), path) for path, ops in schema["paths"].items() for method in ops]
+
+
+@pytest.mark.parametrize("persona", ["foreign_inspector", "foreign_mine_head"])
+def test_api_shows_nothing_of_ours_to_foreigners(world, client, persona):
+    records = _our_records(world)
+    client.force_login(getattr(world, persona))
+    ids = {"mine_id": [world.a1.pk, world.a2.pk], "enterprise_id": [world.ent_a.pk, world.group.pk],
+           "record_id": records["licence"]}
+    mine_before = list(Mine.objects.order_by("pk").values())
+    operations = _api_operations()
+    assert len(operations) >= 5
+    for method, path in operations:
+        names = re.findall(r"{(\w+)}", path)
+        unknown = [n for n in names if n not in ids]
+        assert not unknown, f"{path}: add candidate values for {unknown} to the access matrix"
+        for combo in itertools.product(*(ids[n] for n in names)):
+            url = path
+            for name, value in zip(names, combo, strict=True):
+                url = url.replace("{" + name + "}", str(value))
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.generic(method, url, '{"name": "改名", "to_status": "closed", "reason": "x", '
+                                          '"effective_on": "2024-07-01"}', content_type="application/json")
+            _assert_nothing_of_ours(response, f"{method} {url} as {persona}")
+    assert list(Mine.objects.order_by("pk").values()) == mine_before
+
+
+def test_our_own_inspector_does_see_our_mines(world, client):
+    """The walk above must be able to fail: the same pages do show our data to us."""
+    client.force_login(world.inspector)
+    body = client.get("/registry/mines/").content.decode()
+    assert "甲一煤矿" in body and "乙一煤矿" not in body
+    assert client.get(f"/registry/mines/{world.a1.pk}/").status_code == 200
+    assert client.get(f"/api/v1/registry/mines/{world.a1.pk}").json()["name"] == "甲一煤矿"
+
+
+@pytest.mark.parametrize("persona,sees", [
+    ("city_inspector", {"甲一煤矿", "甲二煤矿", "乙一煤矿"}),
+    ("group_manager", {"甲一煤矿", "甲二煤矿"}),
+    ("mine_head", {"甲一煤矿"}),
+    ("expert", {"甲一煤矿"}),
+    ("auditor", {"甲一煤矿", "甲二煤矿"}),
+])
+def test_each_organization_sees_exactly_its_mines(world, client, persona, sees):
+    client.force_login(getattr(world, persona))
+    names = {m["name"] for m in client.get("/api/v1/registry/mines").json()["items"]}
+    assert names == sees
