@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves the API docs' Swagger UI from local static files, not a CDN
     "kuangan.core",
     "kuangan.registry",
     "kuangan.dashboard",

@@ -47,6 +47,12 @@ class LockoutBackend(ModelBackend):
         return user
 
 
+    def get_user(self, user_id: Any) -> User | None:
+        """The session's user with its organization and division: every page's scope needs them."""
+        user = User.objects.select_related("organization__division").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
 @transaction.atomic
 def _record_failure(user: User, now: Any) -> None:
     user = User.objects.select_for_update().get(pk=user.pk)

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import actions, audit, queries
 from .choices import Perm
@@ -57,6 +57,7 @@ def inbox_mark_read(request: AuthedRequest) -> HttpResponse:
 
 
 @require_perm(Perm.AUDIT_VIEW)
+@require_GET
 def audit_log(request: AuthedRequest) -> HttpResponse:
     events = queries.audit_events(request.user).select_related("actor")
     verb = request.GET.get("verb", "").strip()

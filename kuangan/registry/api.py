@@ -7,18 +7,32 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
 from kuangan.core import clock
 from kuangan.core.access import visible
 from kuangan.core.errors import DomainError
 
 from . import actions, queries
-from .filters import MineFilter
 from .forms import MineForm, division_choices_for
 from .models import Enterprise, Mine
-from .schemas import EnterpriseOut, MineDetailOut, MineIn, MineOut, MinePatch, MineStatusIn
+from .schemas import EnterpriseOut, MineDetailOut, MineIn, MineOut, MinePatch, MineQuery, MineStatusIn
 
 router = Router(tags=["registry"])
+MAX_PAGE = 1_000_000
+
+
+class Pages(PageNumberPagination):
+    """Page numbers the database can take: the offset is a 64-bit integer on SQLite and PostgreSQL."""
+
+    class Input(PageNumberPagination.Input):
+        @field_validator("page")
+        @classmethod
+        def _page_in_range(cls, v: int) -> int:
+            if v > MAX_PAGE:
+                raise PydanticCustomError("page_too_large", "页码超出范围（最大 {max}）。", {"max": MAX_PAGE})
+            return v
 
 
 def _detail(request: HttpRequest, mine: Mine) -> Mine:
@@ -55,8 +69,8 @@ def _validated(request: HttpRequest, payload: dict[str, Any], instance: Mine | N
 
 
 @router.get("/mines", response=list[MineOut], operation_id="registry_mine_list")
-@paginate(PageNumberPagination, page_size=50)
-def mine_list(request: HttpRequest, filters: Query[MineFilter]) -> Any:
+@paginate(Pages, page_size=50)
+def mine_list(request: HttpRequest, filters: Query[MineQuery]) -> Any:
     return queries.visible_mines(request.user, filters)
 
 
@@ -88,7 +102,7 @@ def mine_status(request: HttpRequest, mine_id: int, payload: MineStatusIn) -> An
 
 
 @router.get("/enterprises", response=list[EnterpriseOut], operation_id="registry_enterprise_list")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def enterprise_list(request: HttpRequest) -> Any:
     return queries.visible_enterprises(request.user)
 

@@ -35,7 +35,8 @@ def get_visible_mine(user: Any, pk: int) -> Mine:
 
 
 def visible_enterprises(user: Any) -> QuerySet[Enterprise]:
-    return visible(user, Enterprise).select_related("division", "parent").annotate(mine_count=Count("mines"))
+    return visible(user, Enterprise).select_related("division", "parent").annotate(mine_count=Count("mines")) \
+        .order_by("name")
 
 
 def get_visible_enterprise(user: Any, pk: int) -> Enterprise:

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import AfterValidator, field_validator
+from pydantic_core import PydanticCustomError
 
 from .choices import (
     DisasterGrade,
@@ -18,6 +21,40 @@ from .choices import (
     StandardizationGrade,
     SupervisionClass,
 )
+from .filters import MineFilter
+
+MAX_ID = 2**63 - 1  # the largest key a BigAutoField can hold; a bigger number cannot even be looked up
+
+
+def no_nul(value: Any) -> Any:
+    """PostgreSQL cannot store or compare text containing NUL (\\x00): refuse it at the door."""
+    if isinstance(value, str) and "\x00" in value:
+        raise PydanticCustomError("nul_character", "不能包含空字符（\\x00）。")
+    return value
+
+
+Text = Annotated[str, AfterValidator(no_nul)]
+
+
+def fits_bigint(value: Any) -> Any:
+    """A number compared with a key column must fit in it: SQLite and PostgreSQL fail on a bigger one."""
+    if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID:
+        raise PydanticCustomError("number_too_large", "数值超出范围。")
+    return value
+
+
+class MineQuery(MineFilter):
+    """The ledger filter as the API takes it: no NUL in text, no id beyond what the database holds."""
+
+    @field_validator("q", "division", "sort")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        return no_nul(v)
+
+    @field_validator("enterprise")
+    @classmethod
+    def _fits(cls, v: Any) -> Any:
+        return fits_bigint(v)
 
 
 class LicenceOut(Schema):
@@ -65,10 +102,10 @@ class MineDetailOut(MineOut):
 
 
 class MineIn(Schema):
-    code: str = Field(..., max_length=20)
-    name: str = Field(..., min_length=1, max_length=100)
+    code: Text = Field(..., max_length=20)
+    name: Text = Field(..., min_length=1, max_length=100)
     enterprise_id: int
-    division_code: str = Field(..., max_length=6)
+    division_code: Text = Field(..., max_length=6)
     kind: MineKind
     status: MineStatus
     approved_capacity: Decimal = Field(..., ge=0, le=100000, max_digits=8, decimal_places=2)
@@ -81,7 +118,7 @@ class MineIn(Schema):
     intelligent_status: IntelligentStatus = IntelligentStatus.NONE
     supervision_class: SupervisionClass
     has_upgrade_project: bool = False
-    address: str = Field("", max_length=200)
+    address: Text = Field("", max_length=200)
     longitude: Decimal | None = Field(None, ge=73, le=136, max_digits=9, decimal_places=6)
     latitude: Decimal | None = Field(None, ge=3, le=54, max_digits=9, decimal_places=6)
 
@@ -89,9 +126,9 @@ class MineIn(Schema):
 class MinePatch(Schema):
     """Fields to change; the status changes only through /status with a reason."""
 
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: Text | None = Field(None, min_length=1, max_length=100)
     enterprise_id: int | None = None
-    division_code: str | None = Field(None, max_length=6)
+    division_code: Text | None = Field(None, max_length=6)
     approved_capacity: Decimal | None = Field(None, ge=0, le=100000, max_digits=8, decimal_places=2)
     gas_class: GasClass | None = None
     hydro_type: HydroType | None = None
@@ -102,16 +139,16 @@ class MinePatch(Schema):
     intelligent_status: IntelligentStatus | None = None
     supervision_class: SupervisionClass | None = None
     has_upgrade_project: bool | None = None
-    address: str | None = Field(None, max_length=200)
+    address: Text | None = Field(None, max_length=200)
     longitude: Decimal | None = Field(None, ge=73, le=136, max_digits=9, decimal_places=6)
     latitude: Decimal | None = Field(None, ge=3, le=54, max_digits=9, decimal_places=6)
 
 
 class MineStatusIn(Schema):
     to_status: MineStatus
-    reason: str = Field(..., min_length=1, max_length=2000)
+    reason: Text = Field(..., min_length=1, max_length=2000)
     effective_on: date
-    document_number: str = Field("", max_length=60)
+    document_number: Text = Field("", max_length=60)
 
 
 class EnterpriseOut(Schema):

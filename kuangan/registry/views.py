@@ -20,7 +20,6 @@ from kuangan.core.choices import OrganizationKind, Perm
 from kuangan.core.decorators import require_perm
 from kuangan.core.errors import DomainError
 from kuangan.core.http import AuthedRequest
-from kuangan.core.models import Division
 
 from . import actions, excel, queries
 from .choices import GasClass, MineKind, MineStatus, StandardizationGrade, SupervisionClass
@@ -74,7 +73,7 @@ def mine_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "registry/mine_list.html", {
         "page": page, "filters": filters, "columns": PAGE_COLUMNS, "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
-        "divisions": division_choices_for(request.user) if _is_regulator(request.user) else Division.objects.none(),
+        "divisions": division_choices_for(request.user) if _is_regulator(request.user) else [],
         "enterprises": queries.visible_enterprises(request.user),
         "can_create": can(request.user, Perm.MINE_CREATE),
         "can_import": can(request.user, Perm.MINE_IMPORT),

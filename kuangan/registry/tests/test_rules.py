@@ -1,0 +1,125 @@
+"""Pure rules of the dossier (R1.1–R1.3), including their boundaries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kuangan.registry import rules
+from kuangan.registry.choices import Education, LeadershipPost, LevelStatus, LicenceKind, MineKind, MineStatus
+
+pytestmark = pytest.mark.nodb
+
+COAL = rules.MineFacts(kind=MineKind.COAL_UNDERGROUND, status=MineStatus.PRODUCING, has_upgrade_project=False)
+TODAY = date(2024, 6, 30)
+
+
+def qualified(post: str, name: str = "张三", years: int = 12) -> rules.Member:
+    return rules.Member(post, name, Education.BACHELOR, True, years)
+
+
+def full_roster() -> list[rules.Member]:
+    return [qualified(p) for p in rules.FIVE_HEADS + (LeadershipPost.VENTILATION_DEPUTY,) + rules.FIVE_SECTIONS]
+
+
+def codes(findings: list[rules.Finding]) -> list[str]:
+    return [f.code for f in findings]
+
+
+def test_a_complete_qualified_roster_has_no_findings():
+    assert rules.leadership_findings(COAL, full_roster()) == []
+
+
+def test_each_vacant_head_post_is_named():
+    roster = [m for m in full_roster() if m.post != LeadershipPost.CHIEF_ENGINEER]
+    findings = rules.leadership_findings(COAL, roster)
+    assert codes(findings) == ["post_vacant"]
+    assert "总工程师" in findings[0].message
+
+
+@pytest.mark.parametrize("years,flagged", [(9, True), (10, False)])
+def test_five_heads_need_ten_years_at_the_front_line(years, flagged):
+    roster = [m for m in full_roster() if m.post != LeadershipPost.SAFETY_DEPUTY]
+    roster.append(qualified(LeadershipPost.SAFETY_DEPUTY, "李四", years))
+    assert ("unqualified_head" in codes(rules.leadership_findings(COAL, roster))) is flagged
+
+
+@pytest.mark.parametrize("years,flagged", [(4, True), (5, False)])
+def test_section_heads_need_five_years(years, flagged):
+    roster = [m for m in full_roster() if m.post != LeadershipPost.VENTILATION_SECTION]
+    roster.append(qualified(LeadershipPost.VENTILATION_SECTION, "王五", years))
+    assert ("unqualified_section_head" in codes(rules.leadership_findings(COAL, roster))) is flagged
+
+
+def test_a_head_below_college_or_outside_mining_is_flagged_with_both_gaps():
+    roster = [m for m in full_roster() if m.post != LeadershipPost.MINE_HEAD]
+    roster.append(rules.Member(LeadershipPost.MINE_HEAD, "赵六", Education.TECHNICAL_SECONDARY, False, 20))
+    [finding] = rules.leadership_findings(COAL, roster)
+    assert "学历低于大专" in finding.message and "非矿山主体专业" in finding.message
+
+
+def test_underground_coal_needs_a_ventilation_deputy_open_pit_does_not():
+    roster = [m for m in full_roster() if m.post != LeadershipPost.VENTILATION_DEPUTY]
+    assert codes(rules.leadership_findings(COAL, roster)) == ["ventilation_deputy_missing"]
+    open_pit = rules.MineFacts(MineKind.COAL_OPEN_PIT, MineStatus.PRODUCING, False)
+    assert rules.leadership_findings(open_pit, roster) == []
+
+
+def test_a_producing_mine_with_an_upgrade_project_needs_a_construction_deputy():
+    upgrading = rules.MineFacts(MineKind.COAL_UNDERGROUND, MineStatus.PRODUCING, True)
+    assert codes(rules.leadership_findings(upgrading, full_roster())) == ["construction_deputy_missing"]
+    roster = [*full_roster(), qualified(LeadershipPost.CONSTRUCTION_DEPUTY)]
+    assert rules.leadership_findings(upgrading, roster) == []
+
+
+def test_a_chairman_above_the_mine_head_is_flagged_unless_the_head_holds_it():
+    chairman = rules.Member(LeadershipPost.CHAIRMAN, "钱七", Education.BACHELOR, False, 0)
+    assert codes(rules.leadership_findings(COAL, [*full_roster(), chairman])) == ["post_above_head"]
+    held = rules.Member(LeadershipPost.CHAIRMAN, "钱七", Education.BACHELOR, False, 0, holds_mine_head_post=True)
+    assert rules.leadership_findings(COAL, [*full_roster(), held]) == []
+
+
+def test_a_closed_mine_has_no_roster_findings():
+    closed = rules.MineFacts(MineKind.COAL_UNDERGROUND, MineStatus.CLOSED, False)
+    assert rules.leadership_findings(closed, []) == []
+
+
+@given(st.lists(st.sampled_from(LeadershipPost.values), max_size=20),
+       st.integers(min_value=10, max_value=40))
+def test_qualified_members_never_raise_qualification_findings(posts, years):
+    roster = [qualified(p, years=years) for p in posts]
+    found = codes(rules.leadership_findings(COAL, roster))
+    assert "unqualified_head" not in found and "unqualified_section_head" not in found
+
+
+@given(st.lists(st.sampled_from(LevelStatus.values), max_size=8))
+def test_more_than_two_producing_levels_is_a_finding(statuses):
+    producing = statuses.count(LevelStatus.PRODUCING)
+    assert bool(rules.level_findings(COAL, statuses)) is (producing > 2)
+
+
+def lic(kind: str, expires: date | None) -> rules.LicenceFacts:
+    return rules.LicenceFacts(kind, "X-1", expires)
+
+
+@pytest.mark.parametrize("expires,expected", [
+    (TODAY - timedelta(days=1), "licence_expired"),
+    (TODAY, "licence_expiring"),  # still valid on its last day
+    (TODAY + timedelta(days=90), "licence_expiring"),
+    (TODAY + timedelta(days=91), None),
+    (None, None),
+])
+def test_licence_expiry_boundaries(expires, expected):
+    licences = [lic(LicenceKind.MINING, expires), lic(LicenceKind.SAFETY_PRODUCTION, None),
+                lic(LicenceKind.BUSINESS, None)]
+    assert codes(rules.licence_findings(COAL, licences, TODAY)) == ([expected] if expected else [])
+    assert rules.licences_complete(licences, TODAY) is (expected != "licence_expired")
+
+
+def test_missing_licences_are_named():
+    findings = rules.licence_findings(COAL, [lic(LicenceKind.BUSINESS, None)], TODAY)
+    assert [f.message for f in findings] == ["缺少采矿许可证", "缺少安全生产许可证"]
+    assert not rules.licences_complete([lic(LicenceKind.BUSINESS, None)], TODAY)
