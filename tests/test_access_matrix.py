@@ -64,7 +64,7 @@ def _candidate_urls(world, records) -> list[str]:  # type: ignore[no-untyped-def
         "kind": list(MINE_RECORDS),
     }
     urls = []
-    for route, pattern in _walk(get_resolver().url_patterns):
+    for route, _pattern in _walk(get_resolver().url_patterns):
         if route.startswith(SKIP_PREFIXES):
             continue
         names = re.findall(r"<(?:\w+:)?(\w+)>", route)
