@@ -6,11 +6,21 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+from django.utils import translation
 
 from kuangan.core import clock
 from kuangan.testing import World, build_world
 
 T0 = datetime(2024, 6, 30, 8, 0, tzinfo=clock.SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def chinese() -> Iterator[None]:
+    """Each test starts in the default language: a request that switched to English leaves its
+    language active on the thread."""
+    translation.activate("zh-hans")
+    yield
+    translation.activate("zh-hans")
 
 
 @pytest.fixture

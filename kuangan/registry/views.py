@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kuangan.core import audit, clock
@@ -39,11 +40,11 @@ from .models import Enterprise
 from .tables import PAGE_COLUMNS
 
 RECORD_FORMS = {
-    "licence": (LicenceForm, _("证照")),
-    "leadership": (LeadershipMemberForm, _("领导班子成员")),
-    "level": (MiningLevelForm, _("开采水平")),
-    "face": (WorkingFaceForm, _("采掘工作面")),
-    "supervisor": (MineSupervisorForm, _("监管专员与包保责任人")),
+    "licence": (LicenceForm, gettext_lazy("证照")),
+    "leadership": (LeadershipMemberForm, gettext_lazy("领导班子成员")),
+    "level": (MiningLevelForm, gettext_lazy("开采水平")),
+    "face": (WorkingFaceForm, gettext_lazy("采掘工作面")),
+    "supervisor": (MineSupervisorForm, gettext_lazy("监管专员与包保责任人")),
 }
 RECORD_TABS = {"licence": "licences", "leadership": "leadership", "level": "workings", "face": "workings",
                "supervisor": "supervisors"}
@@ -273,8 +274,10 @@ def enterprise_list(request: AuthedRequest) -> HttpResponse:
 def enterprise_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     ent = queries.get_visible_enterprise(request.user, pk)
     mines = queries.visible_mines(request.user).filter(enterprise__in=[ent.pk, *ent.subsidiaries.values_list("pk", flat=True)])
+    events = audit.history(ent)[:50]
     return render(request, "registry/enterprise_detail.html", {
-        "ent": ent, "mines": mines, "can_edit": can(request.user, Perm.ENTERPRISE_EDIT)})
+        "ent": ent, "mines": mines, "can_edit": can(request.user, Perm.ENTERPRISE_EDIT),
+        "rows": audit.with_changes(events)})
 
 
 @require_perm(Perm.ENTERPRISE_EDIT)
