@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
@@ -71,9 +72,52 @@ def unauthorized(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(request, 401, "需要登录或有效的接口令牌。")
 
 
+# Schema errors in the user's language (pydantic's own messages are English); custom errors keep theirs.
+VALIDATION_MESSAGES = {
+    "missing": gettext_lazy("必填项。"),
+    "string_too_long": gettext_lazy("不能超过 %(max_length)s 个字符。"),
+    "string_too_short": gettext_lazy("至少需要 %(min_length)s 个字符。"),
+    "string_type": gettext_lazy("须为文本。"),
+    "enum": gettext_lazy("不是有效的选项。"),
+    "literal_error": gettext_lazy("不是有效的选项。"),
+    "int_parsing": gettext_lazy("须为整数。"),
+    "int_type": gettext_lazy("须为整数。"),
+    "int_from_float": gettext_lazy("须为整数。"),
+    "decimal_parsing": gettext_lazy("须为数字。"),
+    "decimal_type": gettext_lazy("须为数字。"),
+    "float_parsing": gettext_lazy("须为数字。"),
+    "decimal_max_digits": gettext_lazy("数字位数过多。"),
+    "decimal_max_places": gettext_lazy("小数位数过多。"),
+    "decimal_whole_digits": gettext_lazy("整数位数过多。"),
+    "greater_than_equal": gettext_lazy("不能小于 %(ge)s。"),
+    "greater_than": gettext_lazy("须大于 %(gt)s。"),
+    "less_than_equal": gettext_lazy("不能大于 %(le)s。"),
+    "less_than": gettext_lazy("须小于 %(lt)s。"),
+    "date_parsing": gettext_lazy("须为日期，格式 YYYY-MM-DD。"),
+    "date_from_datetime_parsing": gettext_lazy("须为日期，格式 YYYY-MM-DD。"),
+    "date_type": gettext_lazy("须为日期，格式 YYYY-MM-DD。"),
+    "bool_parsing": gettext_lazy("须为 true 或 false。"),
+    "bool_type": gettext_lazy("须为 true 或 false。"),
+    "json_invalid": gettext_lazy("请求体不是有效的 JSON。"),
+    "model_attributes_type": gettext_lazy("请求体须为 JSON 对象。"),
+    "dict_type": gettext_lazy("请求体须为 JSON 对象。"),
+}
+
+
+def _message(error: dict[str, Any]) -> str:
+    template = VALIDATION_MESSAGES.get(error.get("type", ""))
+    if template is None:
+        return str(error.get("msg", ""))
+    try:
+        return str(template) % {k: v for k, v in (error.get("ctx") or {}).items()}
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    return _error(request, 422, exc.errors)
+    return _error(request, 422, [{"loc": list(e.get("loc", [])), "msg": _message(e), "type": e.get("type", "")}
+                                 for e in exc.errors])
 
 
 from kuangan.registry.api import router as registry_router  # noqa: E402

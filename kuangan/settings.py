@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kuangan.core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -143,6 +144,7 @@ LOGIN_MAX_FAILURES = _env_int("KUANGAN_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_MINUTES = _env_int("KUANGAN_LOGIN_LOCKOUT_MINUTES", 30)
 SESSION_IDLE_MINUTES = _env_int("KUANGAN_SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_ENGINE = "kuangan.core.sessions"
 SESSION_SAVE_EVERY_REQUEST = True  # the idle timer restarts with every request
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

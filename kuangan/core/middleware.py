@@ -4,12 +4,30 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from . import clock
 from .actor import Actor
+
+
+class RejectNulMiddleware:
+    """A NUL character is never valid in our query strings, and PostgreSQL cannot even compare text
+    holding one: such a request gets a clear 400 instead of reaching a query. (Form fields refuse
+    NUL through Django's own validator; JSON bodies through the API schemas.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in k or any("\x00" in v for v in vs) for k, vs in request.GET.lists()):
+            message = _("请求中含有空字符（\\x00），已拒绝。")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400, json_dumps_params={"ensure_ascii": False})
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class ActorMiddleware:

@@ -15,9 +15,10 @@ from kuangan.core.access import visible
 from kuangan.core.errors import DomainError
 
 from . import actions, queries
+from .filters import MineFilter
 from .forms import MineForm, division_choices_for
 from .models import Enterprise, Mine
-from .schemas import EnterpriseOut, MineDetailOut, MineIn, MineOut, MinePatch, MineQuery, MineStatusIn
+from .schemas import EnterpriseOut, MineDetailOut, MineIn, MineOut, MinePatch, MineStatusIn
 
 router = Router(tags=["registry"])
 MAX_PAGE = 1_000_000
@@ -70,7 +71,7 @@ def _validated(request: HttpRequest, payload: dict[str, Any], instance: Mine | N
 
 @router.get("/mines", response=list[MineOut], operation_id="registry_mine_list")
 @paginate(Pages, page_size=50)
-def mine_list(request: HttpRequest, filters: Query[MineQuery]) -> Any:
+def mine_list(request: HttpRequest, filters: Query[MineFilter]) -> Any:
     return queries.visible_mines(request.user, filters)
 
 

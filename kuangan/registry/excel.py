@@ -7,13 +7,15 @@ import zipfile
 from datetime import date, datetime
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .actions import RowError
 from .forms import MineForm
-from .tables import MINE_COLUMNS, Column, cell_value
+from .tables import MINE_COLUMNS, cell_value
 
 TITLE = "矿山台账"
 HEADER_ROW = 3  # row 1: title, row 2: who and when, row 3: headers
@@ -22,6 +24,12 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 def export_mines(mines: Any, *, title: str = TITLE, subtitle: str = "") -> bytes:
+    """The ledger workbook, always in Chinese: it is the regulator's format, whatever the page language."""
+    with translation.override("zh-hans"):
+        return _export(mines, title, subtitle)
+
+
+def _export(mines: Any, title: str, subtitle: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = TITLE
@@ -60,12 +68,6 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _choice(col: Column, raw: str) -> str:
-    assert col.choices is not None
-    for value, label in col.choices.choices:
-        if raw in (value, str(label)):
-            return value
-    return raw  # left as typed: the form reports it as not a valid choice
 
 
 def _date(raw: Any) -> tuple[date | None, str | None]:
@@ -79,31 +81,40 @@ def _date(raw: Any) -> tuple[date | None, str | None]:
     try:
         return date.fromisoformat(text), None
     except ValueError:
-        return None, f"“{_text(raw)}”不是日期，请写成 2024-06-30"
+        return None, _("“%(value)s”不是日期，请写成 2024-06-30") % {"value": _text(raw)}
 
 
 def parse_mine_workbook(data: bytes, *, divisions: Any, enterprises: Any
                         ) -> tuple[list[tuple[int, dict[str, Any], list[dict[str, Any]]]], list[RowError]]:
-    """Read and validate every row; returns the rows ready for import and every error found."""
+    """Read and validate every row; returns the rows ready for import and every error found.
+    Cells hold the Chinese labels of the ledger; the messages follow the user's language."""
+    with translation.override("zh-hans"):
+        choice_values = {c.key: {str(label): value for value, label in c.choices.choices}
+                         for c in MINE_COLUMNS if c.choices is not None}
+    return _parse(data, divisions, enterprises, choice_values)
+
+
+def _parse(data: bytes, divisions: Any, enterprises: Any, choice_values: dict[str, dict[str, str]]
+           ) -> tuple[list[tuple[int, dict[str, Any], list[dict[str, Any]]]], list[RowError]]:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError):
-        return [], [RowError(0, "", "无法读取该文件：请上传 .xlsx 格式的 Excel 工作簿（可先下载导入模板）。")]
+        return [], [RowError(0, "", _("无法读取该文件：请上传 .xlsx 格式的 Excel 工作簿（可先下载导入模板）。"))]
     ws = wb.worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
     header_at = next((i for i, r in enumerate(rows[:10]) if r and "矿山编码" in [_text(v) for v in r]), None)
     if header_at is None:
-        return [], [RowError(0, "", "没有找到表头行（须含“矿山编码”“矿山名称”等列）。")]
+        return [], [RowError(0, "", _("没有找到表头行（须含“矿山编码”“矿山名称”等列）。"))]
     header = [_text(v) for v in rows[header_at]]
     by_label = {c.label: c for c in MINE_COLUMNS if c.imported}
     missing = [c.label for c in MINE_COLUMNS if c.imported and not c.key.startswith("licence:")
                and c.key not in {"address", "longitude", "latitude", "has_upgrade_project", "rock_burst",
                                  "intelligent_status"} and c.label not in header]
     if missing:
-        return [], [RowError(header_at + 1, "", "缺少列：" + "、".join(missing))]
+        return [], [RowError(header_at + 1, "", _("缺少列：%(columns)s") % {"columns": "、".join(missing)})]
     body = rows[header_at + 1:]
     if len(body) > MAX_IMPORT_ROWS:
-        return [], [RowError(0, "", f"一次最多导入 {MAX_IMPORT_ROWS} 行，请分批导入。")]
+        return [], [RowError(0, "", _("一次最多导入 %(n)d 行，请分批导入。") % {"n": MAX_IMPORT_ROWS})]
 
     county_by_name = {d.name: d for d in divisions.filter(level="county")}
     county_by_code = {d.code: d for d in county_by_name.values()}
@@ -125,26 +136,26 @@ def parse_mine_workbook(data: bytes, *, divisions: Any, enterprises: Any
                 continue
             text = _text(raw)
             if col.choices is not None:
-                form_data[key] = _choice(col, text)
+                form_data[key] = choice_values[key].get(text, text)  # a code or a label; else the form names it
             elif key == "has_upgrade_project":
                 form_data[key] = "on" if text in {"是", "有", "1", "true", "True"} else ""
             elif key == "division":
                 county = county_by_name.get(text) or county_by_code.get(text[:6])
                 if county is None:
-                    row_errors.append(RowError(number, col.label, f"“{text}”不是您管辖范围内的县（区）"))
+                    row_errors.append(RowError(number, col.label, _("“%(value)s”不是您管辖范围内的县（区）") % {"value": text}))
                 else:
                     form_data[key] = county.pk
             elif key == "enterprise":
                 ent = enterprise_by_name.get(text)
                 if ent is None:
-                    row_errors.append(RowError(number, col.label, f"企业“{text}”不存在，请先在“企业”中登记"))
+                    row_errors.append(RowError(number, col.label, _("企业“%(value)s”不存在，请先在“企业”中登记") % {"value": text}))
                 else:
                     form_data[key] = ent.pk
             else:
                 form_data[key] = text
         code = form_data.get("code", "")
         if code in seen_codes:
-            row_errors.append(RowError(number, "矿山编码", f"与第 {seen_codes[code]} 行的矿山编码重复"))
+            row_errors.append(RowError(number, "矿山编码", _("与第 %(row)d 行的矿山编码重复") % {"row": seen_codes[code]}))
         elif code:
             seen_codes[code] = number
         form = MineForm(data=form_data, divisions=divisions, enterprises=enterprises)
@@ -164,12 +175,12 @@ def parse_mine_workbook(data: bytes, *, divisions: Any, enterprises: Any
             if lic_number:
                 licences.append({"kind": kind, "number": lic_number[:50], "expires_on": expires})
             elif expires:
-                row_errors.append(RowError(number, labels[f"licence:{kind}:number"], "填写了有效期但缺少证号"))
+                row_errors.append(RowError(number, labels[f"licence:{kind}:number"], _("填写了有效期但缺少证号")))
         if row_errors:
             errors.extend(row_errors)
         else:
             ready.append((number, form.cleaned_data, licences))
     if not ready and not errors:
-        errors.append(RowError(0, "", "表中没有数据行。"))
+        errors.append(RowError(0, "", _("表中没有数据行。")))
     return ready, errors
 

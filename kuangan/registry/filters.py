@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from ninja import Schema
+from ninja import Field, Schema
 from pydantic import field_validator
 
 from .choices import GasClass, MineKind, MineStatus, StandardizationGrade, SupervisionClass
 from .tables import SORTS
 
+MAX_ID = 2**63 - 1  # the largest key a BigAutoField holds: a bigger number cannot even be compared with one
+
 
 class MineFilter(Schema):
     q: str | None = None  # name or code contains
     division: str | None = None  # a division code: the division and everything below it
-    enterprise: int | None = None
+    enterprise: int | None = Field(None, ge=1, le=MAX_ID)
     kind: MineKind | None = None
     status: MineStatus | None = None
     gas_class: GasClass | None = None

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 from .choices import Education, LeadershipPost, LevelStatus, LicenceKind, MineKind, MineStatus
 from .constants import (
     FIVE_HEADS_MIN_FRONTLINE_YEARS,
@@ -65,6 +67,10 @@ def _label(post: str) -> str:
     return str(LeadershipPost(post).label)
 
 
+def _gaps(post: str, name: str, gaps: list[str]) -> str:
+    return _("%(post)s %(name)s：%(gaps)s") % {"post": _label(post), "name": name, "gaps": _("；").join(gaps)}
+
+
 def leadership_findings(mine: MineFacts, roster: Iterable[Member]) -> list[Finding]:
     """R1.2: the roster's gaps and unqualified members (only active members are passed in)."""
     if mine.status == MineStatus.CLOSED:
@@ -77,44 +83,47 @@ def leadership_findings(mine: MineFacts, roster: Iterable[Member]) -> list[Findi
     if mine.kind in COAL_KINDS:
         for post in FIVE_HEADS:
             if post not in by_post:
-                findings.append(Finding("post_vacant", "violation", f"{_label(post)}空缺（“五职”矿长须配齐）",
+                findings.append(Finding("post_vacant", "violation", _("%(post)s空缺（“五职”矿长须配齐）") % {"post": _label(post)},
                                         "R1.2 · 中阳县要点 5"))
         for post in FIVE_HEADS:
             for m in by_post.get(post, []):
                 gaps = []
                 if m.education not in COLLEGE_OR_ABOVE:
-                    gaps.append("学历低于大专")
+                    gaps.append(_("学历低于大专"))
                 if not m.major_is_mining:
-                    gaps.append("非矿山主体专业")
+                    gaps.append(_("非矿山主体专业"))
                 if m.frontline_years < FIVE_HEADS_MIN_FRONTLINE_YEARS:
-                    gaps.append(f"一线从业经历 {m.frontline_years} 年，不足 {FIVE_HEADS_MIN_FRONTLINE_YEARS} 年")
+                    gaps.append(_("一线从业经历 %(years)d 年，不足 %(min)d 年")
+                                % {"years": m.frontline_years, "min": FIVE_HEADS_MIN_FRONTLINE_YEARS})
                 if gaps:
                     findings.append(Finding("unqualified_head", "violation",
-                                            f"{_label(post)} {m.name}：" + "；".join(gaps),
+                                            _gaps(post, m.name, gaps),
                                             "R1.2 · 晋城市三年行动 1"))
         for post in FIVE_SECTIONS:
             for m in by_post.get(post, []):
                 gaps = []
                 if not m.major_is_mining:
-                    gaps.append("非矿山主体专业")
+                    gaps.append(_("非矿山主体专业"))
                 if m.frontline_years < SECTION_HEADS_MIN_FRONTLINE_YEARS:
-                    gaps.append(f"一线从业经历 {m.frontline_years} 年，不足 {SECTION_HEADS_MIN_FRONTLINE_YEARS} 年")
+                    gaps.append(_("一线从业经历 %(years)d 年，不足 %(min)d 年")
+                                % {"years": m.frontline_years, "min": SECTION_HEADS_MIN_FRONTLINE_YEARS})
                 if gaps:
                     findings.append(Finding("unqualified_section_head", "violation",
-                                            f"{_label(post)} {m.name}：" + "；".join(gaps),
+                                            _gaps(post, m.name, gaps),
                                             "R1.2 · 晋城市三年行动 2"))
     if mine.kind == MineKind.COAL_UNDERGROUND and LeadershipPost.VENTILATION_DEPUTY not in by_post:
-        findings.append(Finding("ventilation_deputy_missing", "violation", "井工煤矿未配备通风副矿长",
+        findings.append(Finding("ventilation_deputy_missing", "violation", _("井工煤矿未配备通风副矿长"),
                                 "R1.2 · 中阳县要点 5"))
     if (mine.kind in COAL_KINDS and mine.status == MineStatus.PRODUCING and mine.has_upgrade_project
             and LeadershipPost.CONSTRUCTION_DEPUTY not in by_post):
         findings.append(Finding("construction_deputy_missing", "violation",
-                                "生产煤矿存在技改（基建）项目，未配备基建副矿长", "R1.2 · 中阳县要点 5"))
+                                _("生产煤矿存在技改（基建）项目，未配备基建副矿长"), "R1.2 · 中阳县要点 5"))
     for post in POSTS_ABOVE_HEAD:
         for m in by_post.get(post, []):
             if not m.holds_mine_head_post:
                 findings.append(Finding("post_above_head", "violation",
-                                        f"在矿长之上设{_label(post)}（{m.name}），应由矿长兼任",
+                                        _("在矿长之上设%(post)s（%(name)s），应由矿长兼任")
+                                        % {"post": _label(post), "name": m.name},
                                         "R1.2 · 忻州转发省“学铁规”活动 3"))
     return findings
 
@@ -124,7 +133,7 @@ def level_findings(mine: MineFacts, level_statuses: Iterable[str]) -> list[Findi
     producing = sum(1 for s in level_statuses if s == LevelStatus.PRODUCING)
     if producing > MAX_PRODUCING_LEVELS and mine.status != MineStatus.CLOSED:
         return [Finding("too_many_levels", "violation",
-                        f"同时生产的水平有 {producing} 个，超过 {MAX_PRODUCING_LEVELS} 个", "R1.3 · 中阳县要点 10")]
+                        _("同时生产的水平有 %(n)d 个，超过 %(max)d 个") % {"n": producing, "max": MAX_PRODUCING_LEVELS}, "R1.3 · 中阳县要点 10")]
     return []
 
 
@@ -138,13 +147,15 @@ def licence_findings(mine: MineFacts, licences: Iterable[LicenceFacts], today: d
         label = str(LicenceKind(kind).label)
         lic = by_kind.get(kind)
         if lic is None:
-            findings.append(Finding("licence_missing", "violation", f"缺少{label}", "R1.1"))
+            findings.append(Finding("licence_missing", "violation", _("缺少%(licence)s") % {"licence": label}, "R1.1"))
         elif lic.expires_on is not None and lic.expires_on < today:
             findings.append(Finding("licence_expired", "violation",
-                                    f"{label}（{lic.number}）已于 {lic.expires_on.isoformat()} 过期", "R1.1"))
+                                    _("%(licence)s（%(number)s）已于 %(date)s 过期")
+                                    % {"licence": label, "number": lic.number, "date": lic.expires_on.isoformat()}, "R1.1"))
         elif lic.expires_on is not None and (lic.expires_on - today).days <= LICENCE_EXPIRY_WARNING_DAYS:
             findings.append(Finding("licence_expiring", "warning",
-                                    f"{label}（{lic.number}）将于 {lic.expires_on.isoformat()} 到期", "R1.1"))
+                                    _("%(licence)s（%(number)s）将于 %(date)s 到期")
+                                    % {"licence": label, "number": lic.number, "date": lic.expires_on.isoformat()}, "R1.1"))
     return findings
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, field_validator
+from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 from .choices import (
@@ -21,9 +21,6 @@ from .choices import (
     StandardizationGrade,
     SupervisionClass,
 )
-from .filters import MineFilter
-
-MAX_ID = 2**63 - 1  # the largest key a BigAutoField can hold; a bigger number cannot even be looked up
 
 
 def no_nul(value: Any) -> Any:
@@ -34,27 +31,6 @@ def no_nul(value: Any) -> Any:
 
 
 Text = Annotated[str, AfterValidator(no_nul)]
-
-
-def fits_bigint(value: Any) -> Any:
-    """A number compared with a key column must fit in it: SQLite and PostgreSQL fail on a bigger one."""
-    if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID:
-        raise PydanticCustomError("number_too_large", "数值超出范围。")
-    return value
-
-
-class MineQuery(MineFilter):
-    """The ledger filter as the API takes it: no NUL in text, no id beyond what the database holds."""
-
-    @field_validator("q", "division", "sort")
-    @classmethod
-    def _no_nul(cls, v: Any) -> Any:
-        return no_nul(v)
-
-    @field_validator("enterprise")
-    @classmethod
-    def _fits(cls, v: Any) -> Any:
-        return fits_bigint(v)
 
 
 class LicenceOut(Schema):

@@ -5,7 +5,7 @@ from django.db import migrations
 PG_TRIGGER = """
 CREATE OR REPLACE FUNCTION core_auditevent_append_only() RETURNS trigger AS $$
 BEGIN
-  RAISE EXCEPTION 'audit events are append-only (%% refused)', TG_OP;
+  RAISE EXCEPTION 'audit events are append-only (% refused)', TG_OP;
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER core_auditevent_append_only
@@ -37,7 +37,7 @@ def load_divisions(apps, schema_editor):
 def add_triggers(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_TRIGGER.replace("%%", "%"))
+        schema_editor.execute(PG_TRIGGER, params=None)  # no parameters: "%" is literal
     elif vendor == "sqlite":
         for sql in SQLITE_TRIGGERS:
             schema_editor.execute(sql)
