@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' Swagger UI from local static files, not a CDN
     "kuangan.core",
     "kuangan.registry",
+    "kuangan.hazards",
     "kuangan.dashboard",
     "kuangan.demo",
 ]
@@ -175,6 +176,29 @@ UPLOAD_MAX_BYTES = _env_int("KUANGAN_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+
+def _env_ints(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        values = tuple(int(x) for x in raw.split(","))
+    except ValueError:
+        raise ValueError(f"{name} must be comma-separated integers, got {raw!r}") from None
+    if len(values) != len(default) or list(values) != sorted(values):
+        raise ValueError(f"{name} must hold {len(default)} increasing integers, got {raw!r}")
+    return values
+
+
+# The hazard loop's numbers (R2.5, R2.6, R2.8); defaults and sources in kuangan/hazards/constants.py.
+from kuangan.hazards import constants as _hazard_defaults  # noqa: E402  (plain numbers, no Django)
+
+HAZARD_ESCALATION_DAYS = _env_ints("KUANGAN_ESCALATION_DAYS", _hazard_defaults.ESCALATION_DAYS)
+HAZARD_REPORT_DUE_DAY = _env_int("KUANGAN_MONTHLY_REPORT_DUE_DAY", _hazard_defaults.MONTHLY_REPORT_DUE_DAY)
+HAZARD_REPEAT_WINDOW_DAYS = _env_int("KUANGAN_REPEAT_WINDOW_DAYS", _hazard_defaults.REPEAT_WINDOW_DAYS)
+HAZARD_CLOSURE_WINDOW_DAYS = _env_int("KUANGAN_CLOSURE_WINDOW_DAYS", _hazard_defaults.CLOSURE_WINDOW_DAYS)
+HAZARD_CLOSURE_MIN_MAJOR = _env_int("KUANGAN_CLOSURE_MIN_MAJOR_HAZARDS", _hazard_defaults.CLOSURE_MIN_MAJOR_HAZARDS)
 
 LOGGING = {
     "version": 1,

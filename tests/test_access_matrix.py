@@ -9,10 +9,14 @@ import re
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from kuangan.api import api
 from kuangan.core.models import AuditEvent
+from kuangan.hazards import actions as hazard_actions
+from kuangan.hazards.forms import ACTION_FORMS
+from kuangan.hazards.models import Hazard, HazardStandardItem
 from kuangan.registry import actions
 from kuangan.registry.actions import MINE_RECORDS
 from kuangan.registry.models import Mine
@@ -52,16 +56,24 @@ def _our_records(world) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
     records["face"] = actions.save_mine_record("face", world.a1.pk, by=by, data={
         "name": "1201综采工作面", "kind": "longwall", "level": records["level"], "mining_method": "fully_mechanized",
         "status": "producing"})
+    item = HazardStandardItem.objects.get(standard__code="coal-2020", code="C04-02")
+    photo = SimpleUploadedFile("甲一矿长的秘密记录.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    records["hazard"] = hazard_actions.report_hazard(world.a1.pk, by=by, photos=[photo], report=hazard_actions.HazardReport(
+        level="major", source="regulator_inspection", description="甲一矿长的秘密记录：瓦斯传感器未标校",
+        found_at=by.at, found_by="中阳县应急管理局", standard_item_id=item.pk))
+    records["attachment"] = records["hazard"].attachments.get()
     return {k: [v.pk] for k, v in records.items()}
 
 
 def _candidate_urls(world, records) -> list[str]:  # type: ignore[no-untyped-def]
     """Each page with its parameters filled by our objects' ids (every combination that fits)."""
     ids = {
-        "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk],
+        "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk, *records["hazard"]],
         "record_id": sorted({i for v in records.values() for i in v}),
         "member_id": records["leadership"],
         "kind": list(MINE_RECORDS),
+        "name": list(ACTION_FORMS),
+        "attachment_pk": records["attachment"],
     }
     urls = []
     for route, _pattern in _walk(get_resolver().url_patterns):
@@ -100,6 +112,7 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
     client.force_login(getattr(world, persona))
     before = AuditEvent.objects.count()
     mine_before = list(Mine.objects.order_by("pk").values())
+    hazards_before = list(Hazard.objects.order_by("pk").values())
     urls = _candidate_urls(world, records)
     assert len(urls) > 20
     for url in urls:
@@ -108,6 +121,7 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
                                                   "effective_on": "2024-07-01", "active": "0"}),
                                 f"POST {url} as {persona}")
     assert list(Mine.objects.order_by("pk").values()) == mine_before, "a foreigner changed our mines"
+    assert list(Hazard.objects.order_by("pk").values()) == hazards_before, "a foreigner changed our hazards"
     changed = AuditEvent.objects.filter(seq__gt=before).exclude(verb="core.notification.read")
     assert not changed.filter(target_repr__in=OURS).exists()
     assert not changed.filter(parent_id__in=[str(world.a1.pk), str(world.a2.pk)],

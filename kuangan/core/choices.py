@@ -53,6 +53,11 @@ class Perm(models.TextChoices):
     USER_MANAGE = "user_manage", _("管理用户")
     AUDIT_VIEW = "audit_view", _("查看审计记录")
     TOKEN_MANAGE = "token_manage", _("管理接口令牌")
+    HAZARD_REPORT = "hazard_report", _("登记隐患")
+    HAZARD_RECTIFY = "hazard_rectify", _("填报整改与申请销号")
+    HAZARD_VERIFY = "hazard_verify", _("验收销号")
+    HAZARD_SUPERVISE = "hazard_supervise", _("挂牌督办、责令停产、调查与提请关闭")
+    MONTHLY_REPORT_SIGN = "monthly_report_sign", _("签报月度重大隐患报告")
 
 
 class Via(models.TextChoices):

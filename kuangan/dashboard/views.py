@@ -9,6 +9,7 @@ from django.shortcuts import render
 from kuangan.core import clock
 from kuangan.core import queries as core_queries
 from kuangan.core.http import AuthedRequest
+from kuangan.hazards import queries as hazard_queries
 from kuangan.registry import queries as registry_queries
 
 
@@ -25,4 +26,9 @@ def home(request: AuthedRequest) -> HttpResponse:
         "flagged_count": flagged_count,
         "flagged": flagged,
         "inbox": core_queries.inbox(user).filter(read_at__isnull=True)[:8],
+        "targets": hazard_queries.stock_targets(user, today),
+        "missing_reports": hazard_queries.missing_reports(user).count(),
+        "open_proposals": hazard_queries.open_proposals_count(user),
+        "overdue": hazard_queries.visible_hazards(user).filter(
+            level="major", deadline__lt=today).exclude(status="closed").order_by("deadline")[:8],
     })

@@ -98,6 +98,14 @@ def change_mine_status(mine_id: int, *, by: Actor, to_status: str, reason: str, 
                        document_number: str = "") -> Mine:
     """R1.5: a status changes with who, when and why; the mine's people are told."""
     mine = _mine_for_update(by, mine_id, Perm.MINE_STATUS_CHANGE)
+    return _change_status(mine, by=by, to_status=to_status, reason=reason, effective_on=effective_on,
+                         document_number=document_number)
+
+
+def _change_status(mine: Mine, *, by: Actor, to_status: str, reason: str, effective_on: date,
+                  document_number: str = "") -> Mine:
+    """The shared step of every status change, inside the calling action's transaction (the hazard
+    loop's stop-production order uses it too). The caller has checked permission and scope."""
     if to_status not in MineStatus.values:
         raise DomainError(_("未知的矿山状态。"), field="to_status")
     if to_status == mine.status:

@@ -9,16 +9,15 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
+
+from kuangan.core.excel import ledger_workbook
 
 from .actions import RowError
 from .forms import MineForm
 from .tables import MINE_COLUMNS, cell_value
 
 TITLE = "矿山台账"
-HEADER_ROW = 3  # row 1: title, row 2: who and when, row 3: headers
 MAX_IMPORT_ROWS = 5000
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -30,32 +29,9 @@ def export_mines(mines: Any, *, title: str = TITLE, subtitle: str = "") -> bytes
 
 
 def _export(mines: Any, title: str, subtitle: str) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = TITLE
-    ncol = len(MINE_COLUMNS)
-    ws.cell(1, 1, title).font = Font(size=14, bold=True)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncol)
-    ws.cell(2, 1, subtitle)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncol)
-    head_fill = PatternFill("solid", fgColor="DDE5F0")
-    for i, col in enumerate(MINE_COLUMNS, start=1):
-        c = ws.cell(HEADER_ROW, i, col.label)
-        c.font = Font(bold=True)
-        c.fill = head_fill
-        c.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        ws.column_dimensions[get_column_letter(i)].width = col.width
-    for r, mine in enumerate(mines, start=HEADER_ROW + 1):
-        for i, col in enumerate(MINE_COLUMNS, start=1):
-            value = cell_value(mine, col)
-            cell = ws.cell(r, i, value)
-            if isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 3)
-    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(ncol)}{max(HEADER_ROW, ws.max_row)}"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return ledger_workbook(sheet=TITLE, title=title, subtitle=subtitle,
+                           headers=[(c.label, c.width) for c in MINE_COLUMNS],
+                           rows=([cell_value(m, c) for c in MINE_COLUMNS] for m in mines))
 
 
 def _text(value: Any) -> str:

@@ -47,15 +47,3 @@ class MineFilter(Schema):
             order = SORTS[key]
             qs = qs.order_by(("-" if (self.sort or "").startswith("-") else "") + order, "pk")
         return qs
-
-
-def parse_mine_filter(params: Any) -> tuple[MineFilter, list[str]]:
-    """From a page's query string; invalid values are dropped and named, never a 500."""
-    from pydantic import ValidationError
-
-    raw = {k: params.get(k) for k in MineFilter.model_fields if params.get(k) not in (None, "")}
-    try:
-        return MineFilter(**raw), []
-    except ValidationError as e:
-        bad = {str(err["loc"][0]) for err in e.errors()}
-        return MineFilter(**{k: v for k, v in raw.items() if k not in bad}), sorted(bad)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,11 +19,13 @@ from kuangan.core.access import can, visible
 from kuangan.core.choices import OrganizationKind, Perm
 from kuangan.core.decorators import require_perm
 from kuangan.core.errors import DomainError
+from kuangan.core.excel import xlsx_response
+from kuangan.core.filters import parse_filter
 from kuangan.core.http import AuthedRequest
 
 from . import actions, excel, queries
 from .choices import GasClass, MineKind, MineStatus, StandardizationGrade, SupervisionClass
-from .filters import parse_mine_filter
+from .filters import MineFilter
 from .forms import (
     EnterpriseForm,
     LeadershipMemberForm,
@@ -48,22 +49,15 @@ RECORD_FORMS = {
 }
 RECORD_TABS = {"licence": "licences", "leadership": "leadership", "level": "workings", "face": "workings",
                "supervisor": "supervisors"}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _is_regulator(user: Any) -> bool:
     return user.organization is not None and user.organization.kind == OrganizationKind.REGULATOR
 
 
-def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
-
-
 @require_perm(Perm.MINE_VIEW)
 def mine_list(request: AuthedRequest) -> HttpResponse:
-    filters, bad = parse_mine_filter(request.GET)
+    filters, bad = parse_filter(MineFilter, request.GET)
     if bad:
         messages.warning(request, _("已忽略无效的筛选条件：%(f)s") % {"f": "、".join(bad)})
     page = Paginator(queries.ledger_mines(request.user, filters), 50).get_page(request.GET.get("page"))
@@ -86,13 +80,13 @@ def mine_list(request: AuthedRequest) -> HttpResponse:
 
 @require_perm(Perm.MINE_VIEW)
 def mine_export(request: AuthedRequest) -> HttpResponse:
-    filters, _bad = parse_mine_filter(request.GET)
+    filters, _bad = parse_filter(MineFilter, request.GET)
     now = clock.now().astimezone(clock.SHANGHAI)
     org = request.user.organization
     data = excel.export_mines(queries.ledger_mines(request.user, filters),
                               title=f"{org.name if org else ''}矿山台账",
                               subtitle=f"导出人：{request.user.display_name}　导出时间：{now:%Y-%m-%d %H:%M}")
-    return _xlsx(data, f"矿山台账-{now:%Y%m%d}.xlsx")
+    return xlsx_response(data, f"矿山台账-{now:%Y%m%d}.xlsx")
 
 
 @require_perm(Perm.MINE_VIEW)
@@ -255,7 +249,7 @@ def mine_import(request: AuthedRequest) -> HttpResponse:
 
 @require_perm(Perm.MINE_IMPORT)
 def mine_import_template(request: AuthedRequest) -> HttpResponse:
-    return _xlsx(excel.export_mines([], subtitle=_("从第 4 行起每行一座矿山；选项列填写中文选项，日期写成 2024-06-30。")),
+    return xlsx_response(excel.export_mines([], subtitle=_("从第 4 行起每行一座矿山；选项列填写中文选项，日期写成 2024-06-30。")),
                  "矿山台账导入模板.xlsx")
 
 

@@ -7,8 +7,8 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
+from kuangan.core.excel import HEADER_ROW
 from kuangan.core.models import AuditEvent
-from kuangan.registry.excel import HEADER_ROW
 from kuangan.registry.models import Licence, Mine
 from kuangan.registry.tables import MINE_COLUMNS
 

@@ -1,0 +1,162 @@
+"""Scoped reads of the hazard loop: ledger, detail, monthly reports, proposals, statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncMonth
+
+from kuangan.core.access import get_visible_or_404, visible
+from kuangan.core.audit import history
+from kuangan.registry.models import Mine
+
+from . import rules
+from .choices import HazardLevel, HazardSource, HazardStatus, ProposalStatus
+from .constants import STOCK_YEAR
+from .filters import HazardFilter
+from .models import (
+    ClosureProposal,
+    Hazard,
+    HazardStandard,
+    HazardStandardItem,
+    Investigation,
+    MissingMonthlyReport,
+    MonthlyReport,
+)
+
+OPEN = ~Q(status=HazardStatus.CLOSED)
+
+
+def visible_hazards(user: Any, filters: HazardFilter | None = None, today: date | None = None) -> QuerySet[Hazard]:
+    qs = visible(user, Hazard).select_related("mine__division", "standard_item", "verified_by")
+    if filters is not None:
+        assert today is not None
+        qs = filters.apply(qs, today)
+    return qs
+
+
+def get_visible_hazard(user: Any, pk: int) -> Hazard:
+    qs = visible(user, Hazard).select_related("mine__division", "mine__organization", "standard_item__standard",
+                                             "face", "reported_by", "verified_by", "supervised_by", "repeat_of")
+    return get_visible_or_404(user, qs, pk=pk)
+
+
+@dataclass
+class HazardPage:
+    hazard: Hazard
+    transitions: list[Any]
+    escalations: list[Any]
+    attachments: list[Any]
+    investigation: Investigation | None
+    repeats: list[Hazard]
+    audit_events: Any
+
+
+def hazard_page(user: Any, pk: int) -> HazardPage:
+    hazard = get_visible_hazard(user, pk)
+    return HazardPage(
+        hazard=hazard,
+        transitions=list(hazard.transitions.select_related("by")),
+        escalations=list(hazard.escalations.all()),
+        attachments=list(hazard.attachments.all()),
+        investigation=Investigation.objects.filter(hazard=hazard).first(),
+        repeats=list(hazard.repeats.all()),
+        audit_events=history(hazard)[:100],
+    )
+
+
+def get_visible_attachment(user: Any, hazard_pk: int, pk: int) -> Any:
+    hazard = get_visible_hazard(user, hazard_pk)
+    return get_visible_or_404(user, hazard.attachments.all(), pk=pk)
+
+
+def standards() -> QuerySet[HazardStandard]:
+    """The determination standards are public reference data."""
+    return HazardStandard.objects.prefetch_related("items")
+
+
+def items_for_mine(mine: Mine | None, on: date) -> QuerySet[HazardStandardItem]:
+    """The items a major hazard of this mine found on `on` may cite: its industry's standard in force."""
+    qs = HazardStandardItem.objects.select_related("standard").filter(
+        standard__effective_from__lte=on).filter(Q(standard__effective_to__isnull=True) |
+                                                 Q(standard__effective_to__gte=on))
+    if mine is not None:
+        coal = mine.kind in ("coal_underground", "coal_open_pit")
+        qs = qs.filter(standard__industry="coal" if coal else "metal_nonmetal")
+    return qs.order_by("standard__industry", "code")
+
+
+def monthly_overview(user: Any, month: date) -> list[dict[str, Any]]:
+    """Each visible mine that owes reports, with its report (or the missing-report finding) for `month`."""
+    mines = visible(user, Mine).filter(status__in=("producing", "building")).select_related("division")
+    reports = {r.mine_id: r for r in visible(user, MonthlyReport).filter(month=month).select_related("signed_by")}
+    missing = {m.mine_id: m for m in visible(user, MissingMonthlyReport).filter(month=month)}
+    return [{"mine": m, "report": reports.get(m.pk), "missing": missing.get(m.pk)} for m in mines]
+
+
+def missing_reports(user: Any) -> QuerySet[MissingMonthlyReport]:
+    """Reports not filed by their due day and still not filed."""
+    filed = MonthlyReport.objects.filter(mine=OuterRef("mine"), month=OuterRef("month"))
+    return visible(user, MissingMonthlyReport).select_related("mine__division").exclude(Exists(filed))
+
+
+def visible_proposals(user: Any) -> QuerySet[ClosureProposal]:
+    return visible(user, ClosureProposal).select_related("mine__division", "decided_by").prefetch_related("hazards")
+
+
+def mine_hazard_summary(user: Any, mine: Mine) -> dict[str, Any]:
+    qs = visible(user, Hazard).filter(mine=mine)
+    return {
+        "open": qs.filter(OPEN).count(),
+        "repeats": list(qs.filter(repeat_of__isnull=False).select_related("standard_item")[:10]),
+        "proposals": list(visible(user, ClosureProposal).filter(mine=mine)),
+        "missing": list(visible(user, MissingMonthlyReport).filter(mine=mine)[:12]),
+    }
+
+
+@dataclass(frozen=True)
+class StockTargets:
+    """R2.7 as numbers: the old stock to clear, this year's new ones, open now, overdue now."""
+
+    stock_open: int
+    new_this_year: int
+    open_major: int
+    overdue_major: int
+    supervised: int
+    by_step: dict[str, int]
+
+
+def stock_targets(user: Any, today: date) -> StockTargets:
+    majors = visible(user, Hazard).filter(level=HazardLevel.MAJOR)
+    year_start = rules.day_start(date(today.year, 1, 1))
+    counts = majors.aggregate(
+        stock_open=Count("pk", filter=OPEN & Q(found_at__lt=rules.day_start(date(STOCK_YEAR + 1, 1, 1)))),
+        new_this_year=Count("pk", filter=Q(found_at__gte=year_start)),
+        open_major=Count("pk", filter=OPEN),
+        overdue_major=Count("pk", filter=OPEN & Q(deadline__lt=today)),
+        supervised=Count("pk", filter=OPEN & Q(supervised=True)),
+    )
+    steps = dict(majors.filter(OPEN).exclude(escalation_step="").order_by()
+                 .values_list("escalation_step").annotate(n=Count("pk")).values_list("escalation_step", "n"))
+    return StockTargets(by_step=steps, **counts)
+
+
+def hazards_by(user: Any, dimension: str, filters: HazardFilter | None = None,
+               today: date | None = None) -> list[tuple[str, int]]:
+    """Counts for the analysis charts (R2.11): by category, county, source, status or month."""
+    qs = visible_hazards(user, filters, today).order_by()
+    if dimension == "month":
+        rows = qs.annotate(m=TruncMonth("found_at", tzinfo=rules.SHANGHAI)).values("m").annotate(n=Count("pk"))
+        return sorted((f"{r['m']:%Y-%m}", r["n"]) for r in rows if r["m"] is not None)
+    field = {"category": "standard_item__category_name", "county": "mine__division__name", "source": "source",
+             "status": "status", "mine": "mine__name"}[dimension]
+    rows = qs.values(field).annotate(n=Count("pk")).order_by("-n")
+    labels = {"source": dict(HazardSource.choices), "status": dict(HazardStatus.choices)}.get(dimension, {})
+    return [(str(labels.get(r[field], r[field] or "—")), r["n"]) for r in rows]
+
+
+def open_proposals_count(user: Any) -> int:
+    return visible(user, ClosureProposal).filter(status=ProposalStatus.OPEN).count()
