@@ -7,6 +7,7 @@ Enterprise A (mines A1, A2 in 中阳县) under group G; enterprise B (mine B1 in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,7 @@ from kuangan.registry.choices import (
     StandardizationGrade,
     SupervisionClass,
 )
-from kuangan.registry.models import Enterprise, Mine
+from kuangan.registry.models import Enterprise, Mine, MineStatusChange
 
 PASSWORD = "Test-Pass-2024!"
 
@@ -61,9 +62,14 @@ def mine_data(**overrides: Any) -> dict[str, Any]:
 
 
 def make_mine(code: str, name: str, enterprise: Enterprise, division_code: str, **overrides: Any) -> Mine:
+    """A mine as registration leaves it: with its first status row, dated a year back."""
     org = make_org(name, OrganizationKind.MINE, division_code)
-    return Mine.objects.create(code=code, name=name, enterprise=enterprise, organization=org,
+    mine = Mine.objects.create(code=code, name=name, enterprise=enterprise, organization=org,
                                division=Division.objects.get(code=division_code), **mine_data(**overrides))
+    registered = clock.now() - timedelta(days=365)
+    MineStatusChange.objects.create(mine=mine, from_status="", to_status=mine.status, at=registered,
+                                    effective_on=registered.date(), by_name="test", reason="建档")
+    return mine
 
 
 @dataclass

@@ -138,7 +138,7 @@ def test_api_shows_nothing_of_ours_to_foreigners(world, client, persona):
     records = _our_records(world)
     client.force_login(getattr(world, persona))
     ids = {"mine_id": [world.a1.pk, world.a2.pk], "enterprise_id": [world.ent_a.pk, world.group.pk],
-           "record_id": records["licence"]}
+           "record_id": records["licence"], "hazard_id": records["hazard"]}
     mine_before = list(Mine.objects.order_by("pk").values())
     operations = _api_operations()
     assert len(operations) >= 5

@@ -21,6 +21,7 @@ from kuangan.core import clock
 from kuangan.core.actor import Actor
 from kuangan.core.choices import OrganizationKind, Role, Via
 from kuangan.core.models import Division, Organization, User
+from kuangan.demo.hazards import build_hazards
 from kuangan.registry import actions
 from kuangan.registry.choices import (
     DisasterGrade,
@@ -221,7 +222,8 @@ def build() -> str:
         org = Organization.objects.create(name=spec.name, kind=OrganizationKind.MINE, division=division)
         coal = spec.kind in (MineKind.COAL_UNDERGROUND, MineKind.COAL_OPEN_PIT)
         initial_status = spec.status if spec.status in (S.PRODUCING, S.BUILDING) else S.PRODUCING
-        mine = actions.create_mine(by=by, data={
+        registered = Actor(user=admins[spec.county], at=now - timedelta(days=3 * 365), via=Via.IMPORT)
+        mine = actions.create_mine(by=registered, data={
             "code": f"{spec.county}{number:04d}", "name": spec.name, "enterprise": enterprises[spec.owner],
             "division": division, "organization": org, "kind": spec.kind, "status": initial_status,
             "approved_capacity": Decimal(spec.capacity), "gas_class": spec.gas,
@@ -266,7 +268,8 @@ def build() -> str:
             _workings(by, mine, spec, rng)
         if spec.status != S.CLOSED:
             _supervisors(by, mine, rng, inspectors[spec.county], today)
-    return f"{Mine.objects.count()} mines, {User.objects.count()} users"
+    hazards = build_hazards(today)
+    return f"{Mine.objects.count()} mines, {User.objects.count()} users, {hazards} hazards"
 
 
 def _licences(by: Actor, mine: Mine, spec: MineSpec, rng: random.Random, today: date, years: list[int]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from kuangan.core import audit
@@ -23,7 +24,7 @@ from kuangan.core.uploads import check_upload
 from kuangan.registry import actions as registry_actions
 from kuangan.registry import rules as registry_rules
 from kuangan.registry.choices import MineKind, MineStatus
-from kuangan.registry.models import Mine, WorkingFace
+from kuangan.registry.models import Mine, MineStatusChange, WorkingFace
 
 from . import rules
 from .choices import (
@@ -454,8 +455,12 @@ def _record_missing_reports(at: datetime) -> int:
     count = 0
     for month in rules.months_due(at, settings.HAZARD_REPORT_DUE_DAY):
         due = rules.report_due_at(month, settings.HAZARD_REPORT_DUE_DAY)
-        owing = Mine.objects.filter(status__in=REPORTING_STATUSES).exclude(monthly_reports__month=month) \
-            .exclude(missing_reports__month=month).select_related("division", "organization")
+        # A mine owes the reports of the months that end after it was registered (its first status row).
+        registered = MineStatusChange.objects.filter(mine=OuterRef("pk"), from_status="",
+                                                     at__lt=rules.day_start(rules.next_month(month)))
+        owing = Mine.objects.filter(status__in=REPORTING_STATUSES).filter(Exists(registered)) \
+            .exclude(monthly_reports__month=month).exclude(missing_reports__month=month) \
+            .select_related("division", "organization")
         for mine in owing:
             with transaction.atomic():
                 missing = MissingMonthlyReport.objects.create(mine=mine, month=month, due_at=due)
