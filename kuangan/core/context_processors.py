@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from .access import perms_of
-from .navigation import ITEMS, SECTIONS
+from .navigation import DOSSIER_TABS, ITEMS, SECTIONS
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -28,6 +28,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             sections.append({"key": key, "label": label, "items": items})
     return {
         "nav_sections": sections,
+        "dossier_tabs": DOSSIER_TABS,
         "user_perms": perms,
         "unread_count": user.notifications.filter(read_at__isnull=True).count(),
     }

@@ -27,6 +27,13 @@ class NavItem:
 
 
 ITEMS: list[NavItem] = []
+# Tabs that other apps add to the mine dossier: (label, URL name taking the mine's pk).
+DOSSIER_TABS: list[tuple[object, str]] = []
+
+
+def register_dossier_tab(label: object, url_name: str) -> None:
+    if url_name not in [u for _label, u in DOSSIER_TABS]:
+        DOSSIER_TABS.append((label, url_name))
 
 
 def register(section: str, label: object, url_name: str, perm: str | None = None, order: int = 50) -> None:

@@ -142,12 +142,12 @@ def build_hazards(today: date) -> int:
         for mine in Mine.objects.filter(status__in=("producing", "building")).select_related("organization"):
             if month == months[-1] and mine.name in ("下枣林煤矿", "高阳煤矿"):
                 continue
-            head = mine.organization.users.filter(role="mine_head").first() if mine.organization else None
-            if head is None:
+            signer = mine.organization.users.filter(role="mine_head").first() if mine.organization else None
+            if signer is None:
                 continue
             found = Hazard.objects.filter(mine=mine, level="major", found_at__gte=rules.day_start(month),
                                           found_at__lt=rules.day_start(rules.next_month(month))).exists()
-            actions.submit_monthly_report(mine.pk, by=Actor(user=head, at=sign_at, via=Via.IMPORT), month=month,
+            actions.submit_monthly_report(mine.pk, by=Actor(user=signer, at=sign_at, via=Via.IMPORT), month=month,
                                           is_zero=not found)
     # Escalations, missing reports and proposals as of now.
     periodic.run(rules.day_start(today) + timedelta(hours=7))

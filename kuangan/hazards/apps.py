@@ -10,11 +10,12 @@ class HazardsConfig(AppConfig):
     def ready(self) -> None:
         from kuangan.core import periodic
         from kuangan.core.choices import Perm
-        from kuangan.core.navigation import register
+        from kuangan.core.navigation import register, register_dossier_tab
 
         from . import periodic as hazard_periodic
 
         periodic.register("hazards", hazard_periodic.tick)
+        register_dossier_tab(_("重大隐患"), "hazards:mine_hazards")
         register("hazards", _("隐患台账"), "hazards:hazard_list", Perm.MINE_VIEW)
         register("hazards", _("登记隐患"), "hazards:hazard_report", Perm.HAZARD_REPORT)
         register("hazards", _("月度报告"), "hazards:monthly_reports", Perm.MINE_VIEW)

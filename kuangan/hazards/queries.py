@@ -103,6 +103,10 @@ def missing_reports(user: Any) -> QuerySet[MissingMonthlyReport]:
     return visible(user, MissingMonthlyReport).select_related("mine__division").exclude(Exists(filed))
 
 
+def mine_reports(user: Any, mine: Mine) -> QuerySet[MonthlyReport]:
+    return visible(user, MonthlyReport).filter(mine=mine).select_related("signed_by").prefetch_related("hazards")
+
+
 def visible_proposals(user: Any) -> QuerySet[ClosureProposal]:
     return visible(user, ClosureProposal).select_related("mine__division", "decided_by").prefetch_related("hazards")
 

@@ -16,4 +16,5 @@ urlpatterns = [
     path("closure-proposals/<int:pk>/decide/", views.closure_decide, name="closure_decide"),
     path("analysis/", views.analysis, name="analysis"),
     path("standards/", views.standard_list, name="standard_list"),
+    path("mine/<int:pk>/", views.mine_hazards, name="mine_hazards"),
 ]

@@ -23,6 +23,7 @@ from kuangan.core.excel import ledger_workbook, xlsx_response
 from kuangan.core.filters import parse_filter
 from kuangan.core.http import AuthedRequest
 from kuangan.registry.models import Mine, WorkingFace
+from kuangan.registry.queries import get_visible_mine
 
 from . import actions, queries, rules
 from .choices import HazardLevel, HazardSource, HazardStatus
@@ -285,3 +286,17 @@ def analysis(request: AuthedRequest) -> HttpResponse:
 @require_perm(Perm.MINE_VIEW)
 def standard_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "hazards/standard_list.html", {"standards": queries.standards()})
+
+
+@require_perm(Perm.MINE_VIEW)
+def mine_hazards(request: AuthedRequest, pk: int) -> HttpResponse:
+    """The dossier's hazard tab: the mine's hazards, repeats, closure proposals and monthly reports."""
+    mine = get_visible_mine(request.user, pk)
+    today = clock.today()
+    hazards = queries.visible_hazards(request.user).filter(mine=mine)
+    return render(request, "hazards/mine_hazards.html", {
+        "mine": mine, "tab": "hazards", "summary": queries.mine_hazard_summary(request.user, mine),
+        "rows": [(h, rules.is_overdue(h.deadline, h.status, today)) for h in hazards[:200]],
+        "reports": queries.mine_reports(request.user, mine)[:12],
+        "can_report": can(request.user, Perm.HAZARD_REPORT),
+    })

@@ -162,3 +162,16 @@ def test_analysis_and_home_page_show_the_stock_targets(world, login, django_asse
 def test_standards_page_lists_the_catalog(world, login):
     body = login(world.mine_head).get("/hazards/standards/").content.decode()
     assert "C04-02" in body and "C15-11" in body and "矿安〔2022〕88号" in body
+
+
+def test_the_mine_dossier_shows_repeats_and_closure_proposals(world, login):
+    report(world, days_ago=100)
+    report(world)  # the same item within 12 months: a repeat
+    report(world, code="C05-01")  # two majors within 90 days at an unlicensed producing mine: a proposal
+    client = login(world.inspector)
+    dossier = client.get(f"/registry/mines/{world.a1.pk}/").content.decode()
+    assert f'href="/hazards/mine/{world.a1.pk}/"' in dossier  # the tab the hazards app adds
+    body = client.get(f"/hazards/mine/{world.a1.pk}/").content.decode()
+    assert 'id="mine-repeats"' in body and 'id="mine-proposals"' in body
+    assert "C04-02" in body
+    assert login(world.foreign_inspector).get(f"/hazards/mine/{world.a1.pk}/").status_code == 404
