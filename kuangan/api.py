@@ -123,3 +123,7 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 from kuangan.registry.api import router as registry_router  # noqa: E402
 
 api.add_router("/registry/", registry_router)
+
+from kuangan.hazards.api import router as hazards_router  # noqa: E402
+
+api.add_router("/hazards/", hazards_router)

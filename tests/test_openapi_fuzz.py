@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -24,8 +26,12 @@ from schemathesis import DataGenerationMethod, GenerationConfig
 from schemathesis.checks import not_a_server_error
 from schemathesis.experimental import OPEN_API_3_1
 
+from kuangan.core import clock
 from kuangan.core.actions import create_token
 from kuangan.core.actor import Actor
+from kuangan.hazards import actions as hazard_actions
+from kuangan.hazards import rules as hazard_rules
+from kuangan.hazards.models import HazardStandardItem
 from kuangan.registry.choices import MineStatus
 from kuangan.testing import World
 from kuangan.wsgi import application
@@ -71,11 +77,29 @@ def bearer(world: World, wsgi_in_test_transaction: None) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
-def _aim(case: Any, world: World) -> None:
+def _hazards(world: World) -> list[int]:
+    """Two hazards of ours (one in rectification) and a foreign one, for the hazard-id operations."""
+    def major(mine: Any, by: Any, code: str) -> Any:
+        item = HazardStandardItem.objects.get(standard__code="coal-2020", code=code)
+        return hazard_actions.report_hazard(mine.pk, by=world.actor(by), report=hazard_actions.HazardReport(
+            level="major", source="self_inspection", description="传感器未标校", found_at=clock.now() - timedelta(hours=1),
+            found_by="安全科", standard_item_id=item.pk))
+
+    ours = major(world.a1, world.mine_safety_officer, "C04-02")
+    rectifying = major(world.a1, world.mine_safety_officer, "C05-01")
+    hazard_actions.start_rectification(rectifying.pk, by=world.actor(world.mine_safety_officer),
+                                       plan=hazard_rules.FiveImplementations("李安全", "更换", Decimal(1),
+                                                                             clock.today(), "预案"))
+    foreign = major(world.b1, world.foreign_mine_head, "C04-02")
+    return [ours.pk, rectifying.pk, foreign.pk]
+
+
+def _aim(case: Any, world: World, hazards: list[int]) -> None:
     """Point small generated ids at real rows (ours and the foreign one); leave the others random."""
     known = {
         "mine_id": [world.a1.pk, world.a2.pk, world.b1.pk],
         "enterprise_id": [world.ent_a.pk, world.group.pk, world.ent_b.pk],
+        "hazard_id": hazards,
     }
     params = case.path_parameters or {}
     for name, ids in known.items():
@@ -87,7 +111,7 @@ def _aim(case: Any, world: World) -> None:
 @schema.parametrize()
 @FUZZ_SETTINGS
 def test_api_never_answers_500(case: Any, world: World, bearer: dict[str, str]) -> None:
-    _aim(case, world)
+    _aim(case, world, _hazards(world))
     response = case.call_wsgi(headers=bearer)
     case.validate_response(response, checks=(not_a_server_error,))
 
@@ -208,3 +232,13 @@ def test_a_huge_enterprise_filter_on_the_ledger_page_is_ignored_and_named(world:
     response = client.get(f"/registry/mines/?enterprise={HUGE}")
     assert response.status_code == 200
     assert "已忽略无效的筛选条件" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/hazards/?found_to=9999-12-31", "/hazards/?found_from=0001-01-01",
+                                 "/hazards/export/?found_to=9999-12-31", "/hazards/analysis/?found_from=0001-01-01"])
+def test_dates_outside_the_range_are_named_not_a_500(world: World, client: Any, url: str) -> None:
+    client.force_login(world.inspector)
+    response = client.get(url)
+    assert response.status_code == 200
+    if "export" not in url:
+        assert "已忽略无效的筛选条件" in response.content.decode()

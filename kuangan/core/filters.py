@@ -18,3 +18,14 @@ def parse_filter(schema: type[F], params: Any) -> tuple[F, list[str]]:
     except ValidationError as e:
         bad = {str(err["loc"][0]) for err in e.errors()}
         return schema(**{k: v for k, v in raw.items() if k not in bad}), sorted(bad)
+
+
+def page_filter(schema: type[F], request: Any) -> F:
+    """parse_filter for a page: the dropped values are named in a warning above the ledger."""
+    from django.contrib import messages
+    from django.utils.translation import gettext as _
+
+    filters, bad = parse_filter(schema, request.GET)
+    if bad:
+        messages.warning(request, _("已忽略无效的筛选条件：%(f)s") % {"f": "、".join(bad)})
+    return filters

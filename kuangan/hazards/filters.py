@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from ninja import Field, Schema
 from pydantic import field_validator
 
+from kuangan.core.dates import Day
 from kuangan.registry.filters import MAX_ID
 
 from .choices import HazardLevel, HazardSource, HazardStatus
@@ -30,8 +31,8 @@ class HazardFilter(Schema):
     overdue: bool | None = None
     supervised: bool | None = None
     repeat: bool | None = None
-    found_from: date | None = None
-    found_to: date | None = None
+    found_from: Day | None = None
+    found_to: Day | None = None
     sort: str | None = None
 
     @field_validator("q", "division", "category", "sort", mode="before")

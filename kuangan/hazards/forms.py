@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kuangan.core.choices import Perm
+from kuangan.core.dates import validate_in_range
 from kuangan.registry.models import Mine, WorkingFace
 
 from .choices import AttachmentKind, HazardLevel, HazardSource
@@ -45,7 +46,8 @@ class HazardReportForm(forms.Form):
         label=_("判定依据（重大事故隐患必填）"), queryset=HazardStandardItem.objects.none(), required=False)
     source = forms.ChoiceField(label=_("来源"), choices=HazardSource.choices)
     found_at = forms.DateTimeField(label=_("排查时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                   input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
+                                   input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+                                   validators=[validate_in_range])
     found_by = forms.CharField(label=_("排查单位/人员"), max_length=100)
     face: forms.ModelChoiceField = forms.ModelChoiceField(label=_("工作面"), queryset=WorkingFace.objects.none(),
                                                           required=False)
@@ -69,7 +71,7 @@ class FiveImplementationsForm(forms.Form):
     measures = forms.CharField(label=_("整改措施"), widget=TEXT, max_length=4000, required=False)
     funds = forms.DecimalField(label=_("整改资金（万元）"), max_digits=10, decimal_places=2, min_value=0,
                                required=False)
-    deadline = forms.DateField(label=_("整改时限"), widget=DATE, required=False)
+    deadline = forms.DateField(label=_("整改时限"), widget=DATE, required=False, validators=[validate_in_range])
     contingency_plan = forms.CharField(label=_("应急预案"), widget=TEXT, max_length=4000, required=False)
 
 
@@ -113,7 +115,7 @@ class InvestigationForm(forms.Form):
 
 class MonthlyReportForm(forms.Form):
     month = forms.DateField(label=_("月份"), widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
-                            input_formats=["%Y-%m", "%Y-%m-%d"])
+                            input_formats=["%Y-%m", "%Y-%m-%d"], validators=[validate_in_range])
     is_zero = forms.TypedChoiceField(label=_("报告内容"), coerce=lambda v: v == "1", choices=[
         ("0", _("本月排查发现的重大事故隐患（按已登记的清单报送）")), ("1", _("零报告：本月未发现重大事故隐患"))])
     note = forms.CharField(label=_("说明"), widget=TEXT, max_length=2000, required=False)

@@ -20,7 +20,7 @@ from kuangan.core.choices import OrganizationKind, Perm, Role
 from kuangan.core.decorators import require_perm
 from kuangan.core.errors import DomainError
 from kuangan.core.excel import ledger_workbook, xlsx_response
-from kuangan.core.filters import parse_filter
+from kuangan.core.filters import page_filter, parse_filter
 from kuangan.core.http import AuthedRequest
 from kuangan.registry.models import Mine, WorkingFace
 from kuangan.registry.queries import get_visible_mine
@@ -50,9 +50,7 @@ def _report_form(request: AuthedRequest) -> HazardReportForm:
 
 @require_perm(Perm.MINE_VIEW)
 def hazard_list(request: AuthedRequest) -> HttpResponse:
-    filters, bad = parse_filter(HazardFilter, request.GET)
-    if bad:
-        messages.warning(request, _("已忽略无效的筛选条件：%(f)s") % {"f": "、".join(bad)})
+    filters = page_filter(HazardFilter, request)
     today = clock.today()
     page = Paginator(queries.visible_hazards(request.user, filters, today), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -273,7 +271,7 @@ def closure_decide(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @require_perm(Perm.MINE_VIEW)
 def analysis(request: AuthedRequest) -> HttpResponse:
-    filters, _bad = parse_filter(HazardFilter, request.GET)
+    filters = page_filter(HazardFilter, request)
     today = clock.today()
     charts = {dim: queries.hazards_by(request.user, dim, filters, today)
               for dim in ("category", "county", "source", "month", "status")}

@@ -20,7 +20,7 @@ from kuangan.core.choices import OrganizationKind, Perm
 from kuangan.core.decorators import require_perm
 from kuangan.core.errors import DomainError
 from kuangan.core.excel import xlsx_response
-from kuangan.core.filters import parse_filter
+from kuangan.core.filters import page_filter, parse_filter
 from kuangan.core.http import AuthedRequest
 
 from . import actions, excel, queries
@@ -57,9 +57,7 @@ def _is_regulator(user: Any) -> bool:
 
 @require_perm(Perm.MINE_VIEW)
 def mine_list(request: AuthedRequest) -> HttpResponse:
-    filters, bad = parse_filter(MineFilter, request.GET)
-    if bad:
-        messages.warning(request, _("已忽略无效的筛选条件：%(f)s") % {"f": "、".join(bad)})
+    filters = page_filter(MineFilter, request)
     page = Paginator(queries.ledger_mines(request.user, filters), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
