@@ -14,6 +14,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from .clock import SHANGHAI
+
 HEADER_ROW = 3  # row 1: title, row 2: who and when, row 3: headers
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -39,8 +41,6 @@ def ledger_workbook(*, sheet: str, title: str, subtitle: str, headers: Sequence[
     for r, values in enumerate(rows, start=HEADER_ROW + 1):
         for i, value in enumerate(values, start=1):
             if isinstance(value, datetime):
-                from .clock import SHANGHAI
-
                 value = value.astimezone(SHANGHAI).replace(tzinfo=None)
             cell = ws.cell(r, i, value)
             if isinstance(value, datetime):

@@ -113,7 +113,7 @@ def _check_item(mine: Mine, item_id: int | None, found_on: date) -> HazardStanda
     return item
 
 
-def _check_closure(mine: Mine, *, by: Actor, trigger: Hazard | None = None) -> ClosureProposal | None:
+def _check_closure(mine: Mine, *, by: Actor) -> ClosureProposal | None:
     """R2.8: raise a closure proposal when the rule holds and none is open for the mine."""
     if ClosureProposal.objects.filter(mine=mine, status=ProposalStatus.OPEN).exists():
         return None
@@ -194,7 +194,7 @@ def report_hazard(mine_id: int, *, by: Actor, report: HazardReport, photos: list
                title=_("%(mine)s 登记重大事故隐患%(repeat)s，请落实“五落实”") % {
                    "mine": mine.name, "repeat": _("（重复出现）") if repeat_of else ""},
                body=hazard.description)
-        _check_closure(mine, by=by, trigger=hazard)
+        _check_closure(mine, by=by)
     return hazard
 
 

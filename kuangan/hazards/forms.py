@@ -3,7 +3,6 @@ are checked by the actions and shown beside the form."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -139,6 +138,3 @@ ACTION_FORMS: dict[str, tuple[type[forms.Form], str]] = {
     "update_investigation": (InvestigationForm, Perm.HAZARD_SUPERVISE),
 }
 
-
-def this_month(today: date) -> date:
-    return today.replace(day=1)

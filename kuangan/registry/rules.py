@@ -67,6 +67,17 @@ def _label(post: str) -> str:
     return str(LeadershipPost(post).label)
 
 
+def _qualification_gaps(m: Member, *, college: bool, min_years: int) -> list[str]:
+    gaps = []
+    if college and m.education not in COLLEGE_OR_ABOVE:
+        gaps.append(_("学历低于大专"))
+    if not m.major_is_mining:
+        gaps.append(_("非矿山主体专业"))
+    if m.frontline_years < min_years:
+        gaps.append(_("一线从业经历 %(years)d 年，不足 %(min)d 年") % {"years": m.frontline_years, "min": min_years})
+    return gaps
+
+
 def _gaps(post: str, name: str, gaps: list[str]) -> str:
     return _("%(post)s %(name)s：%(gaps)s") % {"post": _label(post), "name": name, "gaps": _("；").join(gaps)}
 
@@ -85,32 +96,16 @@ def leadership_findings(mine: MineFacts, roster: Iterable[Member]) -> list[Findi
             if post not in by_post:
                 findings.append(Finding("post_vacant", "violation", _("%(post)s空缺（“五职”矿长须配齐）") % {"post": _label(post)},
                                         "R1.2 · 中阳县要点 5"))
-        for post in FIVE_HEADS:
-            for m in by_post.get(post, []):
-                gaps = []
-                if m.education not in COLLEGE_OR_ABOVE:
-                    gaps.append(_("学历低于大专"))
-                if not m.major_is_mining:
-                    gaps.append(_("非矿山主体专业"))
-                if m.frontline_years < FIVE_HEADS_MIN_FRONTLINE_YEARS:
-                    gaps.append(_("一线从业经历 %(years)d 年，不足 %(min)d 年")
-                                % {"years": m.frontline_years, "min": FIVE_HEADS_MIN_FRONTLINE_YEARS})
-                if gaps:
-                    findings.append(Finding("unqualified_head", "violation",
-                                            _gaps(post, m.name, gaps),
-                                            "R1.2 · 晋城市三年行动 1"))
-        for post in FIVE_SECTIONS:
-            for m in by_post.get(post, []):
-                gaps = []
-                if not m.major_is_mining:
-                    gaps.append(_("非矿山主体专业"))
-                if m.frontline_years < SECTION_HEADS_MIN_FRONTLINE_YEARS:
-                    gaps.append(_("一线从业经历 %(years)d 年，不足 %(min)d 年")
-                                % {"years": m.frontline_years, "min": SECTION_HEADS_MIN_FRONTLINE_YEARS})
-                if gaps:
-                    findings.append(Finding("unqualified_section_head", "violation",
-                                            _gaps(post, m.name, gaps),
-                                            "R1.2 · 晋城市三年行动 2"))
+        # (posts, code, needs college, minimum front-line years, source)
+        for posts, code, college, years, source in (
+                (FIVE_HEADS, "unqualified_head", True, FIVE_HEADS_MIN_FRONTLINE_YEARS, "R1.2 · 晋城市三年行动 1"),
+                (FIVE_SECTIONS, "unqualified_section_head", False, SECTION_HEADS_MIN_FRONTLINE_YEARS,
+                 "R1.2 · 晋城市三年行动 2")):
+            for post in posts:
+                for m in by_post.get(post, []):
+                    gaps = _qualification_gaps(m, college=college, min_years=years)
+                    if gaps:
+                        findings.append(Finding(code, "violation", _gaps(post, m.name, gaps), source))
     if mine.kind == MineKind.COAL_UNDERGROUND and LeadershipPost.VENTILATION_DEPUTY not in by_post:
         findings.append(Finding("ventilation_deputy_missing", "violation", _("井工煤矿未配备通风副矿长"),
                                 "R1.2 · 中阳县要点 5"))
