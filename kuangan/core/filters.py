@@ -25,7 +25,9 @@ def page_filter(schema: type[F], request: Any) -> F:
     from django.contrib import messages
     from django.utils.translation import gettext as _
 
+    from .text import join_list
+
     filters, bad = parse_filter(schema, request.GET)
     if bad:
-        messages.warning(request, _("已忽略无效的筛选条件：%(f)s") % {"f": "、".join(bad)})
+        messages.warning(request, _("已忽略无效的筛选条件：%(f)s") % {"f": join_list(bad)})
     return filters

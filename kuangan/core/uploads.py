@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .errors import DomainError
+from .text import join_list
 
 # Extension → the first bytes a real file of that type starts with.
 SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -24,7 +25,7 @@ def check_upload(upload: Any, allowed: tuple[str, ...] = tuple(SIGNATURES)) -> N
     name = str(getattr(upload, "name", "") or "")
     ext = PurePath(name).suffix.lower()
     if ext not in allowed:
-        raise DomainError(_("“%(name)s”的类型不受支持，只接受：%(types)s。") % {"name": name, "types": "、".join(allowed)})
+        raise DomainError(_("“%(name)s”的类型不受支持，只接受：%(types)s。") % {"name": name, "types": join_list(allowed)})
     size = int(getattr(upload, "size", 0) or 0)
     if size == 0:
         raise DomainError(_("“%(name)s”是空文件。") % {"name": name})

@@ -19,6 +19,7 @@ from kuangan.core.choices import OrganizationKind, Perm, Role
 from kuangan.core.errors import DomainError
 from kuangan.core.models import User
 from kuangan.core.notify import notify
+from kuangan.core.text import join_list
 from kuangan.core.transitions import transition
 from kuangan.core.uploads import check_upload
 from kuangan.registry import actions as registry_actions
@@ -207,7 +208,7 @@ def start_rectification(hazard_id: int, *, by: Actor, plan: rules.FiveImplementa
         raise DomainError(_("当前状态不能开始整改。"))
     missing = rules.missing_implementations(plan, hazard.found_at.astimezone(rules.SHANGHAI).date())
     if missing:
-        raise DomainError(_("“五落实”不全，缺少：%(items)s。") % {"items": "、".join(missing)})
+        raise DomainError(_("“五落实”不全，缺少：%(items)s。") % {"items": join_list(missing)})
     before = audit.snapshot(hazard)
     for k, v in asdict(plan).items():
         setattr(hazard, k, v)
@@ -236,7 +237,7 @@ def request_close_out(hazard_id: int, *, by: Actor, evaluation_by: str, evaluati
                                         stopped_production=hazard.stopped_production,
                                         resume_evaluation=resume_evaluation)
     if problems:
-        raise DomainError(_("申请销号须提供：%(items)s。") % {"items": "、".join(problems)})
+        raise DomainError(_("申请销号须提供：%(items)s。") % {"items": join_list(problems)})
     before = audit.snapshot(hazard)
     hazard.evaluation_by, hazard.evaluation = evaluation_by.strip(), evaluation.strip()
     hazard.resume_evaluation = resume_evaluation.strip()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from kuangan.core.excel import ledger_workbook
+from kuangan.core.text import join_list
 
 from .actions import RowError
 from .forms import MineForm
@@ -87,7 +88,7 @@ def _parse(data: bytes, divisions: Any, enterprises: Any, choice_values: dict[st
                and c.key not in {"address", "longitude", "latitude", "has_upgrade_project", "rock_burst",
                                  "intelligent_status"} and c.label not in header]
     if missing:
-        return [], [RowError(header_at + 1, "", _("缺少列：%(columns)s") % {"columns": "、".join(missing)})]
+        return [], [RowError(header_at + 1, "", _("缺少列：%(columns)s") % {"columns": join_list(missing)})]
     body = rows[header_at + 1:]
     if len(body) > MAX_IMPORT_ROWS:
         return [], [RowError(0, "", _("一次最多导入 %(n)d 行，请分批导入。") % {"n": MAX_IMPORT_ROWS})]
