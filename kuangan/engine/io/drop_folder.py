@@ -1,0 +1,69 @@
+"""The drop folder: mines (or their gateways) write networking files into `<root>/<any sub-folder>/`;
+the worker takes every complete file, and moves quarantined ones to `<quarantine>/`.
+
+A file without its end mark `||` is still being written: it stays and is retried until it is older
+than `give_up` (10 minutes in practice, FORMATS.md), then it is handed over as it is and the parser
+quarantines it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..formats import Upload
+from ..formats.envelope import parse_name
+
+SUFFIXES = (".txt", ".TXT")
+
+
+@dataclass(frozen=True)
+class Dropped:
+    path: Path
+    upload: Upload
+    age_s: float
+
+
+def header_order(name: str) -> tuple[str, str]:
+    """Files sort by the time in their name (the header's upload time), then by name."""
+    parsed = parse_name(name)
+    return (parsed.stamp.isoformat() if parsed is not None else "", name)
+
+
+class DropFolder:
+    def __init__(self, root: Path, quarantine: Path) -> None:
+        self.root, self.quarantine = Path(root), Path(quarantine)
+
+    def scan(self, *, limit: int | None = None) -> list[Dropped]:
+        now = time.time()
+        found = []
+        for path in self._walk():
+            try:
+                stat = path.stat()
+                data = path.read_bytes()
+            except OSError:
+                continue  # removed or unreadable meanwhile: the next scan sees it again
+            found.append(Dropped(path, Upload(path.name, data), now - stat.st_mtime))
+        found.sort(key=lambda d: header_order(d.upload.name))
+        return found[:limit] if limit else found
+
+    def _walk(self) -> Iterator[Path]:
+        if not self.root.is_dir():
+            return
+        for folder, _dirs, files in os.walk(self.root):
+            for name in files:
+                if name.endswith(SUFFIXES) and not name.startswith("."):
+                    yield Path(folder) / name
+
+    def consume(self, dropped: Dropped) -> None:
+        dropped.path.unlink(missing_ok=True)
+
+    def keep(self, dropped: Dropped) -> str:
+        """Move a quarantined file aside; returns where it now is."""
+        self.quarantine.mkdir(parents=True, exist_ok=True)
+        target = self.quarantine / f"{int(time.time())}-{dropped.path.name}"
+        shutil.move(str(dropped.path), target)
+        return str(target)

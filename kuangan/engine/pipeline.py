@@ -1,0 +1,235 @@
+"""The engine as one pure function: (state, parsed batch, now) → (state, episodes).
+
+    result = run_batch(state, parse_uploads(uploads), now, settings)
+
+Steps, in order (a failure names its step): prepare (join each reading to its point's definition in
+force and to its settings, drop readings already seen), then the rules; unreported_event reads the
+episodes of over_limit. The state is a set of small frames (open episodes, last values, last file
+times, the latest definition of each point) that can be saved as bytes and loaded again, so a
+restart or a replay continues exactly where live processing stopped.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from .formats import ParsedBatch
+from .rules import (
+    calibration_abuse,
+    feed_failure,
+    mine_silent,
+    out_of_range,
+    over_limit,
+    point_fault,
+    stuck_value,
+    unreported_event,
+)
+from .rules.base import RuleInput
+from .schema import DEFINITIONS, EPISODES, TIME, Schema
+from .settings import Settings
+
+RULES: list[tuple[str, Any]] = [
+    ("over_limit", over_limit),
+    ("feed_failure", feed_failure),
+    ("mine_silent", mine_silent),
+    ("point_fault", point_fault),
+    ("stuck_value", stuck_value),
+    ("out_of_range", out_of_range),
+    ("calibration_abuse", calibration_abuse),
+    ("unreported_event", unreported_event),
+]
+KINDS = [name for name, _ in RULES]
+SEEN: Schema = {"point_code": pl.String, "last_t": TIME}
+THRESHOLDS = ["upper_alarm", "upper_alarm_clear", "upper_power_off", "upper_power_restore"]
+
+
+class StepError(RuntimeError):
+    """A bug in a step (bad input never raises: it is quarantined by the parser)."""
+
+
+@dataclass(frozen=True)
+class EngineState:
+    definitions: pl.DataFrame  # the latest definition of each point (DEFINITIONS)
+    seen: pl.DataFrame  # the newest data time processed per point
+    rules: dict[str, Any] = field(default_factory=dict)  # each rule's own state
+
+    @classmethod
+    def empty(cls) -> EngineState:
+        return cls(
+            definitions=pl.DataFrame(schema=DEFINITIONS),
+            seen=pl.DataFrame(schema=SEEN),
+            rules={name: module.empty_state() for name, module in RULES},
+        )
+
+    def to_bytes(self) -> bytes:
+        """Every frame as Arrow IPC inside one zip archive."""
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, frame in self._frames():
+                buf = io.BytesIO()
+                frame.write_ipc(buf)
+                z.writestr(name, buf.getvalue())
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> EngineState:
+        base = cls.empty()
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            frames = {name: pl.read_ipc(io.BytesIO(z.read(name))) for name in z.namelist()}
+        rules: dict[str, Any] = {}
+        for name, value in base.rules.items():
+            if isinstance(value, dict):
+                rules[name] = {
+                    part: frames.get(f"rules/{name}/{part}", empty) for part, empty in value.items()
+                }
+            else:
+                rules[name] = frames.get(f"rules/{name}", value)
+        return cls(
+            definitions=frames.get("definitions", base.definitions),
+            seen=frames.get("seen", base.seen),
+            rules=rules,
+        )
+
+    def _frames(self) -> list[tuple[str, pl.DataFrame]]:
+        out = [("definitions", self.definitions), ("seen", self.seen)]
+        for name, value in self.rules.items():
+            if isinstance(value, dict):
+                out += [(f"rules/{name}/{part}", frame) for part, frame in value.items()]
+            else:
+                out.append((f"rules/{name}", value))
+        return out
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    state: EngineState
+    episodes: pl.DataFrame  # EPISODES: every alarm episode opened, changed or ended by this batch
+    readings: pl.DataFrame  # the batch's accepted readings (for the Parquet store)
+    parsed: ParsedBatch
+
+
+def _step(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception as e:  # noqa: BLE001 - re-raised with the step's name
+        raise StepError(f"step {name!r} ({fn.__module__}.{fn.__qualname__}): {e}") from e
+
+
+RULE_COLUMNS = [
+    "sensor_type", "value_type", "range_low", "range_high", "upper_alarm", "upper_alarm_clear", "lower_alarm",
+    "lower_alarm_clear", "upper_power_off", "upper_power_restore", "relations",
+]
+
+
+def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Readings joined to the definition in force at their header time (a definition applies from its
+    own header time on) and to their settings; readings at or before the point's last processed time
+    are dropped (re-sent data never counts twice). Returns (readings sorted by point and time, the new
+    latest definitions)."""
+    new_defs = parsed.definitions.select(list(DEFINITIONS))
+    defs = pl.concat([state.definitions, new_defs], how="vertical_relaxed")
+    latest = defs.sort("header_time").group_by("point_code").agg(pl.all().last()).select(list(DEFINITIONS))
+    r = (
+        parsed.readings.select("mine_code", "point_code", "value", "status", "header_time", t=pl.col("data_time"))
+        .sort("point_code", "t")
+        # the same reading twice in one batch (a file re-sent under another name): keep the first
+        .filter(~((pl.col("point_code") == pl.col("point_code").shift(1)) & (pl.col("t") == pl.col("t").shift(1)))
+                .fill_null(False))
+        .join(state.seen, on="point_code", how="left", maintain_order="left")
+        .filter(pl.col("last_t").is_null() | (pl.col("t") > pl.col("last_t")))
+        .drop("last_t")
+    )
+    if new_defs.is_empty():  # the usual batch: every reading takes its point's latest definition
+        r = r.join(point_params(latest, r.select("mine_code", "point_code").unique(), settings),
+                   on="point_code", how="left", maintain_order="left")
+        return r, latest
+    defs_at = defs.select("point_code", pl.col("header_time").alias("def_time"), *RULE_COLUMNS).sort("def_time")
+    r = (
+        r.sort("header_time")
+        .join_asof(defs_at, left_on="header_time", right_on="def_time", by="point_code", strategy="backward",
+                   check_sortedness=False)  # sorted by time as a whole; Polars cannot check per group
+        .drop("def_time")
+        .sort("point_code", "t")
+    )
+    return _with_defaults(r, settings), latest
+
+
+def point_params(definitions: pl.DataFrame, points: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """Per point (mine_code, point_code): its definition's rule columns, the regulation defaults and
+    its settings; computed once per point, then joined to the readings."""
+    table = points.join(definitions.select("point_code", *RULE_COLUMNS), on="point_code", how="left")
+    return _with_defaults(table, settings).drop("mine_code")
+
+
+def _with_defaults(r: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    # a point not (yet) defined: the sensor and value types from its code, the regulation defaults
+    r = r.with_columns(
+        sensor_type=pl.coalesce("sensor_type", pl.col("point_code").str.slice(-12, 4)),
+        value_type=pl.coalesce("value_type", pl.col("point_code").str.slice(-14, 2)),
+    ).join(settings.threshold_defaults(), on="sensor_type", how="left", maintain_order="left")
+    r = r.with_columns(pl.coalesce(c, f"d_{c}").alias(c) for c in THRESHOLDS).drop([f"d_{c}" for c in THRESHOLDS])
+    return settings.point_frame(r)
+
+
+def run_batch(
+    state: EngineState, parsed: ParsedBatch, now: datetime, settings: Settings | None = None
+) -> BatchResult:
+    settings = settings or Settings()
+    readings, definitions = _step("prepare", prepare, state, parsed, settings)
+    accepted = parsed.files.filter(pl.col("status") == "accepted").select(
+        "mine_code", "file_type", "header_time"
+    )
+    batch = RuleInput(
+        readings=readings,
+        files=accepted,
+        reports=parsed.events,
+        outstation_status=parsed.outstation_status,
+        settings=settings,
+    )
+    rule_states: dict[str, Any] = {}
+    episodes = []
+    for name, module in RULES:
+        new, eps = _step(name, module.evaluate, state.rules[name], batch, now)
+        rule_states[name] = new
+        batch.upstream[name] = eps
+        episodes.append(eps)
+    seen = pl.concat(
+        [
+            state.seen.join(readings.select("point_code").unique(), on="point_code", how="anti"),
+            readings.group_by("point_code").agg(last_t=pl.col("t").max()),
+        ]
+    )
+    out = (
+        pl.concat(episodes)
+        .select(list(EPISODES))
+        .sort("start", "mine_code", "point_code", "kind", nulls_last=False)
+    )
+    return BatchResult(
+        state=EngineState(definitions=definitions, seen=seen, rules=rule_states),
+        episodes=out,
+        readings=parsed.readings,
+        parsed=parsed,
+    )
+
+
+def merge_episodes(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The alarms that a sequence of batches' episodes add up to: one row per (mine, point, kind,
+    start) with the latest end and peak, and the evidence of when it was raised."""
+    if not frames:
+        return pl.DataFrame(schema=EPISODES)
+    return (
+        pl.concat(frames)
+        .with_row_index("_n")
+        .sort("_n")
+        .group_by("mine_code", "point_code", "kind", "start", maintain_order=True)
+        .agg(pl.col("end").last(), pl.col("peak").last(), pl.col("evidence").first())
+        .select(list(EPISODES))
+        .sort("start", "mine_code", "point_code", "kind", nulls_last=False)
+    )

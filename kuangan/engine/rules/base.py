@@ -1,0 +1,41 @@
+"""What every rule receives, and the shape of what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from ..schema import EPISODES, TIME
+from ..settings import Settings
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    # CDSS rows not seen before, sorted by (point_code, t), with `t` = data time, the point's
+    # definition (thresholds, relations, sensor_type, value_type) and its PointSettings columns
+    readings: pl.DataFrame
+    files: pl.DataFrame  # accepted files of the batch: mine_code, file_type, header_time
+    reports: pl.DataFrame  # YCBJ rows of the batch (engine.schema.EVENTS)
+    outstation_status: pl.DataFrame  # FZSS rows of the batch
+    settings: Settings
+    upstream: dict[str, pl.DataFrame] = field(default_factory=dict)  # episodes of rules evaluated before
+
+
+def episodes_out(df: pl.DataFrame, kind: str, evidence: pl.Expr | None = None) -> pl.DataFrame:
+    """Rows of EPISODES from a frame with mine_code, [point_code], start, end, peak."""
+    cols = df.columns
+    return df.select(
+        pl.col("mine_code"),
+        (pl.col("point_code") if "point_code" in cols else pl.lit(None, dtype=pl.String)).alias("point_code"),
+        pl.lit(kind).alias("kind"),
+        pl.col("start").cast(TIME),
+        pl.col("end").cast(TIME),
+        (pl.col("peak") if "peak" in cols else pl.lit(None)).cast(pl.Float64).alias("peak"),
+        (evidence if evidence is not None else pl.lit("{}")).alias("evidence"),
+    ).select(list(EPISODES))
+
+
+def evidence(**exprs: pl.Expr) -> pl.Expr:
+    """The evidence of an episode as a JSON object."""
+    return pl.struct([e.alias(name) for name, e in exprs.items()]).struct.json_encode()

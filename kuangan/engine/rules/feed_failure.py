@@ -1,0 +1,128 @@
+"""feed_failure: an analog value at or above its upper power-off threshold while a switch point linked
+to it by a D relation (CDDY field 22) still shows power on after a grace (default 60 s).
+
+A switch value of 1 is "power on" (power-off device: 1 restored; feed sensor: 1 voltage on the load
+side, FORMATS.md). The power-off state has its own hysteresis: it ends below the restore threshold.
+Readings under calibration hold the state: calibration gas is not methane in the roadway.
+The state carries the open power-off episodes, the open feed-failure episodes and each linked
+switch's last value."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from ..episodes import carried_schema, track
+from ..schema import TIME, Schema
+from ..settings import CALIBRATION
+from .base import RuleInput, episodes_out, evidence
+
+KEY = ["mine_code", "point_code"]
+SWITCHES: Schema = {"switch_code": pl.String, "sw_t": TIME, "sw_value": pl.Float64}
+
+
+def empty_state() -> dict[str, pl.DataFrame]:
+    return {
+        "power_off": pl.DataFrame(schema=carried_schema(KEY)),
+        "failure": pl.DataFrame(schema=carried_schema(KEY)),
+        "switches": pl.DataFrame(schema=SWITCHES),
+    }
+
+
+def linked_switches(relations: pl.Expr) -> pl.Expr:
+    """The point codes after `D-` in a relations field (groups separated by ◇)."""
+    return relations.str.extract_all(r"D-([0-9A-Za-z]+)").list.eval(pl.element().str.slice(2))
+
+
+def evaluate(
+    state: dict[str, pl.DataFrame], batch: RuleInput, now: datetime
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    r = batch.readings
+    # last known value of every switch: the carried ones, then this batch's readings
+    sw_new = r.filter(pl.col("value_type") == "KG").select(
+        pl.col("point_code").alias("switch_code"),
+        pl.col("t").alias("sw_t"),
+        pl.col("value").alias("sw_value"),
+    )
+    switches = pl.concat([state["switches"], sw_new]).sort("sw_t")
+    analog = r.filter((pl.col("value_type") == "MN") & pl.col("upper_power_off").is_not_null()).with_columns(
+        links=linked_switches(pl.col("relations"))
+    )
+    analog = analog.filter(pl.col("links").list.len() > 0)
+    restore = pl.coalesce("upper_power_restore", "upper_power_off")
+    calibrating = (pl.col("status") & CALIBRATION) != 0  # calibration gas neither starts nor ends anything
+    cut = track(
+        analog.select(*KEY, "t", "value", "status", "upper_power_off", "upper_power_restore", "links", "feed_grace_s"),
+        key=KEY,
+        signal=pl.when(calibrating)
+        .then(None)
+        .when(pl.col("value") >= pl.col("upper_power_off"))
+        .then(True)
+        .when(pl.col("value") < restore)
+        .then(False)
+        .otherwise(None),
+        carried=state["power_off"],
+    )
+    due = cut.rows.filter(pl.col("active")).with_columns(
+        due=(pl.col("t") - pl.col("ep_start")) >= pl.duration(seconds=pl.col("feed_grace_s"))
+    )
+    pairs = (
+        due.with_row_index("_row")
+        .explode("links")
+        .rename({"links": "switch_code"})
+        .sort("t")
+        .join_asof(
+            switches,
+            left_on="t",
+            right_on="sw_t",
+            by="switch_code",
+            strategy="backward",
+            check_sortedness=False,
+        )
+    )
+    still_on = pairs.group_by("_row").agg(
+        on=(pl.col("sw_value") == 1).any(),
+        on_switches=pl.col("switch_code").filter(pl.col("sw_value") == 1),
+    )
+    due = due.with_row_index("_row").join(still_on, on="_row", how="left").drop("_row")
+    rows = (
+        analog.select(*KEY, "t", "value", "status")
+        .join(due.select(*KEY, "t", "due", "on", "on_switches", "ep_start"), on=[*KEY, "t"], how="left")
+        .sort([*KEY, "t"])
+    )
+    failing = track(
+        rows,
+        key=KEY,
+        signal=pl.when(calibrating).then(None).otherwise((pl.col("due") & pl.col("on")).fill_null(False)),
+        carried=state["failure"],
+        value=pl.col("value"),
+    )
+    detail = (
+        failing.rows.filter(pl.col("active"))
+        .group_by(KEY)
+        .agg(
+            switches=pl.col("on_switches")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .unique()
+            .sort(),
+            cut_due=pl.col("ep_start").min(),
+        )
+    )
+    limits = analog.group_by("point_code").agg(
+        pl.col("upper_power_off").last(), pl.col("feed_grace_s").last()
+    )
+    eps = (
+        failing.episodes.join(detail, on=KEY, how="left")
+        .join(limits, on="point_code", how="left")
+        .with_columns(
+            evidence=evidence(
+                power_off=pl.col("upper_power_off"),
+                grace_s=pl.col("feed_grace_s"),
+                switches_on=pl.col("switches"),
+            )
+        )
+    )
+    last_switch = switches.group_by("switch_code").agg(pl.all().sort_by("sw_t").last())
+    new_state = {"power_off": cut.carried, "failure": failing.carried, "switches": last_switch}
+    return new_state, episodes_out(eps, "feed_failure", pl.col("evidence"))

@@ -1,0 +1,54 @@
+"""point_fault: a point whose status shows a fault, a disconnected outstation or not polled (bits 16,
+32, 128), or an outstation (FZSS) reporting lost communication or a fault; the outstation's code is
+then the alarm's point."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from ..episodes import carried_schema, track
+from ..settings import FAULT_BITS
+from .base import RuleInput, episodes_out, evidence
+
+KEY = ["mine_code", "point_code"]
+LOST, FAULT = 1, 2  # FZSS running status
+
+
+def empty_state() -> pl.DataFrame:
+    return pl.DataFrame(schema=carried_schema(KEY))
+
+
+def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
+    points = batch.readings.select(*KEY, "t", code=pl.col("status"))
+    stations = (
+        batch.outstation_status.select(
+            "mine_code",
+            pl.col("outstation_code").alias("point_code"),
+            pl.col("data_time").alias("t"),
+            pl.col("running_status").cast(pl.Int32).alias("code"),
+        )
+        .unique([*KEY, "t"], keep="first", maintain_order=True)
+        .sort([*KEY, "t"])
+    )
+    out_state, eps, seen = [], [], []
+    for rows, faulty, source in (
+        (points, (pl.col("code") & FAULT_BITS) != 0, "status"),
+        (stations, pl.col("code").is_in([LOST, FAULT]), "outstation"),
+    ):
+        known = rows.select(*KEY).unique()
+        seen.append(known)
+        tracked = track(
+            rows, key=KEY, signal=faulty, carried=state.join(known, on=KEY, how="semi"), value=pl.col("code")
+        )
+        out_state.append(tracked.carried)
+        codes = tracked.rows.filter(pl.col("active")).group_by(KEY).agg(codes=pl.col("code").unique().sort())
+        eps.append(
+            tracked.episodes.join(codes, on=KEY, how="left").with_columns(
+                evidence=evidence(source=pl.lit(source), status=pl.col("codes")),
+                peak=pl.lit(None, pl.Float64),
+            )
+        )
+    carried = pl.concat([state.join(pl.concat(seen), on=KEY, how="anti"), *out_state])
+    return carried, episodes_out(pl.concat(eps), "point_fault", pl.col("evidence"))

@@ -1,0 +1,162 @@
+"""Test doubles for the engine: parsed batches built from a few rows, no files (E3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from kuangan.engine import schema
+from kuangan.engine.formats import ParsedBatch
+
+MINE = "141129000001"
+T0 = datetime(2024, 6, 1, 8, 0, 0)
+LAG = timedelta(seconds=5)  # header (upload) time after data time
+
+
+def code(sensor: str = "0001", n: int = 1, value_type: str = "MN", mine: str = MINE) -> str:
+    return f"{mine}01{value_type}{sensor}{n:08d}"
+
+
+CH4 = code("0001", 1)
+CO = code("0004", 2)
+O2 = code("0012", 3)
+SWITCH = code("1009", 4, "KG")
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def frame(rows: Iterable[dict[str, Any]], columns: dict[str, Any]) -> pl.DataFrame:
+    rows = list(rows)
+    return pl.DataFrame({c: [r.get(c) for r in rows] for c in columns}, schema=columns)
+
+
+def definition(point: str, **fields: Any) -> dict[str, Any]:
+    base = {
+        "mine_code": point[:-16],
+        "point_code": point,
+        "system_code": "01",
+        "outstation_code": point[:-16] + "00001",
+        "sensor_type": point[-12:-8],
+        "value_type": point[-14:-12],
+        "location": "1101综采工作面上隅角",
+        "header_time": T0 - timedelta(hours=1),
+        "defined_at": T0 - timedelta(days=30),
+    }
+    return {**base, **fields}
+
+
+METHANE_FACE = definition(
+    CH4,
+    unit="%",
+    range_low=0.0,
+    range_high=4.0,
+    upper_alarm=1.0,
+    upper_alarm_clear=0.8,
+    upper_power_off=1.5,
+    upper_power_restore=1.0,
+    relations=f"D-{SWITCH}",
+)
+
+
+def readings(
+    point: str,
+    values: Sequence[float],
+    *,
+    start: float = 0,
+    period: float = 30,
+    status: Sequence[int] | int = 0,
+) -> list[dict[str, Any]]:
+    statuses = list(status) if not isinstance(status, int) else [status] * len(values)
+    return [
+        {
+            "mine_code": point[:-16],
+            "point_code": point,
+            "value": float(v),
+            "status": s,
+            "data_time": at(start + i * period),
+            "header_time": at(start + i * period) + LAG,
+        }
+        for i, (v, s) in enumerate(zip(values, statuses, strict=True))
+    ]
+
+
+def batch(
+    *,
+    readings: Sequence[dict[str, Any]] = (),
+    definitions: Sequence[dict[str, Any]] = (),
+    events: Sequence[dict[str, Any]] = (),
+    outstation_status: Sequence[dict[str, Any]] = (),
+    files: Sequence[dict[str, Any]] = (),
+) -> ParsedBatch:
+    """Files: the ones given, plus one accepted CDSS file per (mine, header time) of the readings, one
+    YCBJ file per (mine, header time) of the events and one FZSS per outstation status time."""
+    derived = [
+        {"mine_code": r["mine_code"], "file_type": "CDSS", "header_time": r["header_time"]} for r in readings
+    ]
+    derived += [
+        {"mine_code": e["mine_code"], "file_type": "YCBJ", "header_time": e["header_time"]} for e in events
+    ]
+    derived += [
+        {"mine_code": s["mine_code"], "file_type": "FZSS", "header_time": s["header_time"]}
+        for s in outstation_status
+    ]
+    unique = list(
+        {(f["mine_code"], f["file_type"], f["header_time"]): f for f in [*derived, *files]}.values()
+    )
+    file_rows = [
+        {**f, "status": "accepted", "family": "A", "file_id": i, "name": f"{f['mine_code']}_{f['file_type']}"}
+        for i, f in enumerate(unique)
+    ]
+    return ParsedBatch(
+        files=frame(file_rows, schema.FILES),
+        definitions=frame(definitions, schema.DEFINITIONS),
+        readings=frame(readings, schema.READINGS),
+        outstations=frame([], schema.OUTSTATIONS),
+        outstation_status=frame(outstation_status, schema.OUTSTATION_STATUS),
+        statistics=frame([], schema.STATISTICS),
+        events=frame(events, schema.EVENTS),
+        rejects=frame([], schema.REJECTS),
+    )
+
+
+def report(
+    point: str, start: datetime, end: datetime | None, header_time: datetime, event_type: str = "001"
+) -> dict[str, Any]:
+    return {
+        "mine_code": point[:-16],
+        "point_code": point,
+        "event_type": event_type,
+        "start": start,
+        "end": end,
+        "header_time": header_time,
+        "data_time": header_time,
+    }
+
+
+def split(parsed: ParsedBatch, cuts: Sequence[datetime]) -> list[ParsedBatch]:
+    """The same input as several batches, cut at the given header times (as live ingestion would see it)."""
+    bounds = [datetime.min, *sorted(cuts), datetime.max]
+    out = []
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+
+        def part(df: pl.DataFrame, lo: datetime = lo, hi: datetime = hi) -> pl.DataFrame:
+            return df.filter((pl.col("header_time") >= lo) & (pl.col("header_time") < hi))
+
+        out.append(
+            ParsedBatch(
+                files=part(parsed.files),
+                definitions=part(parsed.definitions),
+                readings=part(parsed.readings),
+                outstations=parsed.outstations.clear(),
+                outstation_status=part(parsed.outstation_status),
+                statistics=parsed.statistics.clear(),
+                events=part(parsed.events),
+                rejects=parsed.rejects.clear(),
+            )
+        )
+    return out
