@@ -127,3 +127,7 @@ api.add_router("/registry/", registry_router)
 from kuangan.hazards.api import router as hazards_router  # noqa: E402
 
 api.add_router("/hazards/", hazards_router)
+
+from kuangan.monitoring.api import router as monitoring_router  # noqa: E402
+
+api.add_router("/monitoring/", monitoring_router)

@@ -41,7 +41,9 @@ def database_from_url(url: str) -> dict[str, object]:
         path = unquote(parsed.path)  # sqlite:////abs/path.sqlite3 or sqlite:///abs/path.sqlite3
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path or str(VAR_DIR / "kuangan.sqlite3"),
-                "OPTIONS": {"timeout": 20}}
+                # WAL: pages read while the worker writes; IMMEDIATE: a writer takes the lock at BEGIN, so
+                # two ingestion batches never read the same engine state (monitoring.ingest)
+                "OPTIONS": {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}}
     if parsed.scheme in {"postgres", "postgresql"}:
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -81,6 +83,7 @@ INSTALLED_APPS = [
     "kuangan.core",
     "kuangan.registry",
     "kuangan.hazards",
+    "kuangan.monitoring",
     "kuangan.dashboard",
     "kuangan.demo",
 ]
@@ -205,4 +208,21 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KUANGAN_LOG_LEVEL", "WARNING")},
+}
+
+# Monitoring (R4): where readings, quarantined files and the drop folder live; the engine's settings.
+MONITORING_DIR = Path(os.environ.get("KUANGAN_MONITORING_DIR", VAR_DIR / "monitoring"))
+MONITORING_DROP_DIR = Path(os.environ.get("KUANGAN_DROP_DIR", VAR_DIR / "drop"))
+# lateness per file type, seconds (FORMATS.md: no official rule; a mine silent this long is 断线)
+MONITORING_LATENESS = {
+    "CDSS": _env_int("KUANGAN_LATENESS_CDSS", 300),
+    "FZSS": _env_int("KUANGAN_LATENESS_FZSS", 300),
+    "TJSJ": _env_int("KUANGAN_LATENESS_TJSJ", 900),
+}
+MONITORING_POINT_DEFAULTS = {
+    "feed_grace_s": float(_env_int("KUANGAN_FEED_GRACE_SECONDS", 60)),
+    "stuck_hours": float(_env_int("KUANGAN_STUCK_HOURS", 6)),
+    "calibration_max_min": float(_env_int("KUANGAN_CALIBRATION_MAX_MINUTES", 30)),
+    "calibration_per_day": _env_int("KUANGAN_CALIBRATIONS_PER_DAY", 2),
+    "report_grace_s": float(_env_int("KUANGAN_REPORT_GRACE_SECONDS", 600)),
 }

@@ -112,6 +112,9 @@ def _aim(case: Any, world: World, hazards: list[int]) -> None:
 @FUZZ_SETTINGS
 def test_api_never_answers_500(case: Any, world: World, bearer: dict[str, str]) -> None:
     _aim(case, world, _hazards(world))
+    if case.media_type == "multipart/form-data" and not isinstance(case.body, dict):
+        # the client cannot encode a non-object as a form; the garbage goes in as the field's content
+        case.body = {"file": json.dumps(case.body, default=str)}
     response = case.call_wsgi(headers=bearer)
     case.validate_response(response, checks=(not_a_server_error,))
 

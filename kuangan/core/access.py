@@ -26,26 +26,28 @@ from .choices import OrganizationKind, Perm, Role
 ALL_VIEW = frozenset({Perm.MINE_VIEW})
 REGULATOR_HAZARDS = frozenset({Perm.HAZARD_REPORT, Perm.HAZARD_VERIFY, Perm.HAZARD_SUPERVISE})
 MINE_HAZARDS = frozenset({Perm.HAZARD_REPORT, Perm.HAZARD_RECTIFY})
+MINE_ALARMS = frozenset({Perm.ALARM_HANDLE, Perm.PLANNED_WINDOW_DECLARE})
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     # The administrator manages accounts and the registry but does not read the audit trail;
     # the auditor reads the audit trail and changes nothing (R10.7, separation of duties).
-    Role.REGULATOR_ADMIN: ALL_VIEW | REGULATOR_HAZARDS | {
+    Role.REGULATOR_ADMIN: ALL_VIEW | REGULATOR_HAZARDS | {Perm.ALARM_HANDLE} | {
         Perm.MINE_CREATE, Perm.MINE_EDIT, Perm.MINE_STATUS_CHANGE, Perm.MINE_IMPORT,
         Perm.ENTERPRISE_EDIT, Perm.SUPERVISION_EDIT, Perm.USER_MANAGE, Perm.TOKEN_MANAGE,
         Perm.PERSONAL_DATA_VIEW,
     },
-    Role.INSPECTOR: ALL_VIEW | REGULATOR_HAZARDS | {
+    Role.INSPECTOR: ALL_VIEW | REGULATOR_HAZARDS | {Perm.ALARM_HANDLE} | {
         Perm.MINE_CREATE, Perm.MINE_EDIT, Perm.MINE_STATUS_CHANGE, Perm.ENTERPRISE_EDIT,
         Perm.SUPERVISION_EDIT, Perm.PERSONAL_DATA_VIEW,
     },
     Role.AUDITOR: ALL_VIEW | {Perm.AUDIT_VIEW},
     Role.ENTERPRISE_SAFETY_MANAGER: ALL_VIEW | MINE_HAZARDS | {Perm.MINE_EDIT, Perm.PERSONAL_DATA_VIEW},
     # The mine head may close out ordinary hazards; the rules refuse it for major ones (R2.4).
-    Role.MINE_HEAD: ALL_VIEW | MINE_HAZARDS | {Perm.MINE_EDIT, Perm.PERSONAL_DATA_VIEW, Perm.HAZARD_VERIFY,
+    Role.MINE_HEAD: ALL_VIEW | MINE_HAZARDS | MINE_ALARMS | {Perm.MINE_EDIT, Perm.PERSONAL_DATA_VIEW, Perm.HAZARD_VERIFY,
                                                Perm.MONTHLY_REPORT_SIGN},
-    Role.MINE_SAFETY_OFFICER: ALL_VIEW | MINE_HAZARDS | {Perm.MINE_EDIT},
-    Role.MINE_DISPATCHER: ALL_VIEW,
+    Role.MINE_SAFETY_OFFICER: ALL_VIEW | MINE_HAZARDS | MINE_ALARMS | {Perm.MINE_EDIT},
+    Role.MINE_DISPATCHER: ALL_VIEW | MINE_ALARMS,
+    Role.MINE_SYSTEM: frozenset({Perm.MONITORING_UPLOAD}),
     Role.EXPERT: ALL_VIEW | {Perm.HAZARD_REPORT},
 }
 

@@ -26,6 +26,7 @@ class Role(models.TextChoices):
     MINE_DISPATCHER = "mine_dispatcher", _("矿山调度员")
     EXPERT = "expert", _("专家")
     AUDITOR = "auditor", _("安全审计员")
+    MINE_SYSTEM = "mine_system", _("矿山联网系统")  # a machine account that uploads networking files
 
 
 # Which organization kind each role belongs to; a user's role must fit the organization.
@@ -37,6 +38,7 @@ ROLE_ORGANIZATION_KIND: dict[str, str] = {
     Role.MINE_HEAD: OrganizationKind.MINE,
     Role.MINE_SAFETY_OFFICER: OrganizationKind.MINE,
     Role.MINE_DISPATCHER: OrganizationKind.MINE,
+    Role.MINE_SYSTEM: OrganizationKind.MINE,
     Role.EXPERT: OrganizationKind.EXPERT,
 }
 
@@ -58,6 +60,9 @@ class Perm(models.TextChoices):
     HAZARD_VERIFY = "hazard_verify", _("验收销号")
     HAZARD_SUPERVISE = "hazard_supervise", _("挂牌督办、责令停产、调查与提请关闭")
     MONTHLY_REPORT_SIGN = "monthly_report_sign", _("签报月度重大隐患报告")
+    MONITORING_UPLOAD = "monitoring_upload", _("上传监测联网数据")
+    ALARM_HANDLE = "alarm_handle", _("确认、指派和处置报警")
+    PLANNED_WINDOW_DECLARE = "planned_window_declare", _("申报标校、检修计划作业")
 
 
 class Via(models.TextChoices):

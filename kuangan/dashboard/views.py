@@ -10,6 +10,7 @@ from kuangan.core import clock
 from kuangan.core import queries as core_queries
 from kuangan.core.http import AuthedRequest
 from kuangan.hazards import queries as hazard_queries
+from kuangan.monitoring import queries as monitoring_queries
 from kuangan.registry import queries as registry_queries
 
 
@@ -29,6 +30,7 @@ def home(request: AuthedRequest) -> HttpResponse:
         "targets": hazard_queries.stock_targets(user, today),
         "missing_reports": hazard_queries.missing_reports(user).count(),
         "open_proposals": hazard_queries.open_proposals_count(user),
+        "alarms": monitoring_queries.alarm_overview(user, request.actor.at),
         "overdue": hazard_queries.visible_hazards(user).filter(
             level="major", deadline__lt=today).exclude(status="closed").order_by("deadline")[:8],
     })

@@ -22,6 +22,7 @@ from kuangan.core.actor import Actor
 from kuangan.core.choices import OrganizationKind, Role, Via
 from kuangan.core.models import Division, Organization, User
 from kuangan.demo.hazards import build_hazards
+from kuangan.demo.monitoring import build_monitoring
 from kuangan.registry import actions
 from kuangan.registry.choices import (
     DisasterGrade,
@@ -269,7 +270,8 @@ def build() -> str:
         if spec.status != S.CLOSED:
             _supervisors(by, mine, rng, inspectors[spec.county], today)
     hazards = build_hazards(today)
-    return f"{Mine.objects.count()} mines, {User.objects.count()} users, {hazards} hazards"
+    alarms = build_monitoring()
+    return f"{Mine.objects.count()} mines, {User.objects.count()} users, {hazards} hazards, {alarms} alarms"
 
 
 def _licences(by: Actor, mine: Mine, spec: MineSpec, rng: random.Random, today: date, years: list[int]) -> None:

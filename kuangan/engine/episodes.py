@@ -39,11 +39,14 @@ def track(
     value: pl.Expr | None = None,
     start: pl.Expr | None = None,
     peak: Literal["max", "min"] = "max",
+    constants: dict[str, str] | None = None,
 ) -> Tracked:
     """`df` holds the rows of this batch with a time column `t`, sorted by key and `t`.
     `signal` is evaluated per row (see the module doc). `value` gives the number whose extreme is the
     episode's peak (nulls ignored); `start` overrides when an episode starts (default: the time of its
     first active row; the stuck-value rule starts an episode where the value stopped changing).
+    `constants`: key columns with one value for the whole frame (e.g. a direction), added only to the
+    rows that are tracked.
 
     Speed: only the keys with a True signal or a carried episode are tracked (most points of a batch
     are quiet), and the work is done with global shifts, fills and cumulative sums over the sorted
@@ -54,8 +57,11 @@ def track(
     value = value if value is not None else pl.lit(None, dtype=pl.Float64)
     start = start if start is not None else pl.col("t")
     df = df.with_columns(_sig=signal)
-    busy = pl.concat([df.filter(pl.col("_sig")).select(key).unique(), carried.select(key)], how="vertical_relaxed")
-    df = df.join(busy.unique(), on=key, how="semi", maintain_order="left")
+    # every key holds a point code (or an outstation's), which alone decides whether a key is busy
+    busy = pl.concat([df.filter(pl.col("_sig")).select("point_code"), carried.select("point_code")])
+    df = df.filter(pl.col("point_code").is_in(busy.get_column("point_code").unique().implode()))
+    if constants:
+        df = df.with_columns(pl.lit(v, dtype=pl.String).alias(k) for k, v in constants.items())
     c = carried.rename({"start": "_c_start", "peak": "_c_peak", "last": "_c_last"})
     first = pl.lit(False)
     for k in key:

@@ -136,20 +136,28 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
     new_defs = parsed.definitions.select(list(DEFINITIONS))
     defs = pl.concat([state.definitions, new_defs], how="vertical_relaxed")
     latest = defs.sort("header_time").group_by("point_code").agg(pl.all().last()).select(list(DEFINITIONS))
+    # grouped by point (contiguous, in the order of a 64-bit hash of the code: an integer sort is several
+    # times faster than sorting the strings) and by time within each point
     r = (
         parsed.readings.select("mine_code", "point_code", "value", "status", "header_time", t=pl.col("data_time"))
-        .sort("point_code", "t")
+        .with_columns(_pid=pl.col("point_code").hash())
+        .sort("_pid", "t")
         # the same reading twice in one batch (a file re-sent under another name): keep the first
-        .filter(~((pl.col("point_code") == pl.col("point_code").shift(1)) & (pl.col("t") == pl.col("t").shift(1)))
-                .fill_null(False))
-        .join(state.seen, on="point_code", how="left", maintain_order="left")
+        .filter(~((pl.col("_pid") == pl.col("_pid").shift(1)) & (pl.col("t") == pl.col("t").shift(1))).fill_null(False))
+    )
+    points = r.filter((pl.col("_pid") != pl.col("_pid").shift(1)).fill_null(True)).select("_pid", "mine_code", "point_code")
+    seen = points.join(state.seen, on="point_code", how="inner").select("_pid", "last_t")
+    r = (
+        r.join(seen, on="_pid", how="left", maintain_order="left")
         .filter(pl.col("last_t").is_null() | (pl.col("t") > pl.col("last_t")))
         .drop("last_t")
     )
     if new_defs.is_empty():  # the usual batch: every reading takes its point's latest definition
-        r = r.join(point_params(latest, r.select("mine_code", "point_code").unique(), settings),
-                   on="point_code", how="left", maintain_order="left")
+        params = point_params(latest, points.drop("_pid"), settings).join(
+            points.select("_pid", "point_code"), on="point_code")
+        r = r.join(params.drop("point_code"), on="_pid", how="left", maintain_order="left").drop("_pid")
         return r, latest
+    r = r.drop("_pid")
     defs_at = defs.select("point_code", pl.col("header_time").alias("def_time"), *RULE_COLUMNS).sort("def_time")
     r = (
         r.sort("header_time")

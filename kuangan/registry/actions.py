@@ -242,3 +242,51 @@ def reveal_personal_data(mine_id: int, member_id: int, *, by: Actor) -> Leadersh
         raise PermissionDenied(Perm.PERSONAL_DATA_VIEW)
     audit.record("registry.leadershipmember.personal_data_viewed", member, by=by, parent=member.mine)
     return member
+
+
+FEED_ENTERPRISE = "待核实企业（联网数据登记）"
+
+
+@transaction.atomic(durable=True)
+def register_mine_from_feed(code: str, name: str, *, by: Actor) -> Mine:
+    """A minimal record for a mine known only from its networking files (`kuangan monitoring replay
+    --register-unknown`): code and name from the file header, the county from the code's first six
+    digits when it names one (else the province), every other field to be checked by a regulator.
+    Only the system (ingestion) may call it."""
+    from kuangan.core.models import Division
+
+    from .choices import (
+        DisasterGrade,
+        GasClass,
+        HydroType,
+        MineKind,
+        SpontaneousCombustion,
+        StandardizationGrade,
+        SupervisionClass,
+    )
+
+    if by.user is not None:
+        raise PermissionDenied(Perm.MINE_CREATE)
+    existing = Mine.objects.filter(code=code).first()
+    if existing is not None:
+        return existing
+    division = (Division.objects.filter(code=code[:6]).first()
+                or Division.objects.filter(code=code[:2] + "0000").first()
+                or Division.objects.order_by("path").first())
+    assert division is not None  # the divisions are loaded by a migration
+    enterprise, _created = Enterprise.objects.get_or_create(
+        name=FEED_ENTERPRISE, defaults={"division": division})
+    data = {
+        "code": code, "name": name or code, "enterprise": enterprise, "division": division,
+        "kind": MineKind.COAL_UNDERGROUND,  # family A is the coal-mine safety-monitoring format
+        "status": MineStatus.PRODUCING, "approved_capacity": 0, "gas_class": GasClass.NOT_APPLICABLE,
+        "hydro_type": HydroType.SIMPLE, "spontaneous_combustion": SpontaneousCombustion.NOT_APPLICABLE,
+        "disaster_grade": DisasterGrade.SIMPLE, "standardization_grade": StandardizationGrade.BELOW,
+        "supervision_class": SupervisionClass.D, "address": _("由联网数据自动登记，档案待核实"),
+    }
+    mine = Mine.objects.create(**data)
+    reason = _("由联网数据自动登记，档案待核实")
+    MineStatusChange.objects.create(mine=mine, from_status="", to_status=mine.status, at=by.at,
+                                    effective_on=by.at.date(), by=None, by_name=by.name, reason=reason)
+    audit.record("registry.mine.registered_from_feed", mine, by=by, after=audit.snapshot(mine), reason=reason)
+    return mine

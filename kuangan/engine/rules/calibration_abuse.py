@@ -28,7 +28,7 @@ def evaluate(
     tracked = track(
         r, key=KEY, signal=(pl.col("status") & CALIBRATION) != 0, carried=state["open"], value=pl.col("value")
     )
-    limits = r.group_by(KEY).agg(pl.col("calibration_max_min").last(), pl.col("calibration_per_day").last())
+    limits = tracked.rows.group_by(KEY).agg(pl.col("calibration_max_min").last(), pl.col("calibration_per_day").last())
     # every calibration start per point and day, this batch's added to the carried ones
     starts = (
         pl.concat(

@@ -38,22 +38,32 @@ def linked_switches(relations: pl.Expr) -> pl.Expr:
 def evaluate(
     state: dict[str, pl.DataFrame], batch: RuleInput, now: datetime
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    r = batch.readings
-    # last known value of every switch: the carried ones, then this batch's readings
-    sw_new = r.filter(pl.col("value_type") == "KG").select(
-        pl.col("point_code").alias("switch_code"),
-        pl.col("t").alias("sw_t"),
-        pl.col("value").alias("sw_value"),
+    r = batch.readings.lazy()
+    switch_rows = (
+        r.filter(pl.col("value_type") == "KG")
+        .select(pl.col("point_code").alias("switch_code"), pl.col("t").alias("sw_t"), pl.col("value").alias("sw_value"))
+        .collect()
     )
-    switches = pl.concat([state["switches"], sw_new]).sort("sw_t")
-    analog = r.filter((pl.col("value_type") == "MN") & pl.col("upper_power_off").is_not_null()).with_columns(
-        links=linked_switches(pl.col("relations"))
+    # readings come sorted by point and time: a switch's last row is where the next row is another point
+    last_in_batch = switch_rows.filter(
+        (pl.col("switch_code") != pl.col("switch_code").shift(-1)).fill_null(True)
     )
-    analog = analog.filter(pl.col("links").list.len() > 0)
+    last_switch = pl.concat(
+        [state["switches"].join(last_in_batch.select("switch_code"), on="switch_code", how="anti"), last_in_batch]
+    )
+    analog = (
+        r.filter(
+            (pl.col("value_type") == "MN")
+            & pl.col("upper_power_off").is_not_null()
+            & pl.col("relations").str.contains("D-", literal=True)
+        )
+        .select(*KEY, "t", "value", "status", "upper_power_off", "upper_power_restore", "relations", "feed_grace_s")
+        .collect()
+    )
     restore = pl.coalesce("upper_power_restore", "upper_power_off")
     calibrating = (pl.col("status") & CALIBRATION) != 0  # calibration gas neither starts nor ends anything
     cut = track(
-        analog.select(*KEY, "t", "value", "status", "upper_power_off", "upper_power_restore", "links", "feed_grace_s"),
+        analog,
         key=KEY,
         signal=pl.when(calibrating)
         .then(None)
@@ -64,35 +74,27 @@ def evaluate(
         .otherwise(None),
         carried=state["power_off"],
     )
-    due = cut.rows.filter(pl.col("active")).with_columns(
-        due=(pl.col("t") - pl.col("ep_start")) >= pl.duration(seconds=pl.col("feed_grace_s"))
+    # only the points in a power-off state are looked at further (cut.rows holds just those points)
+    rows = cut.rows.with_row_index("_row").with_columns(
+        due=pl.col("active") & ((pl.col("t") - pl.col("ep_start")) >= pl.duration(seconds=pl.col("feed_grace_s")))
     )
-    pairs = (
-        due.with_row_index("_row")
-        .explode("links")
-        .rename({"links": "switch_code"})
-        .sort("t")
-        .join_asof(
-            switches,
-            left_on="t",
-            right_on="sw_t",
-            by="switch_code",
-            strategy="backward",
-            check_sortedness=False,
-        )
+    due = rows.filter(pl.col("due")).select("_row", "t", links=linked_switches(pl.col("relations")))
+    pairs = due.explode("links").rename({"links": "switch_code"})
+    wanted = pairs.get_column("switch_code").unique().implode()
+    switches = pl.concat(
+        [state["switches"].filter(pl.col("switch_code").is_in(wanted)),
+         switch_rows.filter(pl.col("switch_code").is_in(wanted))]
+    ).sort("sw_t")
+    pairs = pairs.sort("t").join_asof(
+        switches, left_on="t", right_on="sw_t", by="switch_code", strategy="backward", check_sortedness=False
     )
     still_on = pairs.group_by("_row").agg(
         on=(pl.col("sw_value") == 1).any(),
         on_switches=pl.col("switch_code").filter(pl.col("sw_value") == 1),
     )
-    due = due.with_row_index("_row").join(still_on, on="_row", how="left").drop("_row")
-    rows = (
-        analog.select(*KEY, "t", "value", "status")
-        .join(due.select(*KEY, "t", "due", "on", "on_switches", "ep_start"), on=[*KEY, "t"], how="left")
-        .sort([*KEY, "t"])
-    )
+    rows = rows.join(still_on, on="_row", how="left").sort("_row").drop("_row")
     failing = track(
-        rows,
+        rows.drop("active"),
         key=KEY,
         signal=pl.when(calibrating).then(None).otherwise((pl.col("due") & pl.col("on")).fill_null(False)),
         carried=state["failure"],
@@ -102,27 +104,17 @@ def evaluate(
         failing.rows.filter(pl.col("active"))
         .group_by(KEY)
         .agg(
-            switches=pl.col("on_switches")
-            .list.explode(keep_nulls=False, empty_as_null=False)
-            .unique()
-            .sort(),
-            cut_due=pl.col("ep_start").min(),
+            switches=pl.col("on_switches").list.explode(keep_nulls=False, empty_as_null=False).unique().sort(),
+            upper_power_off=pl.col("upper_power_off").last(),
+            feed_grace_s=pl.col("feed_grace_s").last(),
         )
     )
-    limits = analog.group_by("point_code").agg(
-        pl.col("upper_power_off").last(), pl.col("feed_grace_s").last()
-    )
-    eps = (
-        failing.episodes.join(detail, on=KEY, how="left")
-        .join(limits, on="point_code", how="left")
-        .with_columns(
-            evidence=evidence(
-                power_off=pl.col("upper_power_off"),
-                grace_s=pl.col("feed_grace_s"),
-                switches_on=pl.col("switches"),
-            )
+    eps = failing.episodes.join(detail, on=KEY, how="left").with_columns(
+        evidence=evidence(
+            power_off=pl.col("upper_power_off"),
+            grace_s=pl.col("feed_grace_s"),
+            switches_on=pl.col("switches"),
         )
     )
-    last_switch = switches.group_by("switch_code").agg(pl.all().sort_by("sw_t").last())
     new_state = {"power_off": cut.carried, "failure": failing.carried, "switches": last_switch}
     return new_state, episodes_out(eps, "feed_failure", pl.col("evidence"))

@@ -20,25 +20,30 @@ def empty_state() -> pl.DataFrame:
 
 
 def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
-    r = batch.readings.filter(pl.col("value_type") == "MN").select(
-        "mine_code", "point_code", "t", "value", "status", "range_low", "range_high"
+    r = (
+        batch.readings.lazy()
+        .filter(pl.col("value_type") == "MN")
+        .select("mine_code", "point_code", "t", "value", "status", "range_low", "range_high")
+        .collect()
     )
     above = (pl.col("value") > pl.col("range_high")).fill_null(False)
     below = (pl.col("value") < pl.col("range_low")).fill_null(False)
     flagged = (pl.col("status") & OVER_RANGE) != 0
-    carried, eps = [], []
+    carried, eps, tracked_rows = [], [], []
     for direction, signal, peak in (("upper", above | (flagged & ~below), "max"), ("lower", below, "min")):
         tracked = track(
-            r.with_columns(direction=pl.lit(direction)),
+            r,
             key=KEY,
             signal=signal,
             carried=state.filter(pl.col("direction") == direction),
             value=pl.col("value"),
             peak=peak,  # type: ignore[arg-type]
+            constants={"direction": direction},
         )
         carried.append(tracked.carried)
         eps.append(tracked.episodes)
-    ranges = r.group_by("point_code").agg(pl.col("range_low").last(), pl.col("range_high").last())
+        tracked_rows.append(tracked.rows.select("point_code", "range_low", "range_high"))
+    ranges = pl.concat(tracked_rows).group_by("point_code").agg(pl.col("range_low").last(), pl.col("range_high").last())
     out = (
         pl.concat(eps)
         .join(ranges, on="point_code", how="left")

@@ -20,7 +20,7 @@ def empty_state() -> pl.DataFrame:
 
 
 def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
-    r = batch.readings.filter(pl.col("value_type") == "MN")
+    r = batch.readings.lazy().filter(pl.col("value_type") == "MN")
     calibrating = (pl.col("status") & CALIBRATION) != 0
     v = pl.col("value")
     sides = []
@@ -28,15 +28,14 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         ("upper", "upper_alarm", "upper_alarm_clear", v >= pl.col("alarm"), v < pl.col("clear"), "max"),
         ("lower", "lower_alarm", "lower_alarm_clear", v <= pl.col("alarm"), v > pl.col("clear"), "min"),
     ):
-        rows = r.filter(pl.col(alarm).is_not_null()).select(
-            "mine_code",
-            "point_code",
-            "t",
-            "value",
-            "status",
-            pl.lit(direction).alias("direction"),
-            pl.col(alarm).alias("alarm"),
-            pl.coalesce(clear, alarm).alias("clear"),
+        rows = (
+            r.filter(pl.col(alarm).is_not_null())
+            .select(
+                "mine_code", "point_code", "t", "value", "status",
+                pl.col(alarm).alias("alarm"),
+                pl.coalesce(clear, alarm).alias("clear"),
+            )
+            .collect()
         )
         signal = (
             pl.when(calibrating).then(None).when(hit).then(True).when(cleared).then(False).otherwise(None)
@@ -48,8 +47,9 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
             carried=state.filter(pl.col("direction") == direction),
             value=pl.when(calibrating).then(None).otherwise(v),
             peak=peak,  # type: ignore[arg-type]
+            constants={"direction": direction},
         )
-        limits = rows.group_by("point_code").agg(pl.col("alarm").last(), pl.col("clear").last())
+        limits = tracked.rows.group_by("point_code").agg(pl.col("alarm").last(), pl.col("clear").last())
         sides.append((tracked, limits))
     new_state = pl.concat([t.carried for t, _ in sides])
     eps = pl.concat(

@@ -37,7 +37,8 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         (points, (pl.col("code") & FAULT_BITS) != 0, "status"),
         (stations, pl.col("code").is_in([LOST, FAULT]), "outstation"),
     ):
-        known = rows.select(*KEY).unique()
+        # rows come grouped by point: its first rows name every key without a hash of all the rows
+        known = rows.filter((pl.col("point_code") != pl.col("point_code").shift(1)).fill_null(True)).select(*KEY)
         seen.append(known)
         tracked = track(
             rows, key=KEY, signal=faulty, carried=state.join(known, on=KEY, how="semi"), value=pl.col("code")

@@ -32,45 +32,53 @@ def evaluate(
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     gap = batch.settings.lateness.get("CDSS")
     r = (
-        batch.readings.filter(pl.col("stuck") & (pl.col("value_type") == "MN"))
+        batch.readings.lazy()
+        .filter(pl.col("stuck") & (pl.col("value_type") == "MN"))
         .select(*KEY, "t", "value", "stuck_hours")
-        .join(state["runs"], on=KEY, how="left")
+        .collect()
+        .with_columns(_first=(pl.col("point_code") != pl.col("point_code").shift(1)).fill_null(True))
     )
-    prev_v = pl.col("value").shift(1).over(KEY).fill_null(pl.col("run_value"))
-    prev_t = pl.col("t").shift(1).over(KEY).fill_null(pl.col("run_t"))
+    # the carried run of each point, placed on the point's first row (rows come grouped by point)
+    firsts = r.filter(pl.col("_first")).select(*KEY).join(state["runs"], on=KEY, how="left", maintain_order="left")
+    index = (pl.col("_first").cast(pl.Int64).cum_sum() - 1).alias("_k")
+    k = r.select(index).get_column("_k")
+    r = r.with_columns(
+        c_value=firsts.get_column("run_value").gather(k),
+        c_start=firsts.get_column("run_start").gather(k),
+        c_t=firsts.get_column("run_t").gather(k),
+    )
+    prev_v = pl.when(pl.col("_first")).then(pl.col("c_value")).otherwise(pl.col("value").shift(1))
+    prev_t = pl.when(pl.col("_first")).then(pl.col("c_t")).otherwise(pl.col("t").shift(1))
     new_run = (pl.col("value") != prev_v) | prev_v.is_null()
     if gap is not None:
         new_run = new_run | ((pl.col("t") - prev_t) > gap)
     r = r.with_columns(_new=new_run.fill_null(True)).with_columns(
+        # a first row either starts a run or continues the carried one: never null, so the fill stays in its point
         run_start=pl.when(pl.col("_new"))
         .then(pl.col("t"))
+        .when(pl.col("_first"))
+        .then(pl.col("c_start"))
         .otherwise(None)
         .forward_fill()
-        .over(KEY)
-        .fill_null(pl.col("run_start"))
     )
     held = (pl.col("t") - pl.col("run_start")) >= pl.duration(seconds=pl.col("stuck_hours") * 3600)
     tracked = track(
-        r,
+        r.drop("_first", "c_value", "c_start", "c_t"),
         key=KEY,
         signal=held & ~pl.col("_new"),
         carried=state["open"],
         value=pl.col("value"),
         start=pl.col("run_start"),
     )
-    hours = r.group_by("point_code").agg(pl.col("stuck_hours").last())
+    hours = tracked.rows.group_by("point_code").agg(pl.col("stuck_hours").last())
     eps = tracked.episodes.join(hours, on="point_code", how="left").with_columns(
         evidence=evidence(value=pl.col("peak"), hours=pl.col("stuck_hours"))
     )
+    last = r.filter((pl.col("point_code") != pl.col("point_code").shift(-1)).fill_null(True)).select(
+        *KEY, run_value=pl.col("value"), run_start=pl.col("run_start"), run_t=pl.col("t")
+    )
     runs = pl.concat(
-        [
-            state["runs"].join(r.select(*KEY).unique(), on=KEY, how="anti"),
-            r.group_by(KEY).agg(
-                run_value=pl.col("value").last(),
-                run_start=pl.col("run_start").last(),
-                run_t=pl.col("t").last(),
-            ),
-        ],
+        [state["runs"].join(last.select(*KEY), on=KEY, how="anti"), last],
         how="vertical_relaxed",
     )
     return {"runs": runs.select(list(RUNS)), "open": tracked.carried}, episodes_out(

@@ -1,0 +1,76 @@
+"""Shape validation of the monitoring forms; the rules (the 两停一撤六查 checklist of a gas over-limit,
+the length of a planned window) are checked by the actions and shown beside the form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kuangan.core.dates import validate_in_range
+from kuangan.core.models import User
+from kuangan.hazards.choices import HazardLevel
+from kuangan.hazards.models import HazardStandardItem
+from kuangan.registry.models import Mine
+
+from .choices import GAS_RESPONSE, WindowKind
+
+TEXT = forms.Textarea(attrs={"rows": 3})
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+def _datetime(label: Any) -> forms.DateTimeField:
+    return forms.DateTimeField(label=label, input_formats=DATETIME_FORMATS, validators=[validate_in_range],
+                               widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(label=_("说明"), max_length=2000, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": _("可不填")}))
+
+
+class AssignForm(forms.Form):
+    assignee: forms.ModelChoiceField = forms.ModelChoiceField(label=_("处置人"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, users: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = users  # type: ignore[attr-defined]
+        self.fields["assignee"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda u: f"{u.display_name}（{u.organization or ''} · {u.get_role_display()}）")
+
+
+class DisposeForm(forms.Form):
+    cause = forms.CharField(label=_("原因"), widget=TEXT, max_length=4000)
+    measures = forms.CharField(label=_("处置措施"), widget=TEXT, max_length=4000)
+    checklist = forms.MultipleChoiceField(label=_("两停一撤六查"), choices=GAS_RESPONSE, required=False,
+                                          widget=forms.CheckboxSelectMultiple)
+
+
+class HazardFromAlarmForm(forms.Form):
+    """登记为隐患: the hazard's description is prefilled from the alarm."""
+
+    level = forms.ChoiceField(label=_("隐患级别"), choices=HazardLevel.choices, initial=HazardLevel.ORDINARY)
+    standard_item: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("判定依据（重大事故隐患必填）"), queryset=HazardStandardItem.objects.none(), required=False)
+    place = forms.CharField(label=_("地点"), max_length=100, required=False)
+    description = forms.CharField(label=_("隐患描述"), widget=TEXT, max_length=4000)
+
+    def __init__(self, *args: Any, items: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["standard_item"].queryset = items  # type: ignore[attr-defined]
+        self.fields["standard_item"].label_from_instance = lambda i: f"{i.code} {i.text[:60]}"  # type: ignore[attr-defined]
+
+
+class PlannedWindowForm(forms.Form):
+    mine: forms.ModelChoiceField = forms.ModelChoiceField(label=_("矿山"), queryset=Mine.objects.none())
+    kind = forms.ChoiceField(label=_("类别"), choices=WindowKind.choices)
+    start = _datetime(_("开始时间"))
+    end = _datetime(_("结束时间"))
+    points = forms.CharField(label=_("测点编码"), widget=TEXT, max_length=4000, required=False,
+                             help_text=_("每行一个；留空表示全部测点。"))
+    reason = forms.CharField(label=_("事由"), max_length=300)
+
+    def __init__(self, *args: Any, mines: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mine"].queryset = mines  # type: ignore[attr-defined]

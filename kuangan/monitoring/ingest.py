@@ -1,0 +1,234 @@
+"""The one ingestion path: drop folder, HTTP upload and replay all call `ingest`.
+
+Order of a batch (E8): files already received are skipped (same name and content); the rest are
+parsed; files of mines unknown to the registry are quarantined (or registered, on request); the
+engine runs on the batch with the saved state; the readings are appended to the Parquet store
+(idempotent per batch); then one transaction writes the upload records, rejected records, point
+definitions, alarms and the engine's new state. A crash before the commit leaves the input
+unconsumed and the retry writes the same Parquet files, which are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kuangan.core.actor import Actor
+from kuangan.core.clock import SHANGHAI
+from kuangan.engine.formats import ParsedBatch, Upload, parse_uploads
+from kuangan.engine.io.parquet_store import ParquetStore
+from kuangan.engine.pipeline import EngineState, run_batch
+from kuangan.registry.actions import register_mine_from_feed
+from kuangan.registry.models import Mine
+
+from . import alarms, configuration
+from .choices import UploadStatus
+from .models import EngineSnapshot, MonitoringPoint, RejectedRecord
+from .models import Upload as UploadRow
+
+_LOCK = threading.Lock()  # one batch at a time in a process; select_for_update serialises processes
+TABLES = ("definitions", "readings", "outstations", "outstation_status", "statistics", "events")
+REASON_UNKNOWN_MINE = "矿山编码未在矿山档案中登记：%(code)s"
+REASON_TIMED_OUT = "文件超时仍未写完（缺少结束符 ||）"
+
+
+@dataclass
+class IngestResult:
+    files: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    incomplete: list[int] = field(default_factory=list)  # indices of files to retry later
+    duplicates: int = 0
+    readings: int = 0
+    rejected_records: int = 0
+    alarms: list[int] = field(default_factory=list)  # pks of alarms raised or changed
+    newest_header: datetime | None = None
+    outcome: list[dict[str, Any]] = field(default_factory=list)  # per input file: status, reason, counts
+
+
+def monitoring_dir() -> Path:
+    return Path(settings.MONITORING_DIR)
+
+
+def store() -> ParquetStore:
+    return ParquetStore(monitoring_dir())
+
+
+def aware(t: datetime | None) -> datetime | None:
+    """An engine time (naive Beijing) as an aware datetime."""
+    return None if t is None else t.replace(tzinfo=SHANGHAI)
+
+
+def naive(t: datetime) -> datetime:
+    return t.astimezone(SHANGHAI).replace(tzinfo=None)
+
+
+def _only(parsed: ParsedBatch, file_ids: set[int]) -> ParsedBatch:
+    keep = pl.Series(sorted(file_ids), dtype=pl.UInt32)
+    tables = {name: getattr(parsed, name).filter(pl.col("file_id").is_in(keep)) for name in TABLES}
+    return ParsedBatch(files=parsed.files, rejects=parsed.rejects, **tables)
+
+
+def ingest(
+    items: Sequence[Upload],
+    *,
+    source: str,
+    now: datetime | None = None,
+    by: Actor,
+    register_unknown: bool = False,
+    expired: Sequence[int] = (),
+) -> IngestResult:
+    """`now` (aware) is when silence is judged: the wall clock live, the newest header time in a replay
+    (None: the newest header time seen so far). `expired`: indices of files that stayed incomplete for
+    too long: they are quarantined instead of being retried."""
+    with _LOCK:
+        return _ingest(list(items), source=source, now=now, by=by, register_unknown=register_unknown,
+                       expired=set(expired))
+
+
+def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor, register_unknown: bool,
+            expired: set[int]) -> IngestResult:
+    result = IngestResult(files=len(items))
+    result.outcome = [{"name": u.name, "status": "", "reason": "", "records": 0, "rejected": 0} for u in items]
+    known = set(UploadRow.objects.filter(name__in=[u.name for u in items]).values_list("name", "sha256"))
+    fresh = [i for i, u in enumerate(items) if (u.name, u.sha256) not in known]
+    for i in set(range(len(items))) - set(fresh):
+        result.outcome[i].update(status="duplicate", reason=_("重复上传的文件，已忽略"))
+    result.duplicates = len(items) - len(fresh)
+    uploads = [items[i] for i in fresh]
+    parsed = parse_uploads(uploads)
+    files = parsed.files.to_dicts()
+
+    codes = {f["mine_code"] for f in files if f["mine_code"]}
+    mines = {m.code: m for m in Mine.objects.filter(code__in=codes)}
+    if register_unknown:  # each in its own transaction, before the batch's
+        for f in files:
+            if f["status"] == "accepted" and f["mine_code"] not in mines:
+                mines[f["mine_code"]] = register_mine_from_feed(f["mine_code"], f["mine_name"] or "", by=by)
+    with transaction.atomic(durable=True):
+        snapshot = EngineSnapshot.objects.select_for_update().filter(key="live").first()
+        expired_here = {fresh.index(i) for i in expired if i in fresh}
+        for f in files:
+            if f["status"] == "accepted" and f["mine_code"] not in mines:
+                f["status"], f["reason"] = "quarantined", _(REASON_UNKNOWN_MINE) % {"code": f["mine_code"]}
+            if f["status"] == "incomplete" and f["file_id"] in expired_here:
+                f["status"], f["reason"] = "quarantined", _(REASON_TIMED_OUT)
+        accepted_ids = {f["file_id"] for f in files if f["status"] == "accepted"}
+        parsed = _only(parsed, accepted_ids)
+        state = EngineState.from_bytes(bytes(snapshot.state)) if snapshot else EngineState.empty()
+        newest_before = snapshot.newest_header if snapshot else None
+        headers = [f["header_time"] for f in files if f["file_id"] in accepted_ids and f["header_time"]]
+        prior = [naive(newest_before)] if newest_before else []
+        newest = max([*prior, *headers], default=None)
+        judged_at = naive(now) if now is not None else (newest or naive(by.at))
+        outcome = run_batch(state, parsed, judged_at, configuration.engine_settings())
+        batch_id = hashlib.sha256("".join(u.sha256 for u in uploads).encode()).hexdigest()[:24]
+        store().write_batch(outcome.readings, batch_id)
+
+        rows = _record_uploads(uploads, files, parsed, mines, source=source, by=by)
+        _update_points(parsed.definitions, mines, by=by)
+        result.alarms = alarms.apply_episodes(outcome.episodes, mines, by=by)
+        blob = outcome.state.to_bytes()
+        if snapshot is None:
+            EngineSnapshot.objects.create(key="live", state=blob, newest_header=aware(newest), batches=1,
+                                          saved_at=by.at)
+        else:
+            snapshot.state, snapshot.newest_header = blob, aware(newest)
+            snapshot.batches += 1
+            snapshot.saved_at = by.at
+            snapshot.save()
+    for f, i in zip(files, fresh, strict=True):
+        result.outcome[i].update(status=f["status"], reason=f["reason"] or "", records=f["records"] or 0,
+                                 rejected=f["rejected"] or 0)
+        if f["status"] == "incomplete":
+            result.incomplete.append(i)
+    result.accepted = sum(1 for f in files if f["status"] == "accepted")
+    result.quarantined = sum(1 for f in files if f["status"] == "quarantined")
+    result.readings = parsed.readings.height
+    result.rejected_records = sum(r.rejected for r in rows)
+    result.newest_header = aware(newest)
+    return result
+
+
+def _record_uploads(uploads: list[Upload], files: list[dict[str, Any]], parsed: ParsedBatch,
+                    mines: dict[str, Mine], *, source: str, by: Actor) -> list[UploadRow]:
+    """Upload rows for every file but the incomplete ones (they come back); quarantined files are
+    kept on disk with their reason; rejected records of accepted files are kept with theirs."""
+    quarantine = monitoring_dir() / "quarantine" / by.at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+    rows = []
+    for u, f in zip(uploads, files, strict=True):
+        if f["status"] == "incomplete":
+            continue
+        stored = ""
+        if f["status"] == "quarantined":
+            quarantine.mkdir(parents=True, exist_ok=True)
+            path = quarantine / f"{u.sha256[:12]}-{Path(f['name']).name}"
+            path.write_bytes(u.data)
+            stored = str(path)
+        mine = mines.get(f["mine_code"] or "")
+        rows.append(UploadRow(
+            mine=mine, mine_code=(f["mine_code"] or "")[:40], name=u.name[:200], sha256=u.sha256,
+            file_type=(f["file_type"] or "")[:10], family=(f["family"] or "")[:40],
+            header_time=aware(f["header_time"]), received_at=by.at, source=source,
+            status=UploadStatus.ACCEPTED if f["status"] == "accepted" else UploadStatus.QUARANTINED,
+            reason=(f["reason"] or "")[:300], encoding=f["encoding"] or "", records=f["records"] or 0,
+            rejected=f["rejected"] or 0, stored_as=stored,
+        ))
+    created = UploadRow.objects.bulk_create(rows)
+    by_file = {u.name: row for u, row in zip([u for u, f in zip(uploads, files, strict=True)
+                                               if f["status"] != "incomplete"], created, strict=True)}
+    records = parsed.rejects.filter(pl.col("record_no").is_not_null())
+    if records.height:
+        RejectedRecord.objects.bulk_create(
+            RejectedRecord(upload=by_file[r["name"]], record_no=r["record_no"], reason=r["reason"][:300],
+                           raw=r["raw"] or "")
+            for r in records.iter_rows(named=True) if r["name"] in by_file
+        )
+    return created
+
+
+POINT_FIELDS = ["sensor_type", "value_type", "unit", "location", "outstation_code", "range_low", "range_high",
+                "upper_alarm", "upper_alarm_clear", "lower_alarm", "lower_alarm_clear", "upper_power_off",
+                "upper_power_restore", "relations"]
+
+
+def _update_points(definitions: pl.DataFrame, mines: dict[str, Mine], *, by: Actor) -> None:
+    """The points as their newest CDDY defines them (a definition is data from the mine, not an action)."""
+    if definitions.is_empty():
+        return
+    latest = definitions.sort("header_time").group_by("point_code").agg(pl.all().last())
+    existing = {p.code: p for p in MonitoringPoint.objects.filter(code__in=latest["point_code"].to_list())}
+    new, changed = [], []
+    for d in latest.iter_rows(named=True):
+        mine = mines.get(d["mine_code"])
+        if mine is None:
+            continue
+        values = {k: (d[k] if d[k] is not None else ("" if k in ("unit", "location", "outstation_code", "relations")
+                                                      else None)) for k in POINT_FIELDS}
+        values["defined_at"] = aware(d["defined_at"])
+        point = existing.get(d["point_code"])
+        if point is None:
+            new.append(MonitoringPoint(mine=mine, code=d["point_code"], updated_at=by.at, **values))
+        elif any(getattr(point, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(point, k, v)
+            point.updated_at = by.at
+            changed.append(point)
+    MonitoringPoint.objects.bulk_create(new)
+    if changed:
+        MonitoringPoint.objects.bulk_update(changed, [*POINT_FIELDS, "defined_at", "updated_at"])
+
+
+def outcome_json(result: IngestResult) -> str:
+    return json.dumps(result.outcome, ensure_ascii=False)

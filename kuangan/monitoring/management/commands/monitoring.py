@@ -1,0 +1,161 @@
+"""`kuangan monitoring replay DIR [--json] [--register-unknown]` and `kuangan monitoring simulate …`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from kuangan.core import clock
+from kuangan.core.actor import Actor
+from kuangan.core.choices import Via
+from kuangan.engine.formats import Upload
+from kuangan.engine.io.drop_folder import header_order
+from kuangan.engine.simulate import INCIDENT_KINDS, Incident, simulate
+
+from ... import demo_feed, ingest
+from ...choices import UploadSource
+from ...models import Alarm
+
+BATCH_FILES = 2000  # files per ingestion batch in a replay: bounded memory, few Parquet files
+BATCH_BYTES = 256 * 2**20
+
+
+class Command(BaseCommand):
+    help = "Monitoring data: replay a folder of networking files, or simulate mines' uploads."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="sub", required=True, metavar="{replay,simulate}")
+        replay = sub.add_parser("replay", help="process every file under DIR exactly as live ingestion would")
+        replay.add_argument("dir")
+        replay.add_argument("--json", action="store_true", help="print one JSON object per alarm raised")
+        replay.add_argument("--register-unknown", action="store_true",
+                            help="create a minimal mine record for files of a mine not in the registry")
+        replay.add_argument("--batch-files", type=int, default=BATCH_FILES)
+        sim = sub.add_parser("simulate", help="write family-A files for the registered coal mines")
+        sim.add_argument("--out", default=str(settings.MONITORING_DROP_DIR), help="folder (default: the drop folder)")
+        sim.add_argument("--live", action="store_true",
+                         help="keep writing in real time, every file when its upload time comes")
+        sim.add_argument("--start", help="first data time, YYYY-MM-DDTHH:MM:SS Beijing time (default: now)")
+        sim.add_argument("--hours", type=float, default=1.0, help="span to write when not --live (default 1)")
+        sim.add_argument("--points", type=int, default=40, help="points per mine (default 40)")
+        sim.add_argument("--period", type=int, default=30, help="seconds between real-time values (default 30)")
+        sim.add_argument("--mines", help="comma-separated mine codes (default: every producing coal mine)")
+        sim.add_argument("--incident", action="append", default=[],
+                         help=f"KIND:MINE_CODE:MINUTES_FROM_START:MINUTES[:PEAK], KIND one of {', '.join(INCIDENT_KINDS)}")
+        sim.add_argument("--demo-incidents", action="store_true",
+                         help="a rolling schedule of every kind of incident (for the demo)")
+        sim.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["sub"] == "replay":
+            self.replay(Path(options["dir"]), as_json=options["json"], register=options["register_unknown"],
+                        batch_files=max(1, options["batch_files"]))
+        else:
+            self.simulate(options)
+
+    # --- replay ---------------------------------------------------------------------------------------
+
+    def replay(self, root: Path, *, as_json: bool, register: bool, batch_files: int) -> None:
+        if not root.is_dir():
+            raise CommandError(f"{root}: 不是目录")
+        paths = sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: header_order(p.name))
+        touched: set[int] = set()
+        started, done, readings = time.monotonic(), 0, 0
+        for batch in _batches(paths, batch_files):
+            items = [Upload(p.name, p.read_bytes()) for p in batch]
+            # a file still without its end mark in a replay never completes: quarantine it now
+            result = ingest.ingest(items, source=UploadSource.REPLAY, now=None, register_unknown=register,
+                                   by=Actor.system(Via.INGEST), expired=range(len(items)))
+            touched.update(result.alarms)
+            done += len(items)
+            readings += result.readings
+            rate = readings / max(time.monotonic() - started, 1e-9)
+            print(f"\r{done}/{len(paths)} files, {readings:,} readings, {rate:,.0f}/s", end="", file=sys.stderr)
+        print(file=sys.stderr)
+        alarms = Alarm.objects.filter(pk__in=touched).select_related("mine")
+        lines = sorted((_contract(a) for a in alarms),
+                       key=lambda d: (d["start"], d["mine"], d["point"] or "", d["kind"]))
+        if as_json:
+            for line in lines:
+                self.stdout.write(json.dumps(line, ensure_ascii=False))
+        else:
+            self.stdout.write(f"{done} files, {readings} readings, {len(lines)} alarms")
+
+    # --- simulate -------------------------------------------------------------------------------------
+
+    def simulate(self, options: dict[str, Any]) -> None:
+        mines = demo_feed.mine_specs(options["mines"], points=options["points"])
+        if not mines:
+            raise CommandError("没有可模拟的矿山（正常生产或建设的井工煤矿）")
+        now = clock.now().astimezone(clock.SHANGHAI).replace(tzinfo=None, microsecond=0)
+        start = datetime.fromisoformat(options["start"]).replace(tzinfo=None) if options["start"] else now
+        codes = [m.code for m in mines]
+        incidents = [_incident(text, codes, start) for text in options["incident"]]
+        if options["demo_incidents"]:
+            incidents += demo_feed.rolling_incidents(mines, start, hours=24 if options["live"] else options["hours"])
+        end = start + timedelta(hours=24 * 365 if options["live"] else options["hours"])
+        out = Path(options["out"])
+        files = simulate(mines, start, end, period_s=options["period"], incidents=incidents, seed=options["seed"])
+        written = 0
+        for name, data in files:
+            if options["live"]:
+                stamp = datetime.strptime(name.rsplit("_", 1)[-1][:14], "%Y%m%d%H%M%S").replace(tzinfo=clock.SHANGHAI)
+                wait = (stamp - clock.now()).total_seconds()
+                if wait > 0:
+                    time.sleep(wait)
+            _write(out / name.split("_", 1)[0], name, data)
+            written += 1
+        self.stdout.write(f"{written} files written to {out}")
+
+
+def _batches(paths: list[Path], size: int) -> Any:
+    batch: list[Path] = []
+    total = 0
+    for p in paths:
+        n = p.stat().st_size
+        if batch and (len(batch) >= size or total + n > BATCH_BYTES):
+            yield batch
+            batch, total = [], 0
+        batch.append(p)
+        total += n
+    if batch:
+        yield batch
+
+
+def _local(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _contract(a: Alarm) -> dict[str, Any]:
+    return {"mine": a.mine.code, "point": a.point_code or None, "kind": a.kind, "start": _local(a.start),
+            "end": _local(a.end), "peak": a.peak}
+
+
+def _incident(text: str, codes: list[str], start: datetime) -> Incident:
+    parts = text.split(":")
+    try:
+        kind, mine, offset, minutes = parts[0], parts[1], float(parts[2]), float(parts[3])
+        peak = float(parts[4]) if len(parts) > 4 else None
+    except (IndexError, ValueError) as e:
+        raise CommandError(f"--incident {text!r}: 应为 KIND:MINE_CODE:MINUTES_FROM_START:MINUTES[:PEAK]") from e
+    if kind not in INCIDENT_KINDS:
+        raise CommandError(f"--incident {text!r}: 未知类型 {kind}")
+    if mine not in codes:
+        raise CommandError(f"--incident {text!r}: 矿山 {mine} 不在模拟范围内")
+    return Incident(kind, mine, start + timedelta(minutes=offset), minutes, peak=peak)
+
+
+def _write(folder: Path, name: str, data: bytes) -> None:
+    """Write under a hidden name, then rename: the worker never sees half a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}.part"
+    tmp.write_bytes(data)
+    os.replace(tmp, folder / name)

@@ -1,0 +1,243 @@
+"""Monitoring (R4): the points the mines define, the files they upload, the alarms kuangan raises
+from them, their handling, and the engine's saved state. Rows reach their mine through `scope_path`."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kuangan.core.access import ScopedQuerySet
+from kuangan.core.clock import SHANGHAI
+from kuangan.core.models import User
+from kuangan.registry.models import Mine
+
+from .choices import AlarmAction, AlarmKind, Severity, UploadSource, UploadStatus, WindowKind
+
+
+class MonitoringPoint(models.Model):
+    """A point as the mine's last CDDY file defines it (kept current by ingestion)."""
+
+    mine = models.ForeignKey(Mine, models.CASCADE, related_name="monitoring_points", verbose_name=_("矿山"))
+    code = models.CharField(_("测点编码"), max_length=40, unique=True)
+    sensor_type = models.CharField(_("传感器类型"), max_length=4)
+    value_type = models.CharField(_("数据类型"), max_length=2)
+    unit = models.CharField(_("单位"), max_length=20, blank=True)
+    location = models.CharField(_("安装位置"), max_length=200, blank=True)
+    outstation_code = models.CharField(_("分站编码"), max_length=40, blank=True)
+    range_low = models.FloatField(_("量程下限"), null=True, blank=True)
+    range_high = models.FloatField(_("量程上限"), null=True, blank=True)
+    upper_alarm = models.FloatField(_("上限报警值"), null=True, blank=True)
+    upper_alarm_clear = models.FloatField(_("上限解报值"), null=True, blank=True)
+    lower_alarm = models.FloatField(_("下限报警值"), null=True, blank=True)
+    lower_alarm_clear = models.FloatField(_("下限解报值"), null=True, blank=True)
+    upper_power_off = models.FloatField(_("上限断电值"), null=True, blank=True)
+    upper_power_restore = models.FloatField(_("上限复电值"), null=True, blank=True)
+    relations = models.CharField(_("关联关系"), max_length=500, blank=True)
+    defined_at = models.DateTimeField(_("定义时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "mine"
+
+    class Meta:
+        ordering = ["mine", "code"]
+        verbose_name = _("监测点")
+        verbose_name_plural = _("监测点")
+
+    def __str__(self) -> str:
+        return f"{self.location or self.code}"
+
+
+class Upload(models.Model):
+    """One networking file received (accepted or quarantined); (name, sha256) makes a re-sent file a no-op."""
+
+    mine = models.ForeignKey(Mine, models.CASCADE, null=True, blank=True, related_name="uploads",
+                             verbose_name=_("矿山"))
+    mine_code = models.CharField(_("矿山编码"), max_length=40, blank=True)
+    name = models.CharField(_("文件名"), max_length=200)
+    sha256 = models.CharField(max_length=64)
+    file_type = models.CharField(_("文件类型"), max_length=10, blank=True)
+    family = models.CharField(_("格式"), max_length=40, blank=True)
+    header_time = models.DateTimeField(_("上传时间（文件头）"), null=True, blank=True)
+    received_at = models.DateTimeField(_("接收时间"))
+    source = models.CharField(_("来源"), max_length=20, choices=UploadSource.choices)
+    status = models.CharField(_("状态"), max_length=20, choices=UploadStatus.choices)
+    reason = models.CharField(_("隔离原因"), max_length=300, blank=True)
+    encoding = models.CharField(_("编码"), max_length=20, blank=True)
+    records = models.PositiveIntegerField(_("记录数"), default=0)
+    rejected = models.PositiveIntegerField(_("隔离记录数"), default=0)
+    stored_as = models.CharField(_("隔离文件"), max_length=300, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "mine"
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("联网文件")
+        verbose_name_plural = _("联网文件")
+        constraints = [models.UniqueConstraint(fields=["name", "sha256"], name="monitoring_upload_once")]
+        indexes = [models.Index(fields=["mine", "file_type", "header_time"], name="monitoring_upload_mine_type")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RejectedRecord(models.Model):
+    """A record of an accepted file that could not be read: kept with its reason, nothing lost."""
+
+    upload = models.ForeignKey(Upload, models.CASCADE, related_name="rejected_records", verbose_name=_("文件"))
+    record_no = models.PositiveIntegerField(_("记录序号"))
+    reason = models.CharField(_("原因"), max_length=300)
+    raw = models.TextField(_("原始内容"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "upload__mine"
+
+    class Meta:
+        ordering = ["upload", "record_no"]
+        verbose_name = _("隔离记录")
+        verbose_name_plural = _("隔离记录")
+
+    def __str__(self) -> str:
+        return f"{self.upload.name} #{self.record_no}"
+
+
+class PlannedWindow(models.Model):
+    """Calibration or maintenance declared by a mine: alarms inside it are planned ones."""
+
+    mine = models.ForeignKey(Mine, models.CASCADE, related_name="planned_windows", verbose_name=_("矿山"))
+    kind = models.CharField(_("类别"), max_length=20, choices=WindowKind.choices)
+    start = models.DateTimeField(_("开始时间"))
+    end = models.DateTimeField(_("结束时间"))
+    points = models.TextField(_("测点编码"), blank=True, help_text=_("每行一个；留空表示全部测点。"))
+    reason = models.CharField(_("事由"), max_length=300)
+    declared_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("申报人"))
+    declared_at = models.DateTimeField(_("申报时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "mine"
+
+    class Meta:
+        ordering = ["-start"]
+        verbose_name = _("计划作业")
+        verbose_name_plural = _("计划作业")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+
+    def point_codes(self) -> list[str]:
+        return [line.strip() for line in self.points.splitlines() if line.strip()]
+
+
+class Alarm(models.Model):
+    """One alarm episode. Active (no end) or cleared, and acknowledged or not: two independent states (R4.8)."""
+
+    mine = models.ForeignKey(Mine, models.CASCADE, related_name="alarms", verbose_name=_("矿山"))
+    point = models.ForeignKey(MonitoringPoint, models.SET_NULL, null=True, blank=True, related_name="alarms",
+                              verbose_name=_("测点"))
+    point_code = models.CharField(_("测点编码"), max_length=40, blank=True)  # "" for a mine-level alarm
+    kind = models.CharField(_("报警类型"), max_length=30, choices=AlarmKind.choices)
+    severity = models.PositiveSmallIntegerField(_("严重程度"), choices=Severity.choices)
+    start = models.DateTimeField(_("开始时间"))
+    end = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    peak = models.FloatField(_("极值"), null=True, blank=True)
+    evidence = models.JSONField(_("证据"), default=dict)
+    location = models.CharField(_("位置"), max_length=200, blank=True)
+    planned_window = models.ForeignKey(PlannedWindow, models.SET_NULL, null=True, blank=True,
+                                       related_name="alarms", verbose_name=_("计划作业"))
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+",
+                                        verbose_name=_("确认人"))
+    assignee = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="assigned_alarms",
+                                 verbose_name=_("处置人"))
+    hazard = models.ForeignKey("hazards.Hazard", models.SET_NULL, null=True, blank=True, related_name="alarms",
+                               verbose_name=_("隐患"))
+    raised_at = models.DateTimeField(_("发现时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "mine"
+
+    class Meta:
+        ordering = ["-start", "severity"]
+        verbose_name = _("报警")
+        verbose_name_plural = _("报警")
+        constraints = [
+            models.UniqueConstraint(fields=["mine", "point_code", "kind", "start"], name="monitoring_alarm_episode"),
+            # one open alarm per (point or mine, kind)
+            models.UniqueConstraint(fields=["mine", "point_code", "kind"], condition=Q(end__isnull=True),
+                                    name="monitoring_alarm_one_open"),
+        ]
+        indexes = [models.Index(fields=["mine", "start"], name="monitoring_alarm_mine_start")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.point_code or self.mine.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("monitoring:alarm_detail", args=[self.pk])
+
+    @property
+    def active(self) -> bool:
+        return self.end is None
+
+    @property
+    def planned(self) -> bool:
+        return self.planned_window_id is not None
+
+
+class AlarmTransition(models.Model):
+    alarm = models.ForeignKey(Alarm, models.CASCADE, related_name="transitions", verbose_name=_("报警"))
+    action = models.CharField(_("动作"), max_length=20, choices=AlarmAction.choices)
+    at = models.DateTimeField(_("时间"))
+    by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("操作人"))
+    note = models.TextField(_("说明"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "alarm__mine"
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("报警处置记录")
+        verbose_name_plural = _("报警处置记录")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+
+
+class AlarmDisposal(models.Model):
+    """What was done about an alarm; for a gas over-limit the 两停一撤六查 checklist (R4.2)."""
+
+    alarm = models.OneToOneField(Alarm, models.CASCADE, related_name="disposal", verbose_name=_("报警"))
+    cause = models.TextField(_("原因"))
+    measures = models.TextField(_("处置措施"))
+    checklist = models.JSONField(_("两停一撤六查"), default=dict, blank=True)
+    disposed_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("处置人"))
+    disposed_at = models.DateTimeField(_("处置时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "alarm__mine"
+
+    class Meta:
+        verbose_name = _("报警处置")
+        verbose_name_plural = _("报警处置")
+
+    def __str__(self) -> str:
+        return str(self.alarm)
+
+
+class EngineSnapshot(models.Model):
+    """The engine's state after the last batch, saved in the same transaction as that batch's alarms."""
+
+    key = models.CharField(max_length=20, unique=True, default="live")
+    state = models.BinaryField()
+    newest_header = models.DateTimeField(null=True, blank=True)
+    batches = models.PositiveBigIntegerField(default=0)
+    saved_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("引擎状态")
+        verbose_name_plural = _("引擎状态")
+
+    def __str__(self) -> str:
+        return self.key

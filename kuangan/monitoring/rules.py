@@ -1,0 +1,277 @@
+"""Pure rules of the monitoring pages: a point's configuration findings (RULES.md §3.1), the online
+rate, durations, and an alarm's evidence in words. No ORM, no clock, no settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+
+from . import constants as c
+from .choices import AlarmKind
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+D_RELATION = re.compile(r"(?:^|◇)\s*D-[0-9A-Za-z]+")
+
+# Sensor types (FORMATS.md §1), the common ones; a page shows an unknown code as it is. Marked for
+# translation here, translated where they are shown (sensor_name).
+SENSOR_NAMES = {
+    "0001": N_("甲烷"), "0002": N_("风速"), "0003": N_("温度"), "0004": N_("一氧化碳"), "0005": N_("风压"),
+    "0006": N_("负压"), "0007": N_("水池水位"), "0008": N_("煤位"), "0009": N_("硫化氢"), "0010": N_("水温"),
+    "0011": N_("高低浓甲烷"), "0012": N_("氧气"), "0013": N_("二氧化碳"), "0014": N_("粉尘"), "0015": N_("电压"),
+    "0016": N_("频率"), "0017": N_("电流"), "0018": N_("湿度"), "0019": N_("风量"), "0020": N_("顶板离层"),
+    "0022": N_("管道甲烷"), "0023": N_("管道温度"), "0025": N_("管道压力"), "0036": N_("混合流量"), "0037": N_("纯流量"),
+    "0038": N_("管道一氧化碳"), "0043": N_("激光甲烷"), "1001": N_("局部通风机"), "1002": N_("风门"), "1003": N_("风筒"),
+    "1004": N_("设备开停"), "1005": N_("开关"), "1006": N_("风向"), "1007": N_("煤仓空满"), "1008": N_("烟雾"),
+    "1009": N_("断电器"), "1010": N_("主要通风机"), "1011": N_("馈电状态"), "1012": N_("声光报警器"), "1013": N_("计量控制器"),
+    "1014": N_("控制量"), "1015": N_("馈电"), "3001": N_("产量"), "3002": N_("抽采量"), "3003": N_("排水量"),
+    "3004": N_("提升次数"), "3005": N_("涌水量"), "4001": N_("分站"), "4002": N_("电源"), "3006": N_("分站"),
+    "3007": N_("电源"),
+}
+
+FILE_TYPES = {
+    "CDDY": N_("测点定义"), "FZDY": N_("分站定义"), "CDSS": N_("实时数据"), "FZSS": N_("分站状态"), "TJSJ": N_("统计数据"),
+    "YCBJ": N_("异常报警"),
+}
+
+
+TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def beijing(t: datetime | None) -> str:
+    """2024-06-01 08:00:30 in Beijing time ("" for None)."""
+    return t.astimezone(SHANGHAI).strftime(TIME) if t is not None else ""
+
+
+def day_start(day: date) -> datetime:
+    """Beijing midnight at the start of `day`."""
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI)
+
+
+# --- gas over-limit -------------------------------------------------------------------------------
+
+GAS_KINDS = (AlarmKind.OVER_LIMIT, AlarmKind.FEED_FAILURE, AlarmKind.UNREPORTED_EVENT)
+
+
+def sensor_type_of(point_code: str) -> str:
+    """FORMATS.md §1: a point code ends with the sensor type (4 digits) and the system's own id (8)."""
+    return point_code[-12:-8] if len(point_code) >= 12 else ""
+
+
+def is_gas_over_limit(kind: str, point_code: str, sensor_type: str | None = None) -> bool:
+    """R4.2: a methane over-limit (or the graver feed failure, or its concealment) needs the
+    两停一撤六查 record. The point's defined sensor type wins over the one read from its code."""
+    return kind in GAS_KINDS and (sensor_type or sensor_type_of(point_code)) == c.METHANE
+
+
+def sensor_name(sensor_type: str) -> str:
+    name = SENSOR_NAMES.get(sensor_type)
+    return _(name) if name else sensor_type
+
+
+# --- configuration findings -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointFacts:
+    code: str
+    sensor_type: str
+    location: str
+    upper_alarm: float | None
+    upper_power_off: float | None
+    relations: str
+
+
+@dataclass(frozen=True)
+class ConfigFinding:
+    code: str
+    message: str
+    source: str
+
+
+def has_power_off_relation(relations: str) -> bool:
+    """CDDY field 22 names the switch points the point cuts as `D-<code>` groups separated by ◇."""
+    return bool(D_RELATION.search(relations or ""))
+
+
+def is_working_face(location: str) -> bool:
+    return any(word in (location or "") for word in c.WORKING_FACE_WORDS)
+
+
+def point_findings(p: PointFacts) -> list[ConfigFinding]:
+    """What is wrong with a point's definition, as the mine's own CDDY file states it."""
+    out: list[ConfigFinding] = []
+    if p.sensor_type != c.METHANE:
+        return out
+    if is_working_face(p.location) and p.upper_alarm is not None and p.upper_alarm > c.WORKING_FACE_CH4_ALARM_MAX:
+        out.append(ConfigFinding(
+            p.code,
+            _("工作面甲烷传感器（%(where)s）的上限报警值为 %(value)s%%，高于规定的 %(limit)s%%。") % {
+                "where": p.location, "value": number(p.upper_alarm), "limit": number(c.WORKING_FACE_CH4_ALARM_MAX)},
+            "RULES.md §3.1"))
+    if p.upper_power_off is not None and not has_power_off_relation(p.relations):
+        out.append(ConfigFinding(
+            p.code,
+            _("甲烷传感器（%(where)s）设置了断电值 %(value)s%%，但未定义断电关联关系（D），无法核查断电与馈电。") % {
+                "where": p.location or p.code, "value": number(p.upper_power_off)},
+            "RULES.md §3.1; FORMATS.md §1 (CDDY field 22)"))
+    return out
+
+
+def configuration_findings(points: Iterable[PointFacts]) -> list[ConfigFinding]:
+    return [f for p in points for f in point_findings(p)]
+
+
+# --- online rate ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnlineDay:
+    day: date
+    received: int
+    expected: int
+
+    @property
+    def rate(self) -> float | None:
+        """Received over expected, at most 100 %; None when nothing was expected yet."""
+        if self.expected <= 0:
+            return None
+        return min(1.0, self.received / self.expected)
+
+    @property
+    def percent(self) -> str:
+        rate = self.rate
+        return "—" if rate is None else f"{rate * 100:.1f}%"
+
+    @property
+    def low(self) -> bool:
+        """Below 90 % of the files expected (a mark on the page, not a rule of the regulations)."""
+        rate = self.rate
+        return rate is not None and rate < 0.9
+
+
+def expected_files(day: date, now: datetime) -> int:
+    """CDSS files expected on `day` up to `now` (a whole day for past days, none for future ones)."""
+    start = day_start(day)
+    end = min(start + timedelta(days=1), now)
+    seconds = max(0.0, (end - start).total_seconds())
+    return int(seconds // c.CDSS_PERIOD_S)
+
+
+def online_days(received: dict[date, int], now: datetime, days: int = c.ONLINE_RATE_DAYS) -> list[OnlineDay]:
+    """The last `days` Beijing days up to today, oldest first."""
+    today = now.astimezone(SHANGHAI).date()
+    return [OnlineDay(d, received.get(d, 0), expected_files(d, now))
+            for d in (today - timedelta(days=n) for n in range(days - 1, -1, -1))]
+
+
+# --- words ----------------------------------------------------------------------------------------
+
+
+def number(value: Any) -> str:
+    """A threshold or a value as people write it: 1 → "1", 1.0 → "1.0", 1.25 → "1.25", 24.0 → "24"."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer():
+        return str(int(value)) if abs(value) >= 10 else f"{value:.1f}"
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def duration(seconds: float) -> str:
+    """2 天 3 小时 5 分 30 秒; the largest units only."""
+    s = max(0, int(seconds))
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    parts = []
+    if d:
+        parts.append(_("%(n)d 天") % {"n": d})
+    if h:
+        parts.append(_("%(n)d 小时") % {"n": h})
+    if m and not d:
+        parts.append(_("%(n)d 分") % {"n": m})
+    if not d and not h and (s or not parts):
+        parts.append(_("%(n)d 秒") % {"n": s})
+    return " ".join(parts)
+
+
+def _seconds(value: Any) -> str:
+    return _("%(n)s 秒") % {"n": number(value)} if value is not None else "—"
+
+
+def _codes(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value) or "—"
+    return str(value) if value not in (None, "") else "—"
+
+
+def evidence_lines(kind: str, evidence: dict[str, Any], unit: str = "") -> list[tuple[str, str]]:
+    """An alarm's evidence as (label, text) pairs in Chinese; keys the page does not know are shown as they are."""
+    e = dict(evidence or {})
+    u = unit or ""
+    lines: list[tuple[str, str]] = []
+
+    def take(key: str) -> Any:
+        return e.pop(key, None)
+
+    if kind in ("over_limit", "out_of_range"):
+        direction = take("direction")
+        if direction is not None:
+            lines.append((_("方向"), _("超上限") if direction == "upper" else _("低于下限")))
+    if kind == "over_limit":
+        threshold, clear = take("threshold"), take("clear")
+        if threshold is not None:
+            lines.append((_("报警值"), f"{number(threshold)}{u}"))
+        if clear is not None:
+            lines.append((_("解报值"), f"{number(clear)}{u}"))
+    elif kind == "out_of_range":
+        low, high = take("range_low"), take("range_high")
+        lines.append((_("量程"), f"{number(low)}～{number(high)}{u}"))
+    elif kind == "feed_failure":
+        power_off, grace, switches = take("power_off"), take("grace_s"), take("switches_on")
+        if power_off is not None:
+            lines.append((_("断电值"), f"{number(power_off)}{u}"))
+        lines.append((_("允许的断电时间"), _seconds(grace)))
+        lines.append((_("超过断电时间仍有电的开关量测点"), _codes(switches)))
+    elif kind == "mine_silent":
+        types = take("types") or []
+        lines.append((_("未按时上传的文件"), "、".join(f"{t}（{_(FILE_TYPES[t])}）" if t in FILE_TYPES else t for t in types) or "—"))
+    elif kind == "point_fault":
+        source, status = take("source"), take("status")
+        lines.append((_("来源"), _("分站状态（FZSS）") if source == "outstation" else _("测点状态（CDSS）")))
+        lines.append((_("状态码"), _codes(status)))
+    elif kind == "stuck_value":
+        value, hours = take("value"), take("hours")
+        lines.append((_("恒定不变的数值"), f"{number(value)}{u}"))
+        lines.append((_("判定时长"), _("%(n)s 小时以上不变") % {"n": number(hours)}))
+    elif kind == "calibration_abuse":
+        minutes, nth, max_minutes, per_day = take("minutes"), take("nth_today"), take("max_minutes"), take("per_day")
+        if minutes is not None:
+            lines.append((_("标校时长"), _("%(n)s 分钟（上限 %(max)s 分钟）") % {
+                "n": number(minutes), "max": number(max_minutes)}))
+        if nth is not None:
+            lines.append((_("当日标校次数"), _("第 %(n)s 次（每日上限 %(max)s 次）") % {
+                "n": number(nth), "max": number(per_day)}))
+    elif kind == "unreported_event":
+        grace, reported = take("grace_s"), take("reported")
+        lines.append((_("矿方上报"), _("未收到") if not reported else _("已收到")))
+        lines.append((_("等待上报的时间"), _seconds(grace)))
+    for key, value in e.items():
+        lines.append((str(key), _codes(value)))
+    return lines
+
+
+def threshold_of(kind: str, evidence: dict[str, Any]) -> float | None:
+    """The line drawn on the point's chart: the alarm threshold, or the power-off value."""
+    value = (evidence or {}).get("threshold" if kind == "over_limit" else "power_off")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -1,0 +1,67 @@
+"""The alarm ledger's columns (报警台账), shared by the page and the Excel export."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext_noop as N_
+
+from .rules import beijing, duration, number
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the page styles some cells by it
+    label: str  # Chinese, as the 台账 has it; pages translate it
+    width: int
+    get: Callable[[Any, datetime], Any]  # (alarm, now) -> value
+    on_page: bool = True
+
+
+def alarm_duration(a: Any, now: datetime) -> str:
+    return duration(((a.end or now) - a.start).total_seconds())
+
+
+def _state(a: Any, now: datetime) -> str:
+    return "报警中" if a.end is None else "已解除"
+
+
+def _ack(a: Any, now: datetime) -> str:
+    if a.acknowledged_at is None:
+        return "未确认"
+    who = a.acknowledged_by.display_name if a.acknowledged_by else ""
+    return f"已确认 {who}".strip()
+
+
+def _peak(a: Any, now: datetime) -> str:
+    if a.peak is None:
+        return ""
+    return f"{number(a.peak)}{a.point.unit if a.point else ''}"
+
+
+def _window(a: Any, n: datetime) -> str:
+    w = a.planned_window
+    return f"{w.get_kind_display()} {beijing(w.start)}～{beijing(w.end)}" if w else ""
+
+
+ALARM_COLUMNS = [
+    Column("mine", N_("矿井名称"), 16, lambda a, n: a.mine.name),
+    Column("county", N_("所属县（区）"), 12, lambda a, n: a.mine.division.name, on_page=False),
+    Column("kind", N_("报警类型"), 16, lambda a, n: str(a.get_kind_display())),
+    Column("severity", N_("严重程度"), 10, lambda a, n: str(a.get_severity_display())),
+    Column("point", N_("测点编码"), 30, lambda a, n: a.point_code),
+    Column("location", N_("安装位置"), 24, lambda a, n: a.location),
+    Column("start", N_("开始时间"), 20, lambda a, n: beijing(a.start)),
+    Column("end", N_("结束时间"), 20, lambda a, n: beijing(a.end)),
+    Column("duration", N_("持续时长"), 14, alarm_duration),
+    Column("peak", N_("极值"), 10, _peak),
+    Column("state", N_("状态"), 8, _state),
+    Column("ack", N_("确认"), 14, _ack),
+    Column("ack_at", N_("确认时间"), 20, lambda a, n: beijing(a.acknowledged_at), on_page=False),
+    Column("assignee", N_("处置人"), 10, lambda a, n: a.assignee.display_name if a.assignee else ""),
+    Column("window", N_("计划作业"), 16, _window),
+    Column("measures", N_("处置措施"), 30, lambda a, n: a.disposal.measures if hasattr(a, "disposal") else "", on_page=False),
+]
