@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from . import constants as c
 from .choices import AlarmKind
@@ -22,22 +22,22 @@ D_RELATION = re.compile(r"(?:^|◇)\s*D-[0-9A-Za-z]+")
 # Sensor types (FORMATS.md §1), the common ones; a page shows an unknown code as it is. Marked for
 # translation here, translated where they are shown (sensor_name).
 SENSOR_NAMES = {
-    "0001": N_("甲烷"), "0002": N_("风速"), "0003": N_("温度"), "0004": N_("一氧化碳"), "0005": N_("风压"),
-    "0006": N_("负压"), "0007": N_("水池水位"), "0008": N_("煤位"), "0009": N_("硫化氢"), "0010": N_("水温"),
-    "0011": N_("高低浓甲烷"), "0012": N_("氧气"), "0013": N_("二氧化碳"), "0014": N_("粉尘"), "0015": N_("电压"),
-    "0016": N_("频率"), "0017": N_("电流"), "0018": N_("湿度"), "0019": N_("风量"), "0020": N_("顶板离层"),
-    "0022": N_("管道甲烷"), "0023": N_("管道温度"), "0025": N_("管道压力"), "0036": N_("混合流量"), "0037": N_("纯流量"),
-    "0038": N_("管道一氧化碳"), "0043": N_("激光甲烷"), "1001": N_("局部通风机"), "1002": N_("风门"), "1003": N_("风筒"),
-    "1004": N_("设备开停"), "1005": N_("开关"), "1006": N_("风向"), "1007": N_("煤仓空满"), "1008": N_("烟雾"),
-    "1009": N_("断电器"), "1010": N_("主要通风机"), "1011": N_("馈电状态"), "1012": N_("声光报警器"), "1013": N_("计量控制器"),
-    "1014": N_("控制量"), "1015": N_("馈电"), "3001": N_("产量"), "3002": N_("抽采量"), "3003": N_("排水量"),
-    "3004": N_("提升次数"), "3005": N_("涌水量"), "4001": N_("分站"), "4002": N_("电源"), "3006": N_("分站"),
-    "3007": N_("电源"),
+    "0001": gettext_noop("甲烷"), "0002": gettext_noop("风速"), "0003": gettext_noop("温度"), "0004": gettext_noop("一氧化碳"), "0005": gettext_noop("风压"),
+    "0006": gettext_noop("负压"), "0007": gettext_noop("水池水位"), "0008": gettext_noop("煤位"), "0009": gettext_noop("硫化氢"), "0010": gettext_noop("水温"),
+    "0011": gettext_noop("高低浓甲烷"), "0012": gettext_noop("氧气"), "0013": gettext_noop("二氧化碳"), "0014": gettext_noop("粉尘"), "0015": gettext_noop("电压"),
+    "0016": gettext_noop("频率"), "0017": gettext_noop("电流"), "0018": gettext_noop("湿度"), "0019": gettext_noop("风量"), "0020": gettext_noop("顶板离层"),
+    "0022": gettext_noop("管道甲烷"), "0023": gettext_noop("管道温度"), "0025": gettext_noop("管道压力"), "0036": gettext_noop("混合流量"), "0037": gettext_noop("纯流量"),
+    "0038": gettext_noop("管道一氧化碳"), "0043": gettext_noop("激光甲烷"), "1001": gettext_noop("局部通风机"), "1002": gettext_noop("风门"), "1003": gettext_noop("风筒"),
+    "1004": gettext_noop("设备开停"), "1005": gettext_noop("开关"), "1006": gettext_noop("风向"), "1007": gettext_noop("煤仓空满"), "1008": gettext_noop("烟雾"),
+    "1009": gettext_noop("断电器"), "1010": gettext_noop("主要通风机"), "1011": gettext_noop("馈电状态"), "1012": gettext_noop("声光报警器"), "1013": gettext_noop("计量控制器"),
+    "1014": gettext_noop("控制量"), "1015": gettext_noop("馈电"), "3001": gettext_noop("产量"), "3002": gettext_noop("抽采量"), "3003": gettext_noop("排水量"),
+    "3004": gettext_noop("提升次数"), "3005": gettext_noop("涌水量"), "4001": gettext_noop("分站"), "4002": gettext_noop("电源"), "3006": gettext_noop("分站"),
+    "3007": gettext_noop("电源"),
 }
 
 FILE_TYPES = {
-    "CDDY": N_("测点定义"), "FZDY": N_("分站定义"), "CDSS": N_("实时数据"), "FZSS": N_("分站状态"), "TJSJ": N_("统计数据"),
-    "YCBJ": N_("异常报警"),
+    "CDDY": gettext_noop("测点定义"), "FZDY": gettext_noop("分站定义"), "CDSS": gettext_noop("实时数据"), "FZSS": gettext_noop("分站状态"), "TJSJ": gettext_noop("统计数据"),
+    "YCBJ": gettext_noop("异常报警"),
 }
 
 

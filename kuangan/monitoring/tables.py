@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from .rules import beijing, duration, number
 
@@ -48,20 +48,20 @@ def _window(a: Any, n: datetime) -> str:
 
 
 ALARM_COLUMNS = [
-    Column("mine", N_("矿井名称"), 16, lambda a, n: a.mine.name),
-    Column("county", N_("所属县（区）"), 12, lambda a, n: a.mine.division.name, on_page=False),
-    Column("kind", N_("报警类型"), 16, lambda a, n: str(a.get_kind_display())),
-    Column("severity", N_("严重程度"), 10, lambda a, n: str(a.get_severity_display())),
-    Column("point", N_("测点编码"), 30, lambda a, n: a.point_code),
-    Column("location", N_("安装位置"), 24, lambda a, n: a.location),
-    Column("start", N_("开始时间"), 20, lambda a, n: beijing(a.start)),
-    Column("end", N_("结束时间"), 20, lambda a, n: beijing(a.end)),
-    Column("duration", N_("持续时长"), 14, alarm_duration),
-    Column("peak", N_("极值"), 10, _peak),
-    Column("state", N_("状态"), 8, _state),
-    Column("ack", N_("确认"), 14, _ack),
-    Column("ack_at", N_("确认时间"), 20, lambda a, n: beijing(a.acknowledged_at), on_page=False),
-    Column("assignee", N_("处置人"), 10, lambda a, n: a.assignee.display_name if a.assignee else ""),
-    Column("window", N_("计划作业"), 16, _window),
-    Column("measures", N_("处置措施"), 30, lambda a, n: a.disposal.measures if hasattr(a, "disposal") else "", on_page=False),
+    Column("mine", gettext_noop("矿井名称"), 16, lambda a, n: a.mine.name),
+    Column("county", gettext_noop("所属县（区）"), 12, lambda a, n: a.mine.division.name, on_page=False),
+    Column("kind", gettext_noop("报警类型"), 16, lambda a, n: str(a.get_kind_display())),
+    Column("severity", gettext_noop("严重程度"), 10, lambda a, n: str(a.get_severity_display())),
+    Column("point", gettext_noop("测点编码"), 30, lambda a, n: a.point_code),
+    Column("location", gettext_noop("安装位置"), 24, lambda a, n: a.location),
+    Column("start", gettext_noop("开始时间"), 20, lambda a, n: beijing(a.start)),
+    Column("end", gettext_noop("结束时间"), 20, lambda a, n: beijing(a.end)),
+    Column("duration", gettext_noop("持续时长"), 14, alarm_duration),
+    Column("peak", gettext_noop("极值"), 10, _peak),
+    Column("state", gettext_noop("状态"), 8, _state),
+    Column("ack", gettext_noop("确认"), 14, _ack),
+    Column("ack_at", gettext_noop("确认时间"), 20, lambda a, n: beijing(a.acknowledged_at), on_page=False),
+    Column("assignee", gettext_noop("处置人"), 10, lambda a, n: a.assignee.display_name if a.assignee else ""),
+    Column("window", gettext_noop("计划作业"), 16, _window),
+    Column("measures", gettext_noop("处置措施"), 30, lambda a, n: a.disposal.measures if hasattr(a, "disposal") else "", on_page=False),
 ]

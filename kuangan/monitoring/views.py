@@ -113,7 +113,8 @@ def _hazard_description(alarm: Any) -> str:
         text += _("，结束于 %(end)s") % {"end": rules.beijing(alarm.end)}
     if alarm.point_code:
         return text + _("（测点 %(code)s）。") % {"code": alarm.point_code}
-    return text + "。"
+    # Translators: the full stop that ends a sentence.
+    return text + _("。")
 
 
 def _forms(request: AuthedRequest, page: queries.AlarmPage, bound: dict[str, Any]) -> dict[str, Any]:
