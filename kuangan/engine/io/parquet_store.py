@@ -73,18 +73,18 @@ class ParquetStore:
             return pl.DataFrame(schema={"time": pl.Datetime("us"), "value": pl.Float64, "status": pl.Int32})
         con = duckdb.connect()
         try:
-            raw = _frame(con.execute(
+            raw = _frame(con.sql(
                 "SELECT data_time AS time, value, status FROM read_parquet(?) "
                 "WHERE point_code = ? AND data_time BETWEEN ? AND ? ORDER BY time",
-                [files, point_code, start, end],
+                params=[files, point_code, start, end],
             ))
             if raw.height <= max_rows:
                 return raw
             stats = self._files("stats5m", mine_code, start, end)
-            return _frame(con.execute(
+            return _frame(con.sql(
                 "SELECT bucket AS time, min(min) AS min, max(max) AS max, sum(sum) / sum(n) AS value "
                 "FROM read_parquet(?) WHERE point_code = ? AND bucket BETWEEN ? AND ? GROUP BY bucket ORDER BY bucket",
-                [stats, point_code, start, end],
+                params=[stats, point_code, start, end],
             ))
         finally:
             con.close()
@@ -96,7 +96,7 @@ class ParquetStore:
         return sorted(date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.glob("date=*"))
 
 
-def _frame(result: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def _frame(result: duckdb.DuckDBPyRelation) -> pl.DataFrame:
     frame = pl.from_arrow(result.to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return frame

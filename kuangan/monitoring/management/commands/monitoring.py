@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kuangan.core import clock
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Via
-from kuangan.engine.formats import Upload
+from kuangan.engine.formats import ParsedBatch, Upload, parse_uploads
 from kuangan.engine.io.drop_folder import header_order
 from kuangan.engine.simulate import INCIDENT_KINDS, Incident, simulate
 
@@ -69,16 +70,24 @@ class Command(BaseCommand):
         paths = sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: header_order(p.name))
         touched: set[int] = set()
         started, done, readings = time.monotonic(), 0, 0
-        for batch in _batches(paths, batch_files):
-            items = [Upload(p.name, p.read_bytes()) for p in batch]
-            # a file still without its end mark in a replay never completes: quarantine it now
-            result = ingest.ingest(items, source=UploadSource.REPLAY, now=None, register_unknown=register,
-                                   by=Actor.system(Via.INGEST), expired=range(len(items)))
-            touched.update(result.alarms)
-            done += len(items)
-            readings += result.readings
-            rate = readings / max(time.monotonic() - started, 1e-9)
-            print(f"\r{done}/{len(paths)} files, {readings:,} readings, {rate:,.0f}/s", end="", file=sys.stderr)
+        # reading and parsing the next batch overlaps the engine and the database work on this one
+        # (Polars and file reads release the GIL; the two cores both work)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            batches = iter(_batches(paths, batch_files))
+            ahead = pool.submit(_read_and_parse, next(batches, []))
+            while True:
+                items, parsed = ahead.result()
+                if not items:
+                    break
+                ahead = pool.submit(_read_and_parse, next(batches, []))
+                # a file still without its end mark in a replay never completes: quarantine it now
+                result = ingest.ingest(items, source=UploadSource.REPLAY, now=None, register_unknown=register,
+                                       by=Actor.system(Via.INGEST), expired=range(len(items)), parsed=parsed)
+                touched.update(result.alarms)
+                done += len(items)
+                readings += result.readings
+                rate = readings / max(time.monotonic() - started, 1e-9)
+                print(f"\r{done}/{len(paths)} files, {readings:,} readings, {rate:,.0f}/s", end="", file=sys.stderr)
         print(file=sys.stderr)
         alarms = Alarm.objects.filter(pk__in=touched).select_related("mine")
         lines = sorted((_contract(a) for a in alarms),
@@ -114,6 +123,11 @@ class Command(BaseCommand):
             _write(out / name.split("_", 1)[0], name, data)
             written += 1
         self.stdout.write(f"{written} files written to {out}")
+
+
+def _read_and_parse(paths: list[Path]) -> tuple[list[Upload], ParsedBatch | None]:
+    items = [Upload(p.name, p.read_bytes()) for p in paths]
+    return items, (parse_uploads(items) if items else None)
 
 
 def _batches(paths: list[Path], size: int) -> Any:

@@ -1,0 +1,765 @@
+"""Benchmark of the monitoring engine: replay of generated data (run by hand, not part of the test suite).
+
+    .venv/bin/python bench/monitoring_replay.py [--mines 20] [--points 300] [--hours 24] [--markdown]
+    .venv/bin/python bench/monitoring_replay.py --mines 100                       # county scale
+    .venv/bin/python bench/monitoring_replay.py --mines 2 --hours 2 --memory-hours 2   # a quick check
+    .venv/bin/python bench/monitoring_replay.py --database-url postgresql://postgres@127.0.0.1:55439/postgres
+    .venv/bin/python bench/monitoring_replay.py --postgres-cluster      # as root: a throwaway cluster on :55439
+
+What it does:
+1. data: `python -m kuangan.engine.simulate` writes `--mines` mines (140000000001, ...) x `--points`
+   points x `--hours` at a `--period` s period, one subfolder per mine, with a few incidents (over-limit,
+   unreported over-limit, silence, stuck sensor, feed failure, calibration abuse) so that alarms are
+   really raised; generated once into a cache folder (default
+   /tmp/kuangan-bench-data/<mines>x<points>x<days>d) and reused while its parameters match
+   (`--regenerate` writes it again);
+2. parse only (the baseline, in this process): every file read once untimed (so that every pass reads
+   from the page cache), then every file read and `parse_uploads` run on the batches
+   the replay makes (`_batches` of the replay command: 2000 files or 256 MiB); only reading and
+   parsing are timed;
+3. engine only (in this process, no database): the same batches through parse_uploads -> run_batch ->
+   ParquetStore.write_batch, with the engine state saved and loaded between batches as `ingest` does;
+   each step timed (the breakdown of the end-to-end time; what is left is the database);
+4. end to end: a fresh database (SQLite in a temporary KUANGAN_VAR_DIR, or `--database-url`), migrated,
+   then `kuangan monitoring replay DIR --register-unknown` run as a SUBPROCESS (its memory is its own);
+   its wall time (including the start of Python and Django, about 1 s) and peak RSS (VmHWM);
+5. memory: one mine x `--memory-hours` and one mine x 3 times as long, each replayed into a fresh
+   database by a subprocess; peak RSS of each;
+6. latency: a fresh database where the mine's CDDY and FZDY were ingested (by a replay), `kuangan worker
+   --interval 0.2` as a subprocess on its drop folder; a warm-up file, then `--latency-runs` times: a
+   full CDSS scan (all points, the current time) with one methane point at 1.80 % is written under a
+   hidden name and renamed into the drop folder, and the database is polled (every 10 ms) until that
+   point's over_limit alarm row exists; seconds from the rename to the row;
+7. prints the machine, the data, each figure with its target and PASS/FAIL, and the breakdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path("/tmp/kuangan-bench-data")
+START = "2024-06-01T00:00:00"
+
+# Targets of issue 4 (on a 2-core machine).
+TARGET_RATE = 500_000  # readings/s end to end
+TARGET_RATIO = 2.0  # end-to-end time / parse-only time
+TARGET_MEMORY_GROWTH = 1.10  # peak RSS of 3 days / of 1 day: "does not grow" = within 10 %
+TARGET_LATENCY_S = 2.0  # drop-to-alarm, median and max
+
+# kind, mine number (1-based, wrapped to --mines), start as a fraction of the span, minutes, peak
+INCIDENTS: list[tuple[str, int, float, float, float | None]] = [
+    ("over_limit", 1, 0.30, 10, 1.8),
+    ("unreported_over_limit", 2, 0.40, 5, 1.3),
+    ("silence", 3, 0.50, 15, None),
+    ("stuck", 4, 0.20, 420, None),  # stuck_value needs 6 h unchanged: only in a span of 10 h or more
+    ("feed_failure", 5, 0.60, 10, None),
+    ("calibration_abuse", 6, 0.70, 45, None),
+    ("over_limit", 7, 0.80, 20, 2.2),
+]
+MEMORY_INCIDENTS: list[tuple[str, int, float, float, float | None]] = [("over_limit", 1, 0.30, 10, 1.8)]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mines", type=int, default=20, help="mines in the replayed data (default 20; 100: county)")
+    p.add_argument("--points", type=int, default=300, help="points per mine (default 300)")
+    p.add_argument("--hours", type=float, default=24, help="span of the replayed data (default 24)")
+    p.add_argument("--period", type=int, default=30, help="seconds between real-time values (default 30)")
+    p.add_argument("--start", default=START, help=f"first data time, Beijing (default {START})")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--data-dir", type=Path, help=f"the data folder (default {CACHE}/<mines>x<points>x<span>)")
+    p.add_argument("--regenerate", action="store_true", help="write the data again even if it is cached")
+    p.add_argument("--batch-files", type=int, default=2000, help="files per replay batch (default 2000)")
+    p.add_argument("--memory-hours", type=float, default=24,
+                   help="span of the short memory run; the long one is 3 times as long (default 24)")
+    p.add_argument("--latency-runs", type=int, default=5, help="timed drops in the latency test (default 5)")
+    p.add_argument("--skip", action="append", default=[],
+                   choices=["parse", "engine", "end-to-end", "memory", "latency"],
+                   help="leave a measurement out (repeatable)")
+    p.add_argument("--database-url", help="an empty PostgreSQL database to use instead of temporary SQLite ones "
+                                          "(emptied again before each measurement)")
+    p.add_argument("--postgres-cluster", action="store_true",
+                   help="start a throwaway PostgreSQL cluster (initdb; as root it runs as user postgres)")
+    p.add_argument("--pg-port", type=int, default=55439, help="port of --postgres-cluster (default 55439)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary var directories (printed)")
+    p.add_argument("--markdown", action="store_true", help="print the results as Markdown tables")
+    args = p.parse_args(argv)
+    if args.database_url and args.postgres_cluster:
+        p.error("--database-url and --postgres-cluster exclude each other")
+    if min(args.mines, args.points, args.batch_files, args.latency_runs) < 1 or args.hours <= 0:
+        p.error("--mines, --points, --batch-files, --latency-runs and --hours must be positive")
+    return args
+
+
+def span_name(hours: float) -> str:
+    return f"{hours / 24:g}d" if hours % 24 == 0 else f"{hours:g}h"
+
+
+def log(msg: str) -> None:
+    print(f"[{time.perf_counter() - BEGAN:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+BEGAN = time.perf_counter()
+
+
+# --------------------------------------------------------------------------------------------------
+# Environment: everything here runs before Django is imported, because the settings read os.environ.
+# --------------------------------------------------------------------------------------------------
+
+def prepare_environment(args: argparse.Namespace) -> tuple[Path, str | None]:
+    """A temporary var directory for this process (in-process measurements write their Parquet files
+    there) and the subprocesses' var directories below it; Django set up on a SQLite database in it."""
+    var_dir = Path(tempfile.mkdtemp(prefix="kuangan-bench-monitoring."))
+    if args.keep:
+        atexit.register(lambda: print(f"kept {var_dir}", file=sys.stderr))
+    else:
+        atexit.register(shutil.rmtree, var_dir, True)
+    url = args.database_url
+    if args.postgres_cluster:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from hazard_pages import start_postgres_cluster
+
+        url = start_postgres_cluster(args.pg_port)
+    for name in ("KUANGAN_DATABASE_URL", "KUANGAN_MONITORING_DIR", "KUANGAN_DROP_DIR"):
+        os.environ.pop(name, None)  # never the developer's database or folders
+    os.environ["KUANGAN_VAR_DIR"] = str(var_dir / "self")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kuangan.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    return var_dir, url
+
+
+def kuangan_cmd(*args: str) -> list[str]:
+    script = Path(sys.executable).parent / "kuangan"
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "kuangan.cli", *args]
+
+
+@dataclass
+class Child:
+    returncode: int
+    seconds: float
+    cpu_s: float  # user + system, of the child (and its own children)
+    max_rss_mb: float
+    stdout: str
+    stderr: str
+
+
+def run_child(cmd: list[str], env: dict[str, str], *, check: bool = True) -> Child:
+    """Run a command; its wall time and its own peak RSS: VmHWM of /proc/<pid>/status, read every 20 ms
+    while it runs. (Not ru_maxrss: Linux carries the high-water mark of the forking process over
+    exec into the child's, so a child of this process, grown by the in-process passes, would report
+    this process's peak.)"""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=err)
+        status_file = Path(f"/proc/{proc.pid}/status")
+        peak_kb = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            try:
+                hwm = next(line for line in status_file.read_text().splitlines() if line.startswith("VmHWM:"))
+                peak_kb = max(peak_kb, int(hwm.split()[1]))
+            except (OSError, StopIteration, ValueError):
+                pass  # exiting (a zombie has no memory left to report)
+            time.sleep(0.02)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        child = Child(proc.returncode, seconds, usage.ru_utime + usage.ru_stime, peak_kb / 1024, out.read().decode(errors="replace"),
+                      err.read().decode(errors="replace"))
+    if check and child.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({child.returncode}):\n{child.stderr[-4000:]}")
+    return child
+
+
+# --------------------------------------------------------------------------------------------------
+# Databases: one fresh database per measurement
+# --------------------------------------------------------------------------------------------------
+
+class Database:
+    """A fresh database for one measurement: SQLite in its own var directory, or the PostgreSQL database
+    of the URL emptied (its public schema dropped) and migrated again."""
+
+    def __init__(self, root: Path, name: str, url: str | None) -> None:
+        self.var_dir = root / name
+        self.var_dir.mkdir(parents=True)
+        self.url = url
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("KUANGAN_DATABASE_URL", "KUANGAN_MONITORING_DIR", "KUANGAN_DROP_DIR")}
+        self.env.update(KUANGAN_VAR_DIR=str(self.var_dir), DJANGO_SETTINGS_MODULE="kuangan.settings",
+                        PYTHONUNBUFFERED="1")
+        if url:
+            self.env["KUANGAN_DATABASE_URL"] = url
+            with self.connect() as con:
+                con.execute("DROP SCHEMA public CASCADE")
+                con.execute("CREATE SCHEMA public")
+        run_child(kuangan_cmd("migrate", "--verbosity", "0"), self.env)
+        self._con: Any = None
+
+    @property
+    def drop_dir(self) -> Path:
+        return self.var_dir / "drop"
+
+    def connect(self) -> Any:
+        if self.url:
+            import psycopg
+
+            return psycopg.connect(self.url, autocommit=True)
+        return sqlite3.connect(self.var_dir / "kuangan.sqlite3", isolation_level=None, timeout=20)
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """`%s` placeholders; one connection kept open (autocommit: every query sees the latest commit)."""
+        if self._con is None:
+            self._con = self.connect()
+        if not self.url:
+            sql = sql.replace("%s", "?")
+        return list(self._con.execute(sql, params).fetchall())
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def alarms_by_kind(self) -> dict[str, int]:
+        return dict(self.query("SELECT kind, COUNT(*) FROM monitoring_alarm GROUP BY kind ORDER BY kind"))
+
+
+def empty_check(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        n = con.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'").fetchone()
+    if n and n[0]:
+        raise SystemExit(f"{url}: the database is not empty; give an empty one (it is emptied between runs)")
+
+
+# --------------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------------
+
+@dataclass
+class DataSet:
+    path: Path
+    mines: int
+    points: int
+    hours: float
+    files: int
+    readings: int
+    bytes: int
+    generated_s: float | None  # None: taken from the cache
+
+    def describe(self) -> str:
+        how = f"generated in {self.generated_s:.0f} s" if self.generated_s is not None else "cached"
+        return (f"{self.mines} mines x {self.points} points x {self.hours:g} h: {self.files:,} files, "
+                f"{self.readings:,} readings, {self.bytes / 1e9:.2f} GB ({how}, {self.path})")
+
+
+def incident_args(incidents: list[tuple[str, int, float, float, float | None]], mines: int, hours: float,
+                  start: datetime) -> list[str]:
+    """`--incident KIND:MINE:HH:MM:MINUTES[:PEAK]` within the first day of the span, each ending at least
+    10 minutes before the span's end (an incident that would not fit is left out)."""
+    span_min = min(hours, 24) * 60
+    out = []
+    for kind, mine, frac, minutes, peak in incidents:
+        offset = frac * span_min
+        minutes = min(minutes, span_min - offset - 10)
+        if minutes < 1 or (kind == "stuck" and minutes < 6 * 60 + 30):
+            continue
+        at = start + timedelta(minutes=offset)
+        text = f"{kind}:{(mine - 1) % mines + 1}:{at:%H:%M}:{minutes:g}"
+        out.append(text + (f":{peak:g}" if peak is not None else ""))
+    return out
+
+
+def ensure_data(path: Path, *, mines: int, points: int, hours: float, period: int, start: str, seed: int,
+                incidents: list[tuple[str, int, float, float, float | None]], regenerate: bool) -> DataSet:
+    """The data folder, generated unless a complete one with the same parameters is there. Its
+    description is kept beside it (<path>.json), not inside (the replay takes every file under it)."""
+    meta_path = path.with_name(path.name + ".json")
+    params = {"mines": mines, "points": points, "hours": hours, "period": period, "start": start, "seed": seed,
+              "incidents": incident_args(incidents, mines, hours, datetime.fromisoformat(start))}
+    if not regenerate and meta_path.exists() and path.is_dir():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("params") == params:
+            return DataSet(path, mines, points, hours, meta["files"], meta["readings"], meta["bytes"], None)
+        log(f"{path}: cached with other parameters; generating again")
+    meta_path.unlink(missing_ok=True)
+    shutil.rmtree(path, ignore_errors=True)
+    partial = path.with_name(path.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "kuangan.engine.simulate", str(partial), "--mines", str(mines),
+           "--points", str(points), "--hours", f"{hours:g}", "--start", start, "--period", str(period),
+           "--seed", str(seed)]
+    for text in params["incidents"]:
+        cmd += ["--incident", text]
+    log(f"generating {path.name}: {' '.join(cmd[1:])}")
+    child = run_child(cmd, {**os.environ, "PYTHONPATH": str(ROOT)})
+    m = re.search(r"^(\d+) files, (\d+) readings, (\d+) bytes", child.stdout, re.M)
+    if not m:
+        raise SystemExit(f"unexpected output of the simulator: {child.stdout!r}")
+    files, readings, size = (int(g) for g in m.groups())
+    partial.rename(path)
+    meta_path.write_text(json.dumps({"params": params, "files": files, "readings": readings, "bytes": size},
+                                    indent=1))
+    return DataSet(path, mines, points, hours, files, readings, size, child.seconds)
+
+
+def batches_of(root: Path, batch_files: int) -> list[list[Path]]:
+    """Exactly the batches of `kuangan monitoring replay` (same listing, order and `_batches`)."""
+    from kuangan.engine.io.drop_folder import header_order
+    from kuangan.monitoring.management.commands.monitoring import _batches
+
+    paths = sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: header_order(p.name))
+    return list(_batches(paths, batch_files))
+
+
+# --------------------------------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------------------------------
+
+@dataclass
+class Stages:
+    """Seconds per step of the in-process passes."""
+
+    read: float = 0.0
+    parse: float = 0.0
+    engine: float = 0.0
+    state: float = 0.0
+    parquet: float = 0.0
+    cpu_s: float = 0.0  # user + system of this process during the pass (every thread)
+    readings: int = 0
+    files: int = 0
+    accepted: int = 0
+    batches: int = 0
+    alarms: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return self.read + self.parse + self.engine + self.state + self.parquet
+
+
+def cpu_seconds() -> float:
+    import resource
+
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def parse_only(batches: list[list[Path]]) -> Stages:
+    import polars as pl
+
+    from kuangan.engine.formats import Upload, parse_uploads
+
+    s = Stages()
+    cpu0 = cpu_seconds()
+    for batch in batches:
+        t0 = time.perf_counter()
+        items = [Upload(p.name, p.read_bytes()) for p in batch]
+        t1 = time.perf_counter()
+        parsed = parse_uploads(items)
+        t2 = time.perf_counter()
+        s.read += t1 - t0
+        s.parse += t2 - t1
+        s.readings += parsed.readings.height
+        s.files += len(items)
+        s.accepted += parsed.files.filter(pl.col("status") == "accepted").height
+        s.batches += 1
+    s.cpu_s = cpu_seconds() - cpu0
+    return s
+
+
+def engine_only(batches: list[list[Path]], store_dir: Path) -> Stages:
+    """What `ingest` does to a replay batch without the database: parse, engine (with the state saved and
+    loaded again between batches, as the snapshot row does), Parquet."""
+    import hashlib
+
+    import polars as pl
+
+    from kuangan.engine.formats import Upload, parse_uploads
+    from kuangan.engine.io.parquet_store import ParquetStore
+    from kuangan.engine.pipeline import EngineState, merge_episodes, run_batch
+    from kuangan.monitoring import configuration
+
+    settings = configuration.engine_settings()
+    store = ParquetStore(store_dir)
+    s = Stages()
+    blob: bytes | None = None
+    newest: datetime | None = None
+    episodes = []
+    cpu0 = cpu_seconds()
+    for batch in batches:
+        t0 = time.perf_counter()
+        items = [Upload(p.name, p.read_bytes()) for p in batch]
+        t1 = time.perf_counter()
+        parsed = parse_uploads(items)
+        t2 = time.perf_counter()
+        state = EngineState.from_bytes(blob) if blob is not None else EngineState.empty()
+        t3 = time.perf_counter()
+        headers = parsed.files.filter(pl.col("status") == "accepted")["header_time"].drop_nulls()
+        newest = max([t for t in (newest, headers.max()) if t is not None], default=None)  # type: ignore[type-var]
+        outcome = run_batch(state, parsed, newest or datetime.now(), settings)  # noqa: DTZ005 - never reached
+        t4 = time.perf_counter()
+        batch_id = hashlib.sha256("".join(u.sha256 for u in items).encode()).hexdigest()[:24]
+        store.write_batch(outcome.readings, batch_id)
+        t5 = time.perf_counter()
+        blob = outcome.state.to_bytes()
+        t6 = time.perf_counter()
+        s.read += t1 - t0
+        s.parse += t2 - t1
+        s.state += (t3 - t2) + (t6 - t5)
+        s.engine += t4 - t3
+        s.parquet += t5 - t4
+        s.readings += parsed.readings.height
+        s.files += len(items)
+        s.batches += 1
+        episodes.append(outcome.episodes)
+    s.cpu_s = cpu_seconds() - cpu0
+    merged = merge_episodes(episodes)
+    s.alarms = merged.height
+    s.by_kind = dict(merged.group_by("kind").len().sort("kind").iter_rows())
+    return s
+
+
+@dataclass
+class Replay:
+    seconds: float
+    cpu_s: float
+    max_rss_mb: float
+    files: int
+    readings: int
+    alarms: int
+    by_kind: dict[str, int]
+
+
+def replay(data: Path, db: Database, batch_files: int) -> Replay:
+    cmd = kuangan_cmd("monitoring", "replay", str(data), "--register-unknown", "--batch-files", str(batch_files))
+    child = run_child(cmd, db.env)
+    m = re.search(r"(\d+) files, (\d+) readings, (\d+) alarms", child.stdout)
+    if not m:
+        raise SystemExit(f"unexpected output of the replay: {child.stdout!r}")
+    files, readings, alarms = (int(g) for g in m.groups())
+    by_kind = db.alarms_by_kind()
+    db.close()
+    return Replay(child.seconds, child.cpu_s, child.max_rss_mb, files, readings, alarms, by_kind)
+
+
+@dataclass
+class Latency:
+    seconds: list[float]
+    error: str = ""
+
+
+def latency(root: Path, url: str | None, runs: int, points: int) -> Latency:
+    """The live path: drop folder -> worker -> ingest -> alarm row."""
+    from kuangan.core import clock
+    from kuangan.engine.formats import Upload, parse_uploads
+    from kuangan.engine.simulate import generated_mines, simulate, write_files
+
+    db = Database(root, "latency", url)
+    spec = generated_mines(1, points)[0]
+    now = datetime.now(clock.SHANGHAI).replace(tzinfo=None, microsecond=0)
+    files = list(simulate([spec], now - timedelta(minutes=10), now - timedelta(minutes=9)))
+    defs = root / "latency-definitions"
+    write_files([(n, d) for n, d in files if "_CDDY_" in n or "_FZDY_" in n], defs)
+    run_child(kuangan_cmd("monitoring", "replay", str(defs), "--register-unknown"), db.env)
+    cdss = next((n, d) for n, d in files if "_CDSS_" in n)
+    encoding = "utf-8"
+    try:
+        template = cdss[1].decode("utf-8")
+    except UnicodeDecodeError:
+        template, encoding = cdss[1].decode("gb18030"), "gb18030"
+    definitions = parse_uploads([Upload(n, d) for n, d in files if "_CDDY_" in n]).definitions
+    methane = [c for c, t, a in definitions.select("point_code", "sensor_type", "upper_alarm").iter_rows()
+               if t == "0001" and a is not None and a <= 1.5]
+    if len(methane) < runs:
+        return Latency([], f"only {len(methane)} methane points with an alarm threshold; use more --points")
+
+    def scan(over: str | None) -> tuple[str, bytes]:
+        """The template scan at the current time (strictly after the previous one), `over` at 1.80 %."""
+        time.sleep(max(0.0, 1.05 - (time.time() % 1)))  # a new second: a new data time
+        at = datetime.now(clock.SHANGHAI).replace(tzinfo=None, microsecond=0)
+        text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", at.strftime("%Y-%m-%d %H:%M:%S"), template)
+        if over is not None:
+            text, n = re.subn(rf"({re.escape(over)};[^;~]*;[^;~]*;)[^;~]*(;[^;~]*;)[^;~]*(;)", r"\g<1>1.80\g<2>1\3",
+                              text)
+            assert n == 1, over
+        return f"{spec.code}_CDSS_{at:%Y%m%d%H%M%S}.txt", text.encode(encoding)
+
+    def drop(name: str, data: bytes) -> float:
+        folder = db.drop_dir / spec.code
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.part"
+        tmp.write_bytes(data)
+        t0 = time.perf_counter()
+        os.replace(tmp, folder / name)
+        return t0
+
+    log_path = root / "latency-worker.log"
+    with open(log_path, "wb") as worker_log:
+        worker = subprocess.Popen(kuangan_cmd("worker", "--interval", "0.2"), env=db.env, cwd=ROOT,
+                                  stdout=worker_log, stderr=subprocess.STDOUT)
+    result = Latency([])
+
+    def alive() -> bool:
+        if worker.poll() is None:
+            return True
+        result.error = f"the worker exited ({worker.returncode}): {log_path.read_text(errors='replace')[-3000:]}"
+        return False
+
+    try:
+        name, data = scan(None)  # warm-up: the worker's start, its first tick, imports
+        drop(name, data)
+        deadline = time.monotonic() + 60
+        while (db.drop_dir / spec.code / name).exists() and alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for i in range(runs):
+            if not alive():
+                break
+            point = methane[i * len(methane) // runs]
+            name, data = scan(point)
+            t0 = drop(name, data)
+            deadline = time.monotonic() + 30
+            while alive():
+                if db.query("SELECT 1 FROM monitoring_alarm WHERE kind = 'over_limit' AND point_code = %s",
+                            (point,)):
+                    result.seconds.append(time.perf_counter() - t0)
+                    break
+                if time.monotonic() > deadline:
+                    result.error = f"no over_limit alarm for {point} 30 s after the drop"
+                    break
+                time.sleep(0.01)
+            if result.error:
+                break
+            time.sleep(0.5)
+    finally:
+        db.close()
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------------
+
+def render(headers: list[str], rows: list[list[str]], markdown: bool, right: set[int]) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(headers) + " |",
+                 "|" + "|".join("---:" if i in right else "---" for i in range(len(headers))) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:>{w}}}" if i in right else f"{{:<{w}}}" for i, w in enumerate(widths))
+    out = [fmt.format(*headers), "  ".join("-" * w for w in widths)]
+    out += [fmt.format(*r) for r in rows]
+    return "\n".join(line.rstrip() for line in out)
+
+
+def verdict(ok: bool | None) -> str:
+    return "" if ok is None else "PASS" if ok else "FAIL"
+
+
+def kinds(by_kind: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())) or "none"
+
+
+def sources() -> tuple[str, str]:
+    """A fingerprint of the code measured (kuangan/**/*.py) and its newest change: the run warns when
+    the code changed while it ran (the in-process passes and the subprocesses would differ)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    newest = 0.0
+    for p in sorted((ROOT / "kuangan").rglob("*.py")):
+        h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes())
+        newest = max(newest, p.stat().st_mtime)
+    return h.hexdigest()[:12], datetime.fromtimestamp(newest, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def loadavg() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def machine(url: str | None) -> str:
+    import django
+    import polars as pl
+
+    mem = ""
+    try:
+        kb = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as con:
+            row = con.execute("SHOW server_version").fetchone()
+        db = f"PostgreSQL {row[0] if row else '?'}"
+    else:
+        db = f"SQLite {sqlite3.sqlite_version}"
+    load = f", load {loadavg()}"
+    return (f"machine: {os.cpu_count()} CPUs{mem}{load}; Python {platform.python_version()}, "
+            f"polars {pl.__version__}, Django {django.get_version()}, {db}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    root, url = prepare_environment(args)
+    if url:
+        empty_check(url)
+    skip = set(args.skip)
+    start = datetime.fromisoformat(args.start)
+    code = sources()
+    info = [machine(url), f"code: kuangan/**/*.py fingerprint {code[0]}, newest file changed {code[1]}"]
+    results: list[list[str]] = []
+
+    data_path = args.data_dir or CACHE / f"{args.mines}x{args.points}x{span_name(args.hours)}"
+    if args.period != 30:
+        data_path = data_path.with_name(f"{data_path.name}-{args.period}s")
+    data = ensure_data(data_path, mines=args.mines, points=args.points, hours=args.hours, period=args.period,
+                       start=args.start, seed=args.seed, incidents=INCIDENTS, regenerate=args.regenerate)
+    info.append(f"data: {data.describe()}")
+    info.append("incidents: " + " ".join(incident_args(INCIDENTS, args.mines, args.hours, start)))
+    batches = batches_of(data.path, args.batch_files)
+    log(f"data: {data.describe()}; {len(batches)} batches; reading every file once (page cache) ...")
+    for batch in batches:  # untimed: every timed pass then reads from the page cache alike
+        for p in batch:
+            p.read_bytes()
+
+    base: Stages | None = None
+    if "parse" not in skip:
+        log("parse only ...")
+        base = parse_only(batches)
+        rate = base.readings / base.total
+        log(f"parse only: {base.total:.1f} s ({base.read:.1f} s reading), {rate:,.0f} readings/s")
+        results.append(["parse only (baseline; read + parse_uploads, in-process)",
+                        f"{rate:,.0f} readings/s ({base.total:.1f} s; CPU {base.cpu_s:.0f} s)", "", ""])
+
+    eng: Stages | None = None
+    if "engine" not in skip:
+        log("engine only ...")
+        eng = engine_only(batches, root / "engine-only")
+        shutil.rmtree(root / "engine-only", ignore_errors=True)
+        rate = eng.readings / eng.total
+        log(f"engine only: {eng.total:.1f} s, {rate:,.0f} readings/s, {eng.alarms} alarms ({kinds(eng.by_kind)})")
+        results.append(["engine only (parse + engine + Parquet, no database, in-process)",
+                        f"{rate:,.0f} readings/s ({eng.total:.1f} s; CPU {eng.cpu_s:.0f} s)", "", ""])
+
+    e2e: Replay | None = None
+    if "end-to-end" not in skip:
+        db = Database(root, "end-to-end", url)
+        log("end to end: kuangan monitoring replay ...")
+        e2e = replay(data.path, db, args.batch_files)
+        shutil.rmtree(db.var_dir, ignore_errors=True)
+        rate = e2e.readings / e2e.seconds
+        log(f"end to end: {e2e.seconds:.1f} s, {rate:,.0f} readings/s, peak RSS {e2e.max_rss_mb:,.0f} MB, "
+            f"{e2e.alarms} alarms ({kinds(e2e.by_kind)})")
+        results.insert(0, ["end to end (kuangan monitoring replay, subprocess)",
+                           f"{rate:,.0f} readings/s ({e2e.seconds:.1f} s; CPU {e2e.cpu_s:.0f} s)",
+                           f">= {TARGET_RATE:,} readings/s",
+                           verdict(rate >= TARGET_RATE)])
+        if base is not None:
+            ratio = e2e.seconds / base.total
+            results.insert(2 if len(results) > 1 else 1,
+                           ["end to end / parse only (time)", f"{ratio:.2f}x", f"<= {TARGET_RATIO:g}x",
+                            verdict(ratio <= TARGET_RATIO)])
+        results.append(["peak RSS of that replay", f"{e2e.max_rss_mb:,.0f} MB", "", ""])
+        info.append(f"alarms raised by the replay: {e2e.alarms} ({kinds(e2e.by_kind)})")
+        if eng is not None and eng.alarms != e2e.alarms:
+            info.append(f"NOTE: the engine-only pass found {eng.alarms} alarm episodes ({kinds(eng.by_kind)})")
+
+    if "memory" not in skip:
+        peaks = []
+        for factor in (1, 3):
+            hours = args.memory_hours * factor
+            mem_data = ensure_data(CACHE / f"1x{args.points}x{span_name(hours)}", mines=1, points=args.points,
+                                   hours=hours, period=args.period, start=args.start, seed=args.seed,
+                                   incidents=MEMORY_INCIDENTS, regenerate=args.regenerate)
+            db = Database(root, f"memory-{factor}", url)
+            log(f"memory: replay of {mem_data.describe()} ...")
+            r = replay(mem_data.path, db, args.batch_files)
+            shutil.rmtree(db.var_dir, ignore_errors=True)
+            log(f"memory: {span_name(hours)}: peak RSS {r.max_rss_mb:,.0f} MB in {r.seconds:.1f} s")
+            peaks.append((hours, r, mem_data))
+        (h1, r1, d1), (h3, r3, d3) = peaks
+        growth = r3.max_rss_mb / r1.max_rss_mb
+        results.append([f"peak RSS, replay of 1 mine x {span_name(h1)} ({d1.files:,} files)",
+                        f"{r1.max_rss_mb:,.0f} MB", "", ""])
+        results.append([f"peak RSS, replay of 1 mine x {span_name(h3)} ({d3.files:,} files)",
+                        f"{r3.max_rss_mb:,.0f} MB ({growth:.2f}x)",
+                        f"does not grow (<= {TARGET_MEMORY_GROWTH:.2f}x)", verdict(growth <= TARGET_MEMORY_GROWTH)])
+
+    if "latency" not in skip:
+        log("latency: worker on a drop folder ...")
+        lat = latency(root, url, args.latency_runs, args.points)
+        shutil.rmtree(root / "latency", ignore_errors=True)
+        if lat.seconds:
+            med, mx = statistics.median(lat.seconds), max(lat.seconds)
+            log("latency: " + ", ".join(f"{s:.2f}" for s in lat.seconds) + " s")
+            ok = mx < TARGET_LATENCY_S and len(lat.seconds) == args.latency_runs
+            results.append([f"drop-to-alarm latency, worker --interval 0.2 (median / max of {len(lat.seconds)})",
+                            f"{med:.2f} s / {mx:.2f} s", f"< {TARGET_LATENCY_S:g} s", verdict(ok)])
+            info.append("latency runs: " + ", ".join(f"{s:.2f} s" for s in lat.seconds))
+        if lat.error:
+            log(f"latency: {lat.error}")
+            results.append(["drop-to-alarm latency", "error: " + lat.error.splitlines()[0][:120],
+                            f"< {TARGET_LATENCY_S:g} s", "FAIL"])
+
+    info.append(f"total run {time.perf_counter() - BEGAN:.0f} s; load at the end {loadavg()}")
+    if sources() != code:
+        info.append(f"WARNING: kuangan/ changed during the run ({code[0]} -> {sources()[0]}): measure again")
+    print("\n".join(info))
+    print()
+    print(render(["figure", "value", "target", "result"], results, args.markdown, {1}))
+    if eng is not None:
+        rows = []
+        for name, secs in (("read files", eng.read), ("parse_uploads", eng.parse), ("run_batch (rules)", eng.engine),
+                           ("engine state to/from bytes", eng.state), ("ParquetStore.write_batch", eng.parquet)):
+            rows.append([name, f"{secs:.1f}", f"{secs / eng.total:.0%}", f"{eng.readings / secs:,.0f}"])
+        rows.append(["= engine only (sum of the steps)", f"{eng.total:.1f}", "100%", f"{eng.readings / eng.total:,.0f}"])
+        if e2e is not None:
+            rest = e2e.seconds - eng.total
+            rows.append(["end to end (wall)", f"{e2e.seconds:.1f}", f"{e2e.seconds / eng.total:.0%}",
+                         f"{e2e.readings / e2e.seconds:,.0f}"])
+            rows.append(["end to end - engine only: database, process start, less any overlap of steps",
+                         f"{rest:+.1f}", f"{rest / eng.total:+.0%}", ""])
+        print()
+        print(f"breakdown of the engine-only pass ({eng.batches} batches of up to {args.batch_files} files, "
+              "in-process, one step after the other):")
+        print(render(["step", "s", "share of engine only", "readings/s"], rows, args.markdown, {1, 2, 3}))
+
+if __name__ == "__main__":
+    main()
