@@ -11,7 +11,6 @@ unconsumed and the retry writes the same Parquet files, which are skipped.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -139,7 +138,7 @@ def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor
         batch_id = hashlib.sha256("".join(u.sha256 for u in uploads).encode()).hexdigest()[:24]
         store().write_batch(outcome.readings, batch_id)
 
-        rows = _record_uploads(uploads, files, parsed, mines, source=source, by=by)
+        rejected_records = _record_uploads(uploads, files, parsed, mines, source=source, by=by)
         _update_points(parsed.definitions, mines, by=by)
         result.alarms = alarms.apply_episodes(outcome.episodes, mines, by=by)
         blob = outcome.state.to_bytes()
@@ -159,16 +158,19 @@ def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor
     result.accepted = sum(1 for f in files if f["status"] == "accepted")
     result.quarantined = sum(1 for f in files if f["status"] == "quarantined")
     result.readings = parsed.readings.height
-    result.rejected_records = sum(r.rejected for r in rows)
+    result.rejected_records = rejected_records
     result.newest_header = aware(newest)
     return result
 
 
 def _record_uploads(uploads: list[Upload], files: list[dict[str, Any]], parsed: ParsedBatch,
-                    mines: dict[str, Mine], *, source: str, by: Actor) -> list[UploadRow]:
+                    mines: dict[str, Mine], *, source: str, by: Actor) -> int:
     """Upload rows for every file but the incomplete ones (they come back); quarantined files are
-    kept on disk with their reason; rejected records of accepted files are kept with theirs."""
+    kept on disk with their reason; rejected records of accepted files are kept with theirs.
+    Returns the number of rejected records."""
     quarantine = monitoring_dir() / "quarantine" / by.at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
+    adapt = connection.ops.adapt_datetimefield_value
+    received = adapt(by.at)
     rows = []
     for u, f in zip(uploads, files, strict=True):
         if f["status"] == "incomplete":
@@ -180,39 +182,40 @@ def _record_uploads(uploads: list[Upload], files: list[dict[str, Any]], parsed: 
             path.write_bytes(u.data)
             stored = str(path)
         mine = mines.get(f["mine_code"] or "")
-        rows.append(UploadRow(
-            mine=mine, mine_code=(f["mine_code"] or "")[:40], name=u.name[:200], sha256=u.sha256,
-            file_type=(f["file_type"] or "")[:10], family=(f["family"] or "")[:40],
-            header_time=aware(f["header_time"]), received_at=by.at, source=source,
-            status=UploadStatus.ACCEPTED if f["status"] == "accepted" else UploadStatus.QUARANTINED,
-            reason=(f["reason"] or "")[:300], encoding=f["encoding"] or "", records=f["records"] or 0,
-            rejected=f["rejected"] or 0, stored_as=stored,
-        ))
+        rows.append({
+            "mine_id": mine.pk if mine else None, "mine_code": (f["mine_code"] or "")[:40], "name": u.name[:200],
+            "sha256": u.sha256, "file_type": (f["file_type"] or "")[:10], "family": (f["family"] or "")[:40],
+            "header_time": adapt(aware(f["header_time"])), "received_at": received, "source": source,
+            "status": UploadStatus.ACCEPTED.value if f["status"] == "accepted" else UploadStatus.QUARANTINED.value,
+            "reason": (f["reason"] or "")[:300], "encoding": f["encoding"] or "", "records": f["records"] or 0,
+            "rejected": f["rejected"] or 0, "stored_as": stored,
+        })
     _insert_many(UploadRow, rows)
     records = parsed.rejects.filter(pl.col("record_no").is_not_null())
     if records.height:
         names = records.get_column("name").unique().to_list()
-        by_file = {r.name: r for r in UploadRow.objects.filter(name__in=names, sha256__in={r.sha256 for r in rows})}
+        by_file = {r.name: r for r in UploadRow.objects.filter(name__in=names,
+                                                               sha256__in={r["sha256"] for r in rows})}
         RejectedRecord.objects.bulk_create(
             RejectedRecord(upload=by_file[r["name"]], record_no=r["record_no"], reason=r["reason"][:300],
                            raw=r["raw"] or "")
             for r in records.iter_rows(named=True) if r["name"] in by_file
         )
-    return rows
+    return sum(int(f["rejected"] or 0) for f in files if f["status"] != "incomplete")
 
 
-def _insert_many(model: Any, objs: list[Any]) -> None:
-    """One prepared INSERT run for every row: bulk_create builds the SQL of each row in Python, which
-    for a replay batch of 2,000 files cost as much as the whole engine."""
-    if not objs:
+def _insert_many(model: Any, rows: list[dict[str, Any]]) -> None:
+    """One prepared INSERT run for every row, the values already in their database form (times through
+    `adapt_datetimefield_value`): bulk_create builds each row's SQL in Python, which for a replay batch
+    of 2,000 files cost as much as the whole engine."""
+    if not rows:
         return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = list(rows[0])
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
-    params = [[f.get_db_prep_save(getattr(o, f.attname), connection) for f in fields] for o in objs]
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+           f"VALUES ({', '.join(['%s'] * len(columns))})")
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        cursor.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
 
 
 POINT_FIELDS = ["sensor_type", "value_type", "unit", "location", "outstation_code", "range_low", "range_high",
@@ -245,7 +248,3 @@ def _update_points(definitions: pl.DataFrame, mines: dict[str, Mine], *, by: Act
     MonitoringPoint.objects.bulk_create(new)
     if changed:
         MonitoringPoint.objects.bulk_update(changed, [*POINT_FIELDS, "defined_at", "updated_at"])
-
-
-def outcome_json(result: IngestResult) -> str:
-    return json.dumps(result.outcome, ensure_ascii=False)
