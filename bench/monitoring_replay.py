@@ -19,18 +19,27 @@ What it does:
    parsing are timed;
 3. engine only (in this process, no database): the same batches through parse_uploads -> run_batch ->
    ParquetStore.write_batch, with the engine state saved and loaded between batches as `ingest` does;
-   each step timed (the breakdown of the end-to-end time; what is left is the database);
+   each step timed (the breakdown; end to end minus their sum is the database and the process start,
+   less whatever the replay overlaps);
 4. end to end: a fresh database (SQLite in a temporary KUANGAN_VAR_DIR, or `--database-url`), migrated,
    then `kuangan monitoring replay DIR --register-unknown` run as a SUBPROCESS (its memory is its own);
-   its wall time (including the start of Python and Django, about 1 s) and peak RSS (VmHWM);
-5. memory: one mine x `--memory-hours` and one mine x 3 times as long, each replayed into a fresh
-   database by a subprocess; peak RSS of each;
+   its wall time (including the start of Python and Django, a few seconds), CPU time and peak RSS
+   (VmHWM);
+5. memory: one mine x `--memory-hours` and one mine x 3 times as long, each replayed `--memory-runs`
+   times into a fresh database by a subprocess; the median peak RSS of each (a single peak varies by
+   about +-5 % from run to run; the comparison means something once the short span fills more than
+   one batch: a day of one mine is about 4,600 files);
 6. latency: a fresh database where the mine's CDDY and FZDY were ingested (by a replay), `kuangan worker
    --interval 0.2` as a subprocess on its drop folder; a warm-up file, then `--latency-runs` times: a
    full CDSS scan (all points, the current time) with one methane point at 1.80 % is written under a
    hidden name and renamed into the drop folder, and the database is polled (every 10 ms) until that
    point's over_limit alarm row exists; seconds from the rename to the row;
-7. prints the machine, the data, each figure with its target and PASS/FAIL, and the breakdown.
+7. prints the machine, the code's fingerprint, the data, each figure with its target and PASS/FAIL,
+   and the breakdown.
+
+The code measured is a copy of kuangan/ taken at the start (`--no-snapshot`: the tree itself),
+imported here and, through PYTHONPATH, by every subprocess: an edit during the run cannot mix two
+versions of the code into one set of figures.
 """
 
 from __future__ import annotations
@@ -55,6 +64,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+CODE_ROOT = [ROOT]  # where the measured kuangan package is (a copy unless --no-snapshot); the children's cwd
 CACHE = Path("/tmp/kuangan-bench-data")
 START = "2024-06-01T00:00:00"
 
@@ -91,6 +101,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-files", type=int, default=2000, help="files per replay batch (default 2000)")
     p.add_argument("--memory-hours", type=float, default=24,
                    help="span of the short memory run; the long one is 3 times as long (default 24)")
+    p.add_argument("--memory-runs", type=int, default=3,
+                   help="replays of each memory data set; the median peak is compared (default 3)")
     p.add_argument("--latency-runs", type=int, default=5, help="timed drops in the latency test (default 5)")
     p.add_argument("--skip", action="append", default=[],
                    choices=["parse", "engine", "end-to-end", "memory", "latency"],
@@ -100,12 +112,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--postgres-cluster", action="store_true",
                    help="start a throwaway PostgreSQL cluster (initdb; as root it runs as user postgres)")
     p.add_argument("--pg-port", type=int, default=55439, help="port of --postgres-cluster (default 55439)")
+    p.add_argument("--no-snapshot", action="store_true",
+                   help="import kuangan/ where it is instead of a copy taken at the start")
     p.add_argument("--keep", action="store_true", help="keep the temporary var directories (printed)")
     p.add_argument("--markdown", action="store_true", help="print the results as Markdown tables")
     args = p.parse_args(argv)
     if args.database_url and args.postgres_cluster:
         p.error("--database-url and --postgres-cluster exclude each other")
-    if min(args.mines, args.points, args.batch_files, args.latency_runs) < 1 or args.hours <= 0:
+    if min(args.mines, args.points, args.batch_files, args.latency_runs, args.memory_runs) < 1 or args.hours <= 0:
         p.error("--mines, --points, --batch-files, --latency-runs and --hours must be positive")
     return args
 
@@ -127,7 +141,9 @@ BEGAN = time.perf_counter()
 
 def prepare_environment(args: argparse.Namespace) -> tuple[Path, str | None]:
     """A temporary var directory for this process (in-process measurements write their Parquet files
-    there) and the subprocesses' var directories below it; Django set up on a SQLite database in it."""
+    there) and the subprocesses' var directories below it; Django set up on a SQLite database in it.
+    Unless --no-snapshot, kuangan/ is copied there first and every measurement (in this process and in
+    the subprocesses, through PYTHONPATH) imports that copy."""
     var_dir = Path(tempfile.mkdtemp(prefix="kuangan-bench-monitoring."))
     if args.keep:
         atexit.register(lambda: print(f"kept {var_dir}", file=sys.stderr))
@@ -143,7 +159,15 @@ def prepare_environment(args: argparse.Namespace) -> tuple[Path, str | None]:
         os.environ.pop(name, None)  # never the developer's database or folders
     os.environ["KUANGAN_VAR_DIR"] = str(var_dir / "self")
     os.environ["DJANGO_SETTINGS_MODULE"] = "kuangan.settings"
-    sys.path.insert(0, str(ROOT))
+    code_root = ROOT
+    if not args.no_snapshot:  # the code measured: a copy, so that edits during the run do not mix versions
+        code_root = var_dir / "code"
+        shutil.copytree(ROOT / "kuangan", code_root / "kuangan", ignore=shutil.ignore_patterns("__pycache__"))
+        if (ROOT / "node_modules").is_dir():  # the settings name static folders in it (system checks)
+            (code_root / "node_modules").symlink_to(ROOT / "node_modules")
+    CODE_ROOT[0] = code_root
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(code_root), *filter(None, [os.environ.get("PYTHONPATH")])])
+    sys.path.insert(0, str(code_root))
     import django
 
     django.setup()
@@ -172,7 +196,7 @@ def run_child(cmd: list[str], env: dict[str, str], *, check: bool = True) -> Chi
     this process's peak.)"""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, env=env, cwd=CODE_ROOT[0], stdout=out, stderr=err)
         status_file = Path(f"/proc/{proc.pid}/status")
         peak_kb = 0
         while True:
@@ -307,6 +331,9 @@ def ensure_data(path: Path, *, mines: int, points: int, hours: float, period: in
         if meta.get("params") == params:
             return DataSet(path, mines, points, hours, meta["files"], meta["readings"], meta["bytes"], None)
         log(f"{path}: cached with other parameters; generating again")
+    if path.exists() and not meta_path.exists():  # not written by this benchmark: never delete it
+        raise SystemExit(f"{path} exists and is not a data folder of this benchmark ({meta_path.name} is "
+                         "missing beside it); give another --data-dir or remove it")
     meta_path.unlink(missing_ok=True)
     shutil.rmtree(path, ignore_errors=True)
     partial = path.with_name(path.name + ".partial")
@@ -318,7 +345,7 @@ def ensure_data(path: Path, *, mines: int, points: int, hours: float, period: in
     for text in params["incidents"]:
         cmd += ["--incident", text]
     log(f"generating {path.name}: {' '.join(cmd[1:])}")
-    child = run_child(cmd, {**os.environ, "PYTHONPATH": str(ROOT)})
+    child = run_child(cmd, dict(os.environ))
     m = re.search(r"^(\d+) files, (\d+) readings, (\d+) bytes", child.stdout, re.M)
     if not m:
         raise SystemExit(f"unexpected output of the simulator: {child.stdout!r}")
@@ -522,7 +549,7 @@ def latency(root: Path, url: str | None, runs: int, points: int) -> Latency:
 
     log_path = root / "latency-worker.log"
     with open(log_path, "wb") as worker_log:
-        worker = subprocess.Popen(kuangan_cmd("worker", "--interval", "0.2"), env=db.env, cwd=ROOT,
+        worker = subprocess.Popen(kuangan_cmd("worker", "--interval", "0.2"), env=db.env, cwd=CODE_ROOT[0],
                                   stdout=worker_log, stderr=subprocess.STDOUT)
     result = Latency([])
 
@@ -594,15 +621,14 @@ def kinds(by_kind: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())) or "none"
 
 
-def sources() -> tuple[str, str]:
-    """A fingerprint of the code measured (kuangan/**/*.py) and its newest change: the run warns when
-    the code changed while it ran (the in-process passes and the subprocesses would differ)."""
+def sources(root: Path) -> tuple[str, str]:
+    """A fingerprint of root/kuangan/**/*.py and its newest change."""
     import hashlib
 
     h = hashlib.sha256()
     newest = 0.0
-    for p in sorted((ROOT / "kuangan").rglob("*.py")):
-        h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes())
+    for p in sorted((root / "kuangan").rglob("*.py")):
+        h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
         newest = max(newest, p.stat().st_mtime)
     return h.hexdigest()[:12], datetime.fromtimestamp(newest, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -642,8 +668,12 @@ def main(argv: list[str] | None = None) -> None:
         empty_check(url)
     skip = set(args.skip)
     start = datetime.fromisoformat(args.start)
-    code = sources()
-    info = [machine(url), f"code: kuangan/**/*.py fingerprint {code[0]}, newest file changed {code[1]}"]
+    import kuangan
+
+    code_root = Path(kuangan.__file__).resolve().parent.parent
+    code = sources(code_root)
+    copied = " (the copy taken at the start)" if code_root != ROOT else ""
+    info = [machine(url), f"code: {ROOT}/kuangan{copied}: **/*.py fingerprint {code[0]}, newest file changed {code[1]}"]
     results: list[list[str]] = []
 
     data_path = args.data_dir or CACHE / f"{args.mines}x{args.points}x{span_name(args.hours)}"
@@ -708,18 +738,27 @@ def main(argv: list[str] | None = None) -> None:
             mem_data = ensure_data(CACHE / f"1x{args.points}x{span_name(hours)}", mines=1, points=args.points,
                                    hours=hours, period=args.period, start=args.start, seed=args.seed,
                                    incidents=MEMORY_INCIDENTS, regenerate=args.regenerate)
-            db = Database(root, f"memory-{factor}", url)
-            log(f"memory: replay of {mem_data.describe()} ...")
-            r = replay(mem_data.path, db, args.batch_files)
-            shutil.rmtree(db.var_dir, ignore_errors=True)
-            log(f"memory: {span_name(hours)}: peak RSS {r.max_rss_mb:,.0f} MB in {r.seconds:.1f} s")
-            peaks.append((hours, r, mem_data))
-        (h1, r1, d1), (h3, r3, d3) = peaks
-        growth = r3.max_rss_mb / r1.max_rss_mb
-        results.append([f"peak RSS, replay of 1 mine x {span_name(h1)} ({d1.files:,} files)",
-                        f"{r1.max_rss_mb:,.0f} MB", "", ""])
-        results.append([f"peak RSS, replay of 1 mine x {span_name(h3)} ({d3.files:,} files)",
-                        f"{r3.max_rss_mb:,.0f} MB ({growth:.2f}x)",
+            log(f"memory: {args.memory_runs} replays of {mem_data.describe()} ...")
+            rss = []
+            for run in range(args.memory_runs):
+                db = Database(root, f"memory-{factor}-{run}", url)
+                r = replay(mem_data.path, db, args.batch_files)
+                shutil.rmtree(db.var_dir, ignore_errors=True)
+                rss.append(r.max_rss_mb)
+                log(f"memory: {span_name(hours)}: peak RSS {r.max_rss_mb:,.0f} MB in {r.seconds:.1f} s")
+            peaks.append((hours, rss, mem_data))
+        (h1, rss1, d1), (h3, rss3, d3) = peaks
+        m1, m3 = statistics.median(rss1), statistics.median(rss3)
+        growth = m3 / m1
+
+        def spread(rss: list[float]) -> str:
+            return f" ({min(rss):,.0f}-{max(rss):,.0f})" if len(rss) > 1 else ""
+
+        what = f"median of {args.memory_runs}" if args.memory_runs > 1 else "one run"
+        results.append([f"peak RSS, replay of 1 mine x {span_name(h1)} ({d1.files:,} files; {what})",
+                        f"{m1:,.0f} MB{spread(rss1)}", "", ""])
+        results.append([f"peak RSS, replay of 1 mine x {span_name(h3)} ({d3.files:,} files; {what})",
+                        f"{m3:,.0f} MB{spread(rss3)}; {growth:.2f}x",
                         f"does not grow (<= {TARGET_MEMORY_GROWTH:.2f}x)", verdict(growth <= TARGET_MEMORY_GROWTH)])
 
     if "latency" not in skip:
@@ -739,8 +778,10 @@ def main(argv: list[str] | None = None) -> None:
                             f"< {TARGET_LATENCY_S:g} s", "FAIL"])
 
     info.append(f"total run {time.perf_counter() - BEGAN:.0f} s; load at the end {loadavg()}")
-    if sources() != code:
-        info.append(f"WARNING: kuangan/ changed during the run ({code[0]} -> {sources()[0]}): measure again")
+    now_code = sources(ROOT)
+    if now_code != code:
+        info.append(f"note: {ROOT}/kuangan changed during the run (now {now_code[0]}); "
+                    + ("the run measured its copy taken at the start" if code_root != ROOT else "MEASURE AGAIN"))
     print("\n".join(info))
     print()
     print(render(["figure", "value", "target", "result"], results, args.markdown, {1}))

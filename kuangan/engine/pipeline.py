@@ -209,12 +209,11 @@ def run_batch(
         rule_states[name] = new
         batch.upstream[name] = eps
         episodes.append(eps)
-    seen = pl.concat(
-        [
-            state.seen.join(readings.select("point_code").unique(), on="point_code", how="anti"),
-            readings.group_by("point_code").agg(last_t=pl.col("t").max()),
-        ]
+    # readings come grouped by point and in time order: a point's last row holds its newest time
+    last = readings.filter((pl.col("point_code") != pl.col("point_code").shift(-1)).fill_null(True)).select(
+        "point_code", last_t=pl.col("t")
     )
+    seen = pl.concat([state.seen.join(last.select("point_code"), on="point_code", how="anti"), last])
     out = (
         pl.concat(episodes)
         .select(list(EPISODES))

@@ -120,7 +120,8 @@ def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor
                 mines[f["mine_code"]] = register_mine_from_feed(f["mine_code"], f["mine_name"] or "", by=by)
     with transaction.atomic(durable=True):
         snapshot = EngineSnapshot.objects.select_for_update().filter(key="live").first()
-        expired_here = {fresh.index(i) for i in expired if i in fresh}
+        position = {i: n for n, i in enumerate(fresh)}  # index among all items -> file_id of the parse
+        expired_here = {position[i] for i in expired if i in position}
         for f in files:
             if f["status"] == "accepted" and f["mine_code"] not in mines:
                 f["status"], f["reason"] = "quarantined", _(REASON_UNKNOWN_MINE) % {"code": f["mine_code"]}

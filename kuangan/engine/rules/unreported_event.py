@@ -39,7 +39,13 @@ def evaluate(
     state: dict[str, pl.DataFrame], batch: RuleInput, now: datetime
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     over = batch.upstream["over_limit"]
-    grace = batch.readings.group_by("point_code").agg(grace_s=pl.col("report_grace_s").last())
+    grace = (
+        batch.readings.lazy()
+        .filter(pl.col("point_code").is_in(over.get_column("point_code").unique().implode()))
+        .group_by("point_code")
+        .agg(grace_s=pl.col("report_grace_s").last())
+        .collect()
+    )
     fresh = (
         over.select("mine_code", "point_code", "start", "end", "peak")
         .join(grace, on="point_code", how="left")
