@@ -19,6 +19,16 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def local(t: datetime) -> datetime:
+    """An instant as a naive Beijing wall-clock time, the form the mines' files write."""
+    return t.astimezone(SHANGHAI).replace(tzinfo=None)
+
+
+def from_local(t: datetime) -> datetime:
+    """A naive Beijing wall-clock time (as in the mines' files) as an aware instant."""
+    return t.replace(tzinfo=SHANGHAI)
+
+
 def today() -> date:
     """Today's date in Beijing time, where every deadline of the regulations is counted."""
     return now().astimezone(SHANGHAI).date()

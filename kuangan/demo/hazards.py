@@ -13,6 +13,7 @@ from django.conf import settings
 from kuangan.core import periodic
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Via
+from kuangan.core.clock import SHANGHAI
 from kuangan.core.models import User
 from kuangan.hazards import actions, rules
 from kuangan.hazards.models import Hazard, HazardStandardItem
@@ -40,7 +41,7 @@ def _item(code: str) -> HazardStandardItem:
 
 
 def _at(day: date, hour: int = 9) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=rules.SHANGHAI)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
 
 
 def _report(mine: Mine, code: str, found: datetime, *, by: User, source: str = "self_inspection",

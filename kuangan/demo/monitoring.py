@@ -29,7 +29,7 @@ def build_monitoring() -> int:
                     role=Role.MINE_SYSTEM, is_machine=True, password_changed_at=clock.now())
         user.set_unusable_password()
         user.save()
-    now = clock.now().astimezone(clock.SHANGHAI).replace(tzinfo=None, microsecond=0, second=0)
+    now = clock.local(clock.now()).replace(microsecond=0, second=0)
     start = now - BACKFILL
     incidents = [
         Incident("over_limit", specs[1].code, start + timedelta(minutes=20), 6, peak=1.58),

@@ -16,8 +16,8 @@ from kuangan.core import audit
 from kuangan.core.access import require, visible
 from kuangan.core.actor import Actor
 from kuangan.core.choices import OrganizationKind, Perm, Role
+from kuangan.core.clock import SHANGHAI
 from kuangan.core.errors import DomainError
-from kuangan.core.models import User
 from kuangan.core.notify import notify
 from kuangan.core.text import join_list
 from kuangan.core.transitions import transition
@@ -26,6 +26,7 @@ from kuangan.registry import actions as registry_actions
 from kuangan.registry import rules as registry_rules
 from kuangan.registry.choices import MineKind, MineStatus
 from kuangan.registry.models import Mine, MineStatusChange, WorkingFace
+from kuangan.registry.people import county_inspectors, mine_users
 
 from . import rules
 from .choices import (
@@ -78,19 +79,6 @@ def _hazard_for_update(by: Actor, hazard_id: int, perm: str) -> Hazard:
     return hazard
 
 
-def _mine_users(mine: Mine, *roles: str) -> list[User]:
-    if mine.organization is None:
-        return []
-    return list(mine.organization.users.filter(is_active=True, role__in=roles))
-
-
-def _county_inspectors(mine: Mine) -> list[User]:
-    """The inspectors of the regulator that holds the mine's own division (the county bureau)."""
-    return list(User.objects.filter(is_active=True, role=Role.INSPECTOR,
-                                    organization__kind=OrganizationKind.REGULATOR,
-                                    organization__division=mine.division))
-
-
 def _history(hazard: Hazard, *, by: Actor, action: str, previous: str, note: str = "") -> None:
     HazardTransition.objects.create(hazard=hazard, from_status=previous, to_status=hazard.status, action=action,
                                     at=by.at, by=by.user, by_name=by.name, note=note)
@@ -118,7 +106,7 @@ def _check_closure(mine: Mine, *, by: Actor) -> ClosureProposal | None:
     """R2.8: raise a closure proposal when the rule holds and none is open for the mine."""
     if ClosureProposal.objects.filter(mine=mine, status=ProposalStatus.OPEN).exists():
         return None
-    today = by.at.astimezone(rules.SHANGHAI).date()
+    today = by.at.astimezone(SHANGHAI).date()
     licences = [registry_rules.LicenceFacts(x.kind, x.number, x.expires_on) for x in mine.licences.all()]
     majors = list(Hazard.objects.filter(mine=mine, level=HazardLevel.MAJOR).values_list("pk", "found_at"))
     if not rules.closure_proposal_due(
@@ -135,7 +123,7 @@ def _check_closure(mine: Mine, *, by: Actor) -> ClosureProposal | None:
     proposal.hazards.set(recent)
     audit.record("hazards.closureproposal.raised", proposal, by=by, after={"hazards": recent},
                  reason=proposal.reason, parent=mine)
-    notify(_county_inspectors(mine), by=by, url="/hazards/closure-proposals/",
+    notify(county_inspectors(mine), by=by, url="/hazards/closure-proposals/",
            title=_("%(mine)s 触发提请关闭条件，请决定") % {"mine": mine.name}, body=proposal.reason)
     return proposal
 
@@ -167,7 +155,7 @@ def report_hazard(mine_id: int, *, by: Actor, report: HazardReport, photos: list
         raise DomainError(_("排查时间不能晚于现在。"), field="found_at")
     if not report.description.strip():
         raise DomainError(_("请填写隐患描述。"), field="description")
-    found_on = report.found_at.astimezone(rules.SHANGHAI).date()
+    found_on = report.found_at.astimezone(SHANGHAI).date()
     item = _check_item(mine, report.standard_item_id, found_on) if report.level == HazardLevel.MAJOR else None
     face = None
     if report.face_id is not None:
@@ -190,7 +178,7 @@ def report_hazard(mine_id: int, *, by: Actor, report: HazardReport, photos: list
         if report.source in REGULATOR_SOURCES:  # R2.10
             inv = Investigation.objects.create(hazard=hazard, opened_at=by.at)
             audit.record("hazards.investigation.opened", inv, by=by, parent=hazard)
-        notify(_mine_users(mine, Role.MINE_HEAD, Role.MINE_SAFETY_OFFICER) + _county_inspectors(mine), by=by,
+        notify(mine_users(mine, Role.MINE_HEAD, Role.MINE_SAFETY_OFFICER) + county_inspectors(mine), by=by,
                url=hazard.get_absolute_url(),
                title=_("%(mine)s 登记重大事故隐患%(repeat)s，请落实“五落实”") % {
                    "mine": mine.name, "repeat": _("（重复出现）") if repeat_of else ""},
@@ -206,7 +194,7 @@ def start_rectification(hazard_id: int, *, by: Actor, plan: rules.FiveImplementa
     to = rules.next_status(hazard.status, "start_rectification")
     if to is None:
         raise DomainError(_("当前状态不能开始整改。"))
-    missing = rules.missing_implementations(plan, hazard.found_at.astimezone(rules.SHANGHAI).date())
+    missing = rules.missing_implementations(plan, hazard.found_at.astimezone(SHANGHAI).date())
     if missing:
         raise DomainError(_("“五落实”不全，缺少：%(items)s。") % {"items": join_list(missing)})
     before = audit.snapshot(hazard)
@@ -219,7 +207,7 @@ def start_rectification(hazard_id: int, *, by: Actor, plan: rules.FiveImplementa
     audit.record("hazards.hazard.rectification_started", hazard, by=by, before=before,
                  after=audit.snapshot(hazard), parent=hazard.mine)
     if hazard.is_major:
-        notify(_county_inspectors(hazard.mine), by=by, url=hazard.get_absolute_url(),
+        notify(county_inspectors(hazard.mine), by=by, url=hazard.get_absolute_url(),
                title=_("%(mine)s 重大事故隐患已落实整改，时限 %(day)s") % {
                    "mine": hazard.mine.name, "day": plan.deadline.isoformat() if plan.deadline else ""})
     return hazard
@@ -248,7 +236,7 @@ def request_close_out(hazard_id: int, *, by: Actor, evaluation_by: str, evaluati
     audit.record("hazards.hazard.close_out_requested", hazard, by=by, before=before,
                  after=audit.snapshot(hazard), parent=hazard.mine)
     _save_files(hazard, documents or [], AttachmentKind.EVALUATION, by)
-    recipients = _county_inspectors(hazard.mine) if hazard.is_major else _mine_users(hazard.mine, Role.MINE_HEAD)
+    recipients = county_inspectors(hazard.mine) if hazard.is_major else mine_users(hazard.mine, Role.MINE_HEAD)
     notify(recipients, by=by, url=hazard.get_absolute_url(),
            title=_("%(mine)s 申请隐患销号，请验收") % {"mine": hazard.mine.name}, body=hazard.description)
     return hazard
@@ -278,7 +266,7 @@ def verify_close_out(hazard_id: int, *, by: Actor, approve: bool, opinion: str) 
     audit.record("hazards.hazard.closed_out" if approve else "hazards.hazard.close_out_rejected", hazard, by=by,
                  before=before, after=audit.snapshot(hazard), reason=hazard.verification_opinion,
                  parent=hazard.mine)
-    notify(_mine_users(hazard.mine, Role.MINE_HEAD, Role.MINE_SAFETY_OFFICER), by=by, url=hazard.get_absolute_url(),
+    notify(mine_users(hazard.mine, Role.MINE_HEAD, Role.MINE_SAFETY_OFFICER), by=by, url=hazard.get_absolute_url(),
            title=(_("%(mine)s 隐患已验收销号") if approve else _("%(mine)s 隐患销号申请被退回，请继续整改"))
            % {"mine": hazard.mine.name}, body=hazard.verification_opinion)
     return hazard
@@ -296,7 +284,7 @@ def list_for_supervision(hazard_id: int, *, by: Actor, reason: str) -> Hazard:
     hazard.save(update_fields=["supervised", "supervised_by", "supervised_at"])
     audit.record("hazards.hazard.listed_for_supervision", hazard, by=by, after={"supervised": True},
                  reason=reason, parent=hazard.mine)
-    notify(_mine_users(hazard.mine, Role.MINE_HEAD, Role.MINE_SAFETY_OFFICER), by=by, url=hazard.get_absolute_url(),
+    notify(mine_users(hazard.mine, Role.MINE_HEAD, Role.MINE_SAFETY_OFFICER), by=by, url=hazard.get_absolute_url(),
            title=_("%(mine)s 重大事故隐患被挂牌督办") % {"mine": hazard.mine.name}, body=reason)
     return hazard
 
@@ -315,7 +303,7 @@ def order_stop_production(hazard_id: int, *, by: Actor, reason: str, document_nu
         raise DomainError(_("请写明责令停产的理由。"), field="reason")
     registry_actions._change_status(mine, by=by, to_status=MineStatus.SUSPENDED_FOR_RECTIFICATION,
                                    reason=_("重大事故隐患责令停产：%(reason)s") % {"reason": reason.strip()},
-                                   effective_on=by.at.astimezone(rules.SHANGHAI).date(),
+                                   effective_on=by.at.astimezone(SHANGHAI).date(),
                                    document_number=document_number)
     hazard.stopped_production = True
     hazard.save(update_fields=["stopped_production"])
@@ -386,7 +374,7 @@ def submit_monthly_report(mine_id: int, *, by: Actor, month: date, is_zero: bool
     if mine is None:
         raise PermissionDenied(Perm.MONTHLY_REPORT_SIGN)
     month = rules.month_start(month)
-    today = by.at.astimezone(rules.SHANGHAI).date()
+    today = by.at.astimezone(SHANGHAI).date()
     if month > rules.month_start(today):
         raise DomainError(_("不能报送未来月份的报告。"), field="month")
     if MonthlyReport.objects.filter(mine=mine, month=month).exists():
@@ -442,7 +430,7 @@ def _escalate(hazard_id: int, at: datetime) -> int:
             hazard.escalation_step = step
             audit.record("hazards.hazard.escalated", hazard, by=by, before=before, after={"escalation_step": step},
                          reason=_("超过整改时限 %(day)s") % {"day": hazard.deadline.isoformat()}, parent=hazard.mine)
-            notify(_mine_users(hazard.mine, Role.MINE_HEAD) + _county_inspectors(hazard.mine), by=by,
+            notify(mine_users(hazard.mine, Role.MINE_HEAD) + county_inspectors(hazard.mine), by=by,
                    url=hazard.get_absolute_url(),
                    title=_("%(mine)s 重大事故隐患超期未整改，督办升级为“%(step)s”") % {
                        "mine": hazard.mine.name, "step": hazard.get_escalation_step_display()})
@@ -468,7 +456,7 @@ def _record_missing_reports(at: datetime) -> int:
                 by = Actor.system("tick", at=due)
                 audit.record("hazards.missingmonthlyreport.recorded", missing, by=by,
                              after={"month": month}, parent=mine)
-                notify(_mine_users(mine, Role.MINE_HEAD) + _county_inspectors(mine), by=by,
+                notify(mine_users(mine, Role.MINE_HEAD) + county_inspectors(mine), by=by,
                        url="/hazards/monthly-reports/",
                        title=_("%(mine)s 未按期报送 %(month)s 重大隐患月报（或零报告）") % {
                            "mine": mine.name, "month": f"{month:%Y-%m}"})

@@ -9,6 +9,7 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 
 from kuangan.core import clock
+from kuangan.core.clock import SHANGHAI
 from kuangan.core.errors import DomainError
 from kuangan.registry import queries as registry_queries
 from kuangan.registry.api import Pages
@@ -59,7 +60,7 @@ def _report(request: HttpRequest, payload: HazardIn) -> actions.HazardReport:
     mine = _mine(request, payload.mine_id)
     item_id = payload.standard_item_id
     if payload.standard_item_code is not None:
-        found_on = payload.found_at.astimezone(rules.SHANGHAI).date()
+        found_on = payload.found_at.astimezone(SHANGHAI).date()
         item = queries.items_for_mine(mine, found_on).filter(code=payload.standard_item_code).first()
         if item is None:
             raise DomainError(_("判定标准条目 %(code)s 不在该矿山所在行业 %(day)s 施行的判定标准中。")

@@ -11,6 +11,7 @@ from django.db.models.functions import TruncMonth
 
 from kuangan.core.access import get_visible_or_404, visible
 from kuangan.core.audit import history
+from kuangan.core.clock import SHANGHAI
 from kuangan.registry.models import Mine
 
 from . import rules
@@ -153,7 +154,7 @@ def hazards_by(user: Any, dimension: str, filters: HazardFilter | None = None,
     """Counts for the analysis charts (R2.11): by category, county, source, status or month."""
     qs = visible_hazards(user, filters, today).order_by()
     if dimension == "month":
-        rows = qs.annotate(m=TruncMonth("found_at", tzinfo=rules.SHANGHAI)).values("m").annotate(n=Count("pk"))
+        rows = qs.annotate(m=TruncMonth("found_at", tzinfo=SHANGHAI)).values("m").annotate(n=Count("pk"))
         return sorted((f"{r['m']:%Y-%m}", r["n"]) for r in rows if r["m"] is not None)
     field = {"category": "standard_item__category_name", "county": "mine__division__name", "source": "source",
              "status": "status", "mine": "mine__name"}[dimension]

@@ -8,13 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
-from .choices import ESCALATION_ORDER, HazardLevel, HazardStatus
+from kuangan.core.clock import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from .choices import ESCALATION_ORDER, HazardLevel, HazardStatus
 
 S = HazardStatus
 TRANSITIONS: dict[tuple[str, str], str] = {

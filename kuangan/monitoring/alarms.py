@@ -15,28 +15,20 @@ from django.utils.translation import gettext as _
 
 from kuangan.core import audit
 from kuangan.core.actor import Actor
-from kuangan.core.choices import OrganizationKind, Role
-from kuangan.core.clock import SHANGHAI
+from kuangan.core.choices import Role
+from kuangan.core.clock import from_local
 from kuangan.core.models import User
 from kuangan.core.notify import notify
 from kuangan.registry.models import Mine
+from kuangan.registry.people import county_inspectors, mine_users
 
 from .choices import KIND_SEVERITY, AlarmAction, AlarmKind
 from .models import Alarm, AlarmTransition, MonitoringPoint, PlannedWindow
 
 
-def _aware(t: datetime) -> datetime:
-    return t.replace(tzinfo=SHANGHAI)
-
-
 def recipients(mine: Mine) -> list[User]:
     """The mine's dispatchers and the inspectors of the regulator holding the mine's county (R4.8)."""
-    dispatchers = list(User.objects.filter(is_active=True, role=Role.MINE_DISPATCHER,
-                                           organization_id=mine.organization_id)) if mine.organization_id else []
-    inspectors = list(User.objects.filter(is_active=True, role=Role.INSPECTOR,
-                                          organization__kind=OrganizationKind.REGULATOR,
-                                          organization__division=mine.division_id))
-    return dispatchers + inspectors
+    return mine_users(mine, Role.MINE_DISPATCHER) + county_inspectors(mine)
 
 
 def _window_for(windows: list[PlannedWindow], point_code: str, at: datetime) -> PlannedWindow | None:
@@ -55,7 +47,7 @@ def apply_episodes(episodes: pl.DataFrame, mines: dict[str, Mine], *, by: Actor)
     if missing:  # a silent mine sends no file: its episodes come with batches of the other mines' files
         mines = {**mines, **{m.code: m for m in Mine.objects.filter(code__in=missing)}}
     mine_ids = {mines[r["mine_code"]].pk for r in rows if r["mine_code"] in mines}
-    starts = {_aware(r["start"]) for r in rows}
+    starts = {from_local(r["start"]) for r in rows}
     existing = {(a.mine_id, a.point_code, a.kind, a.start): a
                 for a in Alarm.objects.filter(mine_id__in=mine_ids, start__in=starts)}
     codes = {r["point_code"] for r in rows if r["point_code"]}
@@ -70,7 +62,7 @@ def apply_episodes(episodes: pl.DataFrame, mines: dict[str, Mine], *, by: Actor)
         if mine is None:
             continue
         code = r["point_code"] or ""
-        start, end = _aware(r["start"]), (_aware(r["end"]) if r["end"] is not None else None)
+        start, end = from_local(r["start"]), (from_local(r["end"]) if r["end"] is not None else None)
         alarm = existing.get((mine.pk, code, r["kind"], start))
         if alarm is None:
             alarm = _raise(mine, code, r, start, end, points.get(code), windows.get(mine.pk, []), by=by)

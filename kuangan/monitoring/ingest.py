@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from kuangan.core.actor import Actor
-from kuangan.core.clock import SHANGHAI
+from kuangan.core.clock import SHANGHAI, from_local, local
 from kuangan.engine.formats import ParsedBatch, Upload, parse_uploads
 from kuangan.engine.io.parquet_store import ParquetStore
 from kuangan.engine.pipeline import EngineState, run_batch
@@ -52,7 +52,6 @@ class IngestResult:
     readings: int = 0
     rejected_records: int = 0
     alarms: list[int] = field(default_factory=list)  # pks of alarms raised or changed
-    newest_header: datetime | None = None
     outcome: list[dict[str, Any]] = field(default_factory=list)  # per input file: status, reason, counts
 
 
@@ -65,12 +64,8 @@ def store() -> ParquetStore:
 
 
 def aware(t: datetime | None) -> datetime | None:
-    """An engine time (naive Beijing) as an aware datetime."""
-    return None if t is None else t.replace(tzinfo=SHANGHAI)
-
-
-def naive(t: datetime) -> datetime:
-    return t.astimezone(SHANGHAI).replace(tzinfo=None)
+    """An engine time (naive Beijing) as an aware datetime, None kept."""
+    return None if t is None else from_local(t)
 
 
 def _only(parsed: ParsedBatch, file_ids: set[int]) -> ParsedBatch:
@@ -132,9 +127,9 @@ def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor
         state = EngineState.from_bytes(bytes(snapshot.state)) if snapshot else EngineState.empty()
         newest_before = snapshot.newest_header if snapshot else None
         headers = [f["header_time"] for f in files if f["file_id"] in accepted_ids and f["header_time"]]
-        prior = [naive(newest_before)] if newest_before else []
+        prior = [local(newest_before)] if newest_before else []
         newest = max([*prior, *headers], default=None)
-        judged_at = naive(now) if now is not None else (newest or naive(by.at))
+        judged_at = local(now) if now is not None else (newest or local(by.at))
         outcome = run_batch(state, parsed, judged_at, configuration.engine_settings())
         batch_id = hashlib.sha256("".join(u.sha256 for u in uploads).encode()).hexdigest()[:24]
         store().write_batch(outcome.readings, batch_id)
@@ -160,7 +155,6 @@ def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor
     result.quarantined = sum(1 for f in files if f["status"] == "quarantined")
     result.readings = parsed.readings.height
     result.rejected_records = rejected_records
-    result.newest_header = aware(newest)
     return result
 
 

@@ -16,6 +16,7 @@ from django.db.models.functions import TruncDate
 from kuangan.core.access import ROLE_PERMS, get_visible_or_404, visible
 from kuangan.core.audit import history
 from kuangan.core.choices import OrganizationKind, Perm
+from kuangan.core.clock import SHANGHAI, local
 from kuangan.core.models import User
 from kuangan.registry.models import Mine
 
@@ -86,10 +87,6 @@ class AlarmPage:
     checklist: list[tuple[str, Any, bool]] = field(default_factory=list)  # (key, label, done) of a disposal
 
 
-def _naive(t: datetime) -> datetime:
-    return t.astimezone(rules.SHANGHAI).replace(tzinfo=None)
-
-
 def point_chart(alarm: Alarm, now: datetime) -> PointChart | None:
     """The point's series from an hour before the alarm to an hour after its end (or now); None for a
     mine-level alarm. Read from the Parquet store; a store that cannot be read gives an empty chart
@@ -107,7 +104,7 @@ def point_chart(alarm: Alarm, now: datetime) -> PointChart | None:
         alarm_end=rules.beijing(alarm.end or min(now, end)), values=[],
         threshold=rules.threshold_of(alarm.kind, alarm.evidence), aggregated=False)
     try:
-        frame = store().point_series(alarm.mine.code, alarm.point_code, _naive(start), _naive(end))
+        frame = store().point_series(alarm.mine.code, alarm.point_code, local(start), local(end))
     except (OSError, duckdb.Error, pl.exceptions.PolarsError) as e:  # a damaged or missing file
         log.warning("point series of %s unreadable: %s", alarm.point_code, e)
         chart.error = str(e)[:200]
@@ -204,7 +201,7 @@ def online_counts(user: Any, mine: Mine, first: date, now: datetime) -> dict[dat
     """CDSS files received per Beijing day (by their header time) since `first`."""
     rows = (visible(user, Upload).filter(mine=mine, file_type="CDSS", status=UploadStatus.ACCEPTED,
                                          header_time__gte=rules.day_start(first), header_time__lte=now)
-            .annotate(day=TruncDate("header_time", tzinfo=rules.SHANGHAI)).order_by()
+            .annotate(day=TruncDate("header_time", tzinfo=SHANGHAI)).order_by()
             .values("day").annotate(n=Count("pk")))
     return {r["day"]: r["n"] for r in rows}
 
@@ -215,7 +212,7 @@ def mine_monitoring(user: Any, mine: Mine, now: datetime) -> MineMonitoring:
     for f in rules.configuration_findings(rules.PointFacts(
             p.code, p.sensor_type, p.location, p.upper_alarm, p.upper_power_off, p.relations) for p in points):
         findings.setdefault(f.code, []).append(f)
-    today = now.astimezone(rules.SHANGHAI).date()
+    today = now.astimezone(SHANGHAI).date()
     first = today - timedelta(days=constants.ONLINE_RATE_DAYS - 1)
     return MineMonitoring(
         points=points, findings=findings, finding_count=sum(len(v) for v in findings.values()),
@@ -240,7 +237,7 @@ def alarm_overview(user: Any, now: datetime, limit: int = 8) -> AlarmOverview:
     """Today's alarms (started since Beijing midnight) by kind, the active unacknowledged ones and the
     silent mines, all within the user's scope (a regulator's jurisdiction, a mine's own)."""
     alarms = visible(user, Alarm)
-    today = rules.day_start(now.astimezone(rules.SHANGHAI).date())
+    today = rules.day_start(now.astimezone(SHANGHAI).date())
     labels = dict(AlarmKind.choices)
     counts = dict(alarms.filter(start__gte=today).order_by().values_list("kind").annotate(n=Count("pk"))
                   .values_list("kind", "n"))

@@ -8,15 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from kuangan.core.clock import SHANGHAI
+
 from . import constants as c
 from .choices import AlarmKind
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 D_RELATION = re.compile(r"(?:^|◇)\s*D-[0-9A-Za-z]+")
 
 # Sensor types (FORMATS.md §1), the common ones; a page shows an unknown code as it is. Marked for

@@ -1,5 +1,5 @@
 """The drop folder: mines (or their gateways) write networking files into `<root>/<any sub-folder>/`;
-the worker takes every complete file, and moves quarantined ones to `<quarantine>/`.
+the worker takes every complete file (ingestion keeps a copy of each quarantined one).
 
 A file without its end mark `||` is still being written: it stays and is retried until it is older
 than `give_up` (10 minutes in practice, FORMATS.md), then it is handed over as it is and the parser
@@ -8,7 +8,6 @@ quarantines it."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,8 +33,8 @@ def header_order(name: str) -> tuple[str, str]:
 
 
 class DropFolder:
-    def __init__(self, root: Path, quarantine: Path) -> None:
-        self.root, self.quarantine = Path(root), Path(quarantine)
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
 
     def scan(self, *, limit: int | None = None) -> list[Dropped]:
         now = time.time()
@@ -60,10 +59,3 @@ class DropFolder:
 
     def consume(self, dropped: Dropped) -> None:
         dropped.path.unlink(missing_ok=True)
-
-    def keep(self, dropped: Dropped) -> str:
-        """Move a quarantined file aside; returns where it now is."""
-        self.quarantine.mkdir(parents=True, exist_ok=True)
-        target = self.quarantine / f"{int(time.time())}-{dropped.path.name}"
-        shutil.move(str(dropped.path), target)
-        return str(target)

@@ -11,7 +11,7 @@ stored twice.
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -88,12 +88,6 @@ class ParquetStore:
             ))
         finally:
             con.close()
-
-    def days(self) -> list[date]:
-        folder = self.root / "readings"
-        if not folder.is_dir():
-            return []
-        return sorted(date.fromisoformat(p.name.split("=", 1)[1]) for p in folder.glob("date=*"))
 
 
 def _frame(result: duckdb.DuckDBPyRelation) -> pl.DataFrame:

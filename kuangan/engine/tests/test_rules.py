@@ -331,7 +331,7 @@ def test_readings_sent_twice_count_once():
     data = readings(CH4, [0.4, 1.2, 1.3, 0.5])
     _, state = alarms(batch(definitions=[METHANE_FACE], readings=data))
     rows, _ = alarms(batch(readings=data), state=state)
-    assert rows == [] or all(r[1] != "over_limit" for r in rows)
+    assert rows == []  # nothing new: the over-limit is not raised again
 
 
 def test_calibration_gas_is_no_feed_failure():

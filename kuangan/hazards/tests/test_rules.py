@@ -10,13 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kuangan.core.clock import SHANGHAI
 from kuangan.hazards import rules
 from kuangan.hazards.choices import HazardLevel, HazardStatus
 
 pytestmark = pytest.mark.nodb
 
 DAYS = (1, 15, 30, 60)
-SH = rules.SHANGHAI
+SH = SHANGHAI
 
 
 @given(st.lists(st.tuples(st.sampled_from(rules.ACTIONS), st.booleans()), max_size=30),

@@ -104,7 +104,7 @@ class Command(BaseCommand):
         mines = demo_feed.mine_specs(options["mines"], points=options["points"])
         if not mines:
             raise CommandError("没有可模拟的矿山（正常生产或建设的井工煤矿）")
-        now = clock.now().astimezone(clock.SHANGHAI).replace(tzinfo=None, microsecond=0)
+        now = clock.local(clock.now()).replace(microsecond=0)
         start = datetime.fromisoformat(options["start"]).replace(tzinfo=None) if options["start"] else now
         codes = [m.code for m in mines]
         incidents = [_incident(text, codes, start) for text in options["incident"]]
@@ -116,7 +116,7 @@ class Command(BaseCommand):
         written = 0
         for name, data in files:
             if options["live"]:
-                stamp = datetime.strptime(name.rsplit("_", 1)[-1][:14], "%Y%m%d%H%M%S").replace(tzinfo=clock.SHANGHAI)
+                stamp = clock.from_local(datetime.strptime(name.rsplit("_", 1)[-1][:14], "%Y%m%d%H%M%S"))  # noqa: DTZ007
                 wait = (stamp - clock.now()).total_seconds()
                 if wait > 0:
                     time.sleep(wait)

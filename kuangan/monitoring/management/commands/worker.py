@@ -33,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--tick-every", type=float, default=60.0, help="seconds between ticks (default 60)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        folder = DropFolder(settings.MONITORING_DROP_DIR, settings.MONITORING_DIR / "quarantine")
+        folder = DropFolder(settings.MONITORING_DROP_DIR)
         stop = {"now": False}
 
         def request_stop(*_: Any) -> None:
