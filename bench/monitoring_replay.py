@@ -358,11 +358,9 @@ def ensure_data(path: Path, *, mines: int, points: int, hours: float, period: in
 
 def batches_of(root: Path, batch_files: int) -> list[list[Path]]:
     """Exactly the batches of `kuangan monitoring replay` (same listing, order and `_batches`)."""
-    from kuangan.engine.io.drop_folder import header_order
-    from kuangan.monitoring.management.commands.monitoring import _batches
+    from kuangan.monitoring.management.commands.monitoring import _batches, _listing
 
-    paths = sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: header_order(p.name))
-    return list(_batches(paths, batch_files))
+    return list(_batches(_listing(root), batch_files))
 
 
 # --------------------------------------------------------------------------------------------------

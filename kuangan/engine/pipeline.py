@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from .episodes import first_rows, last_rows, numbered
 from .formats import ParsedBatch
 from .rules import (
     calibration_abuse,
@@ -136,29 +137,37 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
     latest definitions)."""
     new_defs = parsed.definitions.select(list(DEFINITIONS))
     defs = pl.concat([state.definitions, new_defs], how="vertical_relaxed")
-    latest = defs.sort("header_time").group_by("point_code").agg(pl.all().last()).select(list(DEFINITIONS))
+    latest = (
+        state.definitions if new_defs.is_empty()
+        else defs.sort("header_time").group_by("point_code").agg(pl.all().last()).select(list(DEFINITIONS))
+    )
     # grouped by point (contiguous, in the order of a 64-bit hash of the code: an integer sort is several
-    # times faster than sorting the strings) and by time within each point
+    # times faster than sorting the strings) and by time within each point. Files come in time order, so
+    # a stable sort by point alone usually leaves each point's rows in time order already (checked).
     r = (
         parsed.readings.select("mine_code", "point_code", "value", "status", "header_time", t=pl.col("data_time"))
-        .with_columns(_pid=pl.col("point_code").hash())
-        .sort("_pid", "t")
-        # the same reading twice in one batch (a file re-sent under another name): keep the first
-        .filter(~((pl.col("_pid") == pl.col("_pid").shift(1)) & (pl.col("t") == pl.col("t").shift(1))).fill_null(False))
+        .with_columns(_hash=pl.col("point_code").hash())
+        .sort("_hash", maintain_order=True, multithreaded=False)
     )
-    points = r.filter((pl.col("_pid") != pl.col("_pid").shift(1)).fill_null(True)).select("_pid", "mine_code", "point_code")
-    seen = points.join(state.seen, on="point_code", how="inner").select("_pid", "last_t")
+    in_order = (pl.col("t") >= pl.col("t").shift(1)) | (pl.col("_hash") != pl.col("_hash").shift(1))
+    if not r.select(in_order.fill_null(True).all()).item():
+        r = r.sort("_hash", "t", maintain_order=True)
     r = (
-        r.join(seen, on="_pid", how="left", maintain_order="left")
-        .filter(pl.col("last_t").is_null() | (pl.col("t") > pl.col("last_t")))
-        .drop("last_t")
+        # the same reading twice in one batch (a file re-sent under another name): keep the first
+        r.filter(~((pl.col("_hash") == pl.col("_hash").shift(1)) & (pl.col("t") == pl.col("t").shift(1))).fill_null(False))
+        .with_columns(pid=numbered("_hash"))
+        .drop("_hash")
     )
+    # one row per point, in pid order (pid - 1 is its row): what a reading needs from its point is
+    # gathered by position, not joined by code
+    points = r.filter(first_rows("pid")).select("mine_code", "point_code")
+    seen = points.join(state.seen, on="point_code", how="left", maintain_order="left").get_column("last_t")
     if new_defs.is_empty():  # the usual batch: every reading takes its point's latest definition
-        params = point_params(latest, points.drop("_pid"), settings).join(
-            points.select("_pid", "point_code"), on="point_code")
-        r = r.join(params.drop("point_code"), on="_pid", how="left", maintain_order="left").drop("_pid")
-        return r, latest
-    r = r.drop("_pid")
+        params = point_params(latest, points, settings).drop("point_code").with_columns(last_t=seen)
+        r = r.hstack(params[r.get_column("pid") - 1])
+        return r.filter(pl.col("last_t").is_null() | (pl.col("t") > pl.col("last_t"))).drop("last_t"), latest
+    at = seen[r.get_column("pid") - 1]
+    r = r.filter(at.is_null() | (r.get_column("t") > at))
     defs_at = defs.select("point_code", pl.col("header_time").alias("def_time"), *RULE_COLUMNS).sort("def_time")
     r = (
         r.sort("header_time")
@@ -166,6 +175,7 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
                    check_sortedness=False)  # sorted by time as a whole; Polars cannot check per group
         .drop("def_time")
         .sort("point_code", "t")
+        .with_columns(pid=numbered("point_code"))
     )
     return _with_defaults(r, settings), latest
 
@@ -173,7 +183,8 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
 def point_params(definitions: pl.DataFrame, points: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """Per point (mine_code, point_code): its definition's rule columns, the regulation defaults and
     its settings; computed once per point, then joined to the readings."""
-    table = points.join(definitions.select("point_code", *RULE_COLUMNS), on="point_code", how="left")
+    table = points.join(definitions.select("point_code", *RULE_COLUMNS), on="point_code", how="left",
+                        maintain_order="left")
     return _with_defaults(table, settings).drop("mine_code")
 
 
@@ -210,7 +221,7 @@ def run_batch(
         batch.upstream[name] = eps
         episodes.append(eps)
     # readings come grouped by point and in time order: a point's last row holds its newest time
-    last = readings.filter((pl.col("point_code") != pl.col("point_code").shift(-1)).fill_null(True)).select(
+    last = readings.filter(last_rows("pid")).select(
         "point_code", last_t=pl.col("t")
     )
     seen = pl.concat([state.seen.join(last.select("point_code"), on="point_code", how="anti"), last])

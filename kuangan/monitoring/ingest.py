@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,10 @@ from .models import EngineSnapshot, MonitoringPoint, RejectedRecord
 from .models import Upload as UploadRow
 
 _LOCK = threading.Lock()  # one batch at a time in a process; select_for_update serialises processes
+# The Parquet files of a batch are written while the engine runs (both are mostly Polars, which works
+# outside the GIL); the transaction commits only once they are on disk.
+_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+_STATE: dict[bytes, EngineState] = {}  # the state this process saved last, by the digest of its bytes
 TABLES = ("definitions", "readings", "outstations", "outstation_status", "statistics", "events")
 REASON_UNKNOWN_MINE = "矿山编码未在矿山档案中登记：%(code)s"
 REASON_TIMED_OUT = "文件超时仍未写完（缺少结束符 ||）"
@@ -124,20 +129,23 @@ def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor
                 f["status"], f["reason"] = "quarantined", _(REASON_TIMED_OUT)
         accepted_ids = {f["file_id"] for f in files if f["status"] == "accepted"}
         parsed = _only(parsed, accepted_ids)
-        state = EngineState.from_bytes(bytes(snapshot.state)) if snapshot else EngineState.empty()
+        state = _load_state(bytes(snapshot.state)) if snapshot else EngineState.empty()
         newest_before = snapshot.newest_header if snapshot else None
         headers = [f["header_time"] for f in files if f["file_id"] in accepted_ids and f["header_time"]]
         prior = [local(newest_before)] if newest_before else []
         newest = max([*prior, *headers], default=None)
         judged_at = local(now) if now is not None else (newest or local(by.at))
-        outcome = run_batch(state, parsed, judged_at, configuration.engine_settings())
         batch_id = hashlib.sha256("".join(u.sha256 for u in uploads).encode()).hexdigest()[:24]
-        store().write_batch(outcome.readings, batch_id)
+        written = _WRITER.submit(store().write_batch, parsed.readings, batch_id)
+        try:
+            outcome = run_batch(state, parsed, judged_at, configuration.engine_settings())
+        finally:
+            written.result()
 
         rejected_records = _record_uploads(uploads, files, parsed, mines, source=source, by=by)
         _update_points(parsed.definitions, mines, by=by)
         result.alarms = alarms.apply_episodes(outcome.episodes, mines, by=by)
-        blob = outcome.state.to_bytes()
+        blob = _save_state(outcome.state)
         if snapshot is None:
             EngineSnapshot.objects.create(key="live", state=blob, newest_header=aware(newest), batches=1,
                                           saved_at=by.at)
@@ -156,6 +164,20 @@ def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor
     result.readings = parsed.readings.height
     result.rejected_records = rejected_records
     return result
+
+
+def _load_state(blob: bytes) -> EngineState:
+    """The saved engine state; the one this process saved last is reused instead of read again (a
+    replay or a busy worker saves and loads it every batch). Another process's save has other bytes."""
+    key = hashlib.blake2b(blob, digest_size=16).digest()
+    return _STATE[key] if key in _STATE else EngineState.from_bytes(blob)
+
+
+def _save_state(state: EngineState) -> bytes:
+    blob = state.to_bytes()
+    _STATE.clear()
+    _STATE[hashlib.blake2b(blob, digest_size=16).digest()] = state
+    return blob
 
 
 def _record_uploads(uploads: list[Upload], files: list[dict[str, Any]], parsed: ParsedBatch,

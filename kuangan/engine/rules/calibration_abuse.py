@@ -24,7 +24,7 @@ def empty_state() -> dict[str, pl.DataFrame]:
 def evaluate(
     state: dict[str, pl.DataFrame], batch: RuleInput, now: datetime
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    r = batch.readings.select(*KEY, "t", "value", "status", "calibration_max_min", "calibration_per_day")
+    r = batch.readings.select("pid", *KEY, "t", "value", "status", "calibration_max_min", "calibration_per_day")
     tracked = track(
         r, key=KEY, signal=(pl.col("status") & CALIBRATION) != 0, carried=state["open"], value=pl.col("value")
     )

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import polars as pl
 
-from ..episodes import carried_schema, track
+from ..episodes import carried_schema, last_rows, track
 from ..schema import TIME, Schema
 from ..settings import CALIBRATION
 from .base import RuleInput, episodes_out, evidence
@@ -41,13 +41,11 @@ def evaluate(
     r = batch.readings.lazy()
     switch_rows = (
         r.filter(pl.col("value_type") == "KG")
-        .select(pl.col("point_code").alias("switch_code"), pl.col("t").alias("sw_t"), pl.col("value").alias("sw_value"))
+        .select("pid", pl.col("point_code").alias("switch_code"), pl.col("t").alias("sw_t"), pl.col("value").alias("sw_value"))
         .collect()
     )
     # readings come sorted by point and time: a switch's last row is where the next row is another point
-    last_in_batch = switch_rows.filter(
-        (pl.col("switch_code") != pl.col("switch_code").shift(-1)).fill_null(True)
-    )
+    last_in_batch = switch_rows.filter(last_rows("pid")).drop("pid")
     last_switch = pl.concat(
         [state["switches"].join(last_in_batch.select("switch_code"), on="switch_code", how="anti"), last_in_batch]
     )
@@ -57,7 +55,7 @@ def evaluate(
             & pl.col("upper_power_off").is_not_null()
             & pl.col("relations").str.contains("D-", literal=True)
         )
-        .select(*KEY, "t", "value", "status", "upper_power_off", "upper_power_restore", "relations", "feed_grace_s")
+        .select("pid", *KEY, "t", "value", "status", "upper_power_off", "upper_power_restore", "relations", "feed_grace_s")
         .collect()
     )
     restore = pl.coalesce("upper_power_restore", "upper_power_off")
@@ -83,7 +81,7 @@ def evaluate(
     wanted = pairs.get_column("switch_code").unique().implode()
     switches = pl.concat(
         [state["switches"].filter(pl.col("switch_code").is_in(wanted)),
-         switch_rows.filter(pl.col("switch_code").is_in(wanted))]
+         switch_rows.drop("pid").filter(pl.col("switch_code").is_in(wanted))]
     ).sort("sw_t")
     pairs = pairs.sort("t").join_asof(
         switches, left_on="t", right_on="sw_t", by="switch_code", strategy="backward", check_sortedness=False

@@ -23,7 +23,7 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
     r = (
         batch.readings.lazy()
         .filter(pl.col("value_type") == "MN")
-        .select("mine_code", "point_code", "t", "value", "status", "range_low", "range_high")
+        .select("pid", "mine_code", "point_code", "t", "value", "status", "range_low", "range_high")
         .collect()
     )
     above = (pl.col("value") > pl.col("range_high")).fill_null(False)

@@ -31,7 +31,7 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         rows = (
             r.filter(pl.col(alarm).is_not_null())
             .select(
-                "mine_code", "point_code", "t", "value", "status",
+                "pid", "mine_code", "point_code", "t", "value", "status",
                 pl.col(alarm).alias("alarm"),
                 pl.coalesce(clear, alarm).alias("clear"),
             )

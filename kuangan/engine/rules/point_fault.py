@@ -8,7 +8,7 @@ from datetime import datetime
 
 import polars as pl
 
-from ..episodes import carried_schema, track
+from ..episodes import carried_schema, first_rows, track
 from ..settings import FAULT_BITS
 from .base import RuleInput, episodes_out, evidence
 
@@ -21,7 +21,7 @@ def empty_state() -> pl.DataFrame:
 
 
 def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
-    points = batch.readings.select(*KEY, "t", code=pl.col("status"))
+    points = batch.readings.select("pid", *KEY, "t", code=pl.col("status"))
     stations = (
         batch.outstation_status.select(
             "mine_code",
@@ -38,7 +38,7 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         (stations, pl.col("code").is_in([LOST, FAULT]), "outstation"),
     ):
         # rows come grouped by point: its first rows name every key without a hash of all the rows
-        known = rows.filter((pl.col("point_code") != pl.col("point_code").shift(1)).fill_null(True)).select(*KEY)
+        known = rows.filter(first_rows("pid" if "pid" in rows.columns else "point_code")).select(*KEY)
         seen.append(known)
         tracked = track(
             rows, key=KEY, signal=faulty, carried=state.join(known, on=KEY, how="semi"), value=pl.col("code")

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import polars as pl
 
-from ..episodes import carried_schema, track
+from ..episodes import carried_schema, first_rows, last_rows, track
 from ..schema import TIME, Schema
 from .base import RuleInput, episodes_out, evidence
 
@@ -34,9 +34,9 @@ def evaluate(
     r = (
         batch.readings.lazy()
         .filter(pl.col("stuck") & (pl.col("value_type") == "MN"))
-        .select(*KEY, "t", "value", "stuck_hours")
+        .select("pid", *KEY, "t", "value", "stuck_hours")
         .collect()
-        .with_columns(_first=(pl.col("point_code") != pl.col("point_code").shift(1)).fill_null(True))
+        .with_columns(_first=first_rows("pid"))
     )
     # the carried run of each point, placed on the point's first row (rows come grouped by point)
     firsts = r.filter(pl.col("_first")).select(*KEY).join(state["runs"], on=KEY, how="left", maintain_order="left")
@@ -74,7 +74,7 @@ def evaluate(
     eps = tracked.episodes.join(hours, on="point_code", how="left").with_columns(
         evidence=evidence(value=pl.col("peak"), hours=pl.col("stuck_hours"))
     )
-    last = r.filter((pl.col("point_code") != pl.col("point_code").shift(-1)).fill_null(True)).select(
+    last = r.filter(last_rows("pid")).select(
         *KEY, run_value=pl.col("value"), run_start=pl.col("run_start"), run_t=pl.col("t")
     )
     runs = pl.concat(

@@ -334,6 +334,15 @@ def test_readings_sent_twice_count_once():
     assert rows == []  # nothing new: the over-limit is not raised again
 
 
+def test_readings_out_of_time_order_in_a_batch_are_put_in_order():
+    # a late file re-sent after newer ones: the batch holds the point's readings out of order
+    _, state = alarms(batch(definitions=[METHANE_FACE], readings=readings(CH4, [0.4])))
+    data = readings(CH4, [0.4, 1.2, 1.3, 0.5, 0.4], start=30)
+    shuffled = [data[3], data[0], data[4], data[2], data[1]]
+    rows, _ = alarms(batch(readings=shuffled), state=state)
+    assert kinds(rows, "over_limit") == [(CH4, "over_limit", at(60), at(120), 1.3)]
+
+
 def test_calibration_gas_is_no_feed_failure():
     methane = [0.5, 1.8, 1.9, 1.9, 1.8, 0.5]
     status = [0, CALIBRATION, CALIBRATION, CALIBRATION, CALIBRATION, 0]

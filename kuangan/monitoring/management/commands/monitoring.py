@@ -67,7 +67,7 @@ class Command(BaseCommand):
     def replay(self, root: Path, *, as_json: bool, register: bool, batch_files: int) -> None:
         if not root.is_dir():
             raise CommandError(f"{root}: 不是目录")
-        paths = sorted((p for p in root.rglob("*") if p.is_file()), key=lambda p: header_order(p.name))
+        paths = _listing(root)
         touched: set[int] = set()
         started, done, readings = time.monotonic(), 0, 0
         # reading and parsing the next batch overlaps the engine and the database work on this one
@@ -130,11 +130,25 @@ def _read_and_parse(paths: list[Path]) -> tuple[list[Upload], ParsedBatch | None
     return items, (parse_uploads(items) if items else None)
 
 
-def _batches(paths: list[Path], size: int) -> Any:
+def _listing(root: Path) -> list[tuple[Path, int]]:
+    """Every file under `root` with its size, in header order (a directory scan gives both without a
+    second system call per file: a county's day is some 500,000 files)."""
+    found: list[tuple[Path, int]] = []
+    folders = [root]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(Path(entry.path))
+                elif entry.is_file():
+                    found.append((Path(entry.path), entry.stat().st_size))
+    return sorted(found, key=lambda f: header_order(f[0].name))
+
+
+def _batches(paths: list[tuple[Path, int]], size: int) -> Any:
     batch: list[Path] = []
     total = 0
-    for p in paths:
-        n = p.stat().st_size
+    for p, n in paths:
         if batch and (len(batch) >= size or total + n > BATCH_BYTES):
             yield batch
             batch, total = [], 0
