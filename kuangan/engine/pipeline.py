@@ -182,7 +182,7 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
 
 def point_params(definitions: pl.DataFrame, points: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """Per point (mine_code, point_code): its definition's rule columns, the regulation defaults and
-    its settings; computed once per point, then joined to the readings."""
+    its settings; computed once per point, then given to its readings."""
     table = points.join(definitions.select("point_code", *RULE_COLUMNS), on="point_code", how="left",
                         maintain_order="left")
     return _with_defaults(table, settings).drop("mine_code")

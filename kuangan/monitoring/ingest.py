@@ -2,9 +2,9 @@
 
 Order of a batch (E8): files already received are skipped (same name and content); the rest are
 parsed; files of mines unknown to the registry are quarantined (or registered, on request); the
-engine runs on the batch with the saved state; the readings are appended to the Parquet store
-(idempotent per batch); then one transaction writes the upload records, rejected records, point
-definitions, alarms and the engine's new state. A crash before the commit leaves the input
+engine runs on the batch with the saved state while a thread appends the readings to the Parquet
+store (idempotent per batch); then one transaction writes the upload records, rejected records,
+point definitions, alarms and the engine's new state. A crash before the commit leaves the input
 unconsumed and the retry writes the same Parquet files, which are skipped.
 """
 
