@@ -41,7 +41,8 @@ def track(
     peak: Literal["max", "min"] = "max",
     constants: dict[str, str] | None = None,
 ) -> Tracked:
-    """`df` holds the rows of this batch with a time column `t`, sorted by key and `t`.
+    """`df` holds the rows of this batch with a time column `t`, sorted by key and `t`, and `pid` numbering
+    its keys (computed here when absent).
     `signal` is evaluated per row (see the module doc). `value` gives the number whose extreme is the
     episode's peak (nulls ignored); `start` overrides when an episode starts (default: the time of its
     first active row; the stuck-value rule starts an episode where the value stopped changing).
@@ -59,8 +60,8 @@ def track(
     # every key holds a point code (or an outstation's), which alone decides whether a key is busy; the
     # busy points are found by their number in the batch (`pid`, rows grouped by it): comparing integers
     # over every row costs a tenth of hashing the codes
-    if "pid" not in df.columns:
-        df = df.with_columns(pid=numbered("point_code"))
+    if "pid" not in df.columns:  # numbered here by the whole key
+        df = df.with_columns(pid=numbered(*(k for k in key if k in df.columns)))
     busy = df.select("pid", _sig=signal).filter(pl.col("_sig")).get_column("pid").unique()
     if not carried.is_empty():
         points = df.filter(first_rows("pid")).select("pid", "point_code")
@@ -152,7 +153,7 @@ def last_rows(column: str) -> pl.Expr:
     return (pl.col(column) != pl.col(column).shift(-1)).fill_null(True)
 
 
-def numbered(column: str) -> pl.Expr:
-    """`pid`: each point's number in the batch, from the column its rows are grouped by; the rules find a
+def numbered(*columns: str) -> pl.Expr:
+    """`pid`: each point's number in the batch, from the columns its rows are grouped by; the rules find a
     point's rows and its first and last rows by comparing these integers instead of the codes."""
-    return first_rows(column).cast(pl.UInt32).cum_sum()
+    return pl.any_horizontal(first_rows(c) for c in columns).cast(pl.UInt32).cum_sum()

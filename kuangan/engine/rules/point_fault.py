@@ -8,7 +8,7 @@ from datetime import datetime
 
 import polars as pl
 
-from ..episodes import carried_schema, first_rows, track
+from ..episodes import carried_schema, first_rows, numbered, track
 from ..settings import FAULT_BITS
 from .base import RuleInput, episodes_out, evidence
 
@@ -31,6 +31,8 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         )
         .unique([*KEY, "t"], keep="first", maintain_order=True)
         .sort([*KEY, "t"])
+        # numbered like the readings' points, by the whole key: an outstation code could repeat across mines
+        .with_columns(pid=numbered(*KEY))
     )
     out_state, eps, seen = [], [], []
     for rows, faulty, source in (
@@ -38,7 +40,7 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         (stations, pl.col("code").is_in([LOST, FAULT]), "outstation"),
     ):
         # rows come grouped by point: its first rows name every key without a hash of all the rows
-        known = rows.filter(first_rows("pid" if "pid" in rows.columns else "point_code")).select(*KEY)
+        known = rows.filter(first_rows("pid")).select(*KEY)
         seen.append(known)
         tracked = track(
             rows, key=KEY, signal=faulty, carried=state.join(known, on=KEY, how="semi"), value=pl.col("code")

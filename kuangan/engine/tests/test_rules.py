@@ -191,6 +191,20 @@ def test_point_fault_from_status_bits_and_from_a_lost_outstation():
     assert (station, "point_fault", at(60), at(180), None) in rows
 
 
+def test_an_outstation_code_repeated_by_another_mine_is_another_outstation():
+    # against the format (the code starts with the mine's), but it happens: each mine's own history counts
+    def station(mine, statuses):
+        return [
+            {"mine_code": mine, "outstation_code": "00001", "running_status": s, "power_status": 1,
+             "data_time": at(i * 60), "header_time": at(i * 60) + LAG}
+            for i, s in enumerate(statuses)
+        ]
+
+    other = "140000000002"  # sorts before MINE: its lost outstation must not be ended by MINE's rows
+    rows, _ = alarms(batch(outstation_status=station(MINE, [0, 0, 0]) + station(other, [0, 0, 1])))
+    assert [(r[2], r[3]) for r in kinds(rows, "point_fault")] == [(at(120), None)]
+
+
 def test_out_of_range_above_the_range_and_by_the_over_range_bit():
     rows, _ = alarms(
         batch(
