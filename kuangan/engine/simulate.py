@@ -48,6 +48,8 @@ from typing import Any
 
 import polars as pl
 
+from . import schema
+
 INCIDENT_KINDS = (
     "over_limit",
     "feed_failure",
@@ -492,34 +494,12 @@ def _thresholds(p: _Point) -> _Thr:
     return (None, None, None, None, None, None)
 
 
+# The CDDY columns the engine reads (schema.DEFINITIONS without the file's own columns), plus what the
+# simulator needs to write CDSS and to place incidents.
 POINT_SCHEMA: dict[str, Any] = {
-    "mine_code": pl.String,
-    "point_code": pl.String,
-    "system_code": pl.String,
-    "outstation_code": pl.String,
-    "sensor_type": pl.String,
-    "value_type": pl.String,
+    **{k: v for k, v in schema.DEFINITIONS.items() if k not in ("file_id", "header_time")},
     "sensor_name": pl.String,
-    "unit": pl.String,
     "decimals": pl.Int32,
-    "range_high": pl.Float64,
-    "range_low": pl.Float64,
-    "upper_alarm": pl.Float64,
-    "upper_alarm_clear": pl.Float64,
-    "lower_alarm": pl.Float64,
-    "lower_alarm_clear": pl.Float64,
-    "upper_power_off": pl.Float64,
-    "upper_power_restore": pl.Float64,
-    "lower_power_off": pl.Float64,
-    "lower_power_restore": pl.Float64,
-    "on_text": pl.String,
-    "off_text": pl.String,
-    "location": pl.String,
-    "x": pl.Float64,
-    "y": pl.Float64,
-    "z": pl.Float64,
-    "relations": pl.String,
-    "defined_at": pl.Datetime("us"),
     "area": pl.String,
     "role": pl.String,
 }
