@@ -451,7 +451,7 @@ def engine_only(batches: list[list[Path]], store_dir: Path) -> Stages:
         outcome = run_batch(state, parsed, newest or datetime.min, settings)  # no file yet: nothing is late
         t4 = time.perf_counter()
         batch_id = hashlib.sha256("".join(u.sha256 for u in items).encode()).hexdigest()[:24]
-        store.write_batch(outcome.readings, batch_id)
+        store.write_batch(parsed.readings, batch_id)
         t5 = time.perf_counter()
         blob = outcome.state.to_bytes()
         t6 = time.perf_counter()

@@ -113,8 +113,6 @@ class EngineState:
 class BatchResult:
     state: EngineState
     episodes: pl.DataFrame  # EPISODES: every alarm episode opened, changed or ended by this batch
-    readings: pl.DataFrame  # the batch's accepted readings (for the Parquet store)
-    parsed: ParsedBatch
 
 
 def _step(name: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -233,8 +231,6 @@ def run_batch(
     return BatchResult(
         state=EngineState(definitions=definitions, seen=seen, rules=rule_states),
         episodes=out,
-        readings=parsed.readings,
-        parsed=parsed,
     )
 
 
