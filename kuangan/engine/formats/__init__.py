@@ -28,7 +28,14 @@ from kuangan.engine.formats.envelope import (
     REASON_INCOMPLETE,
     REASON_UNDECODABLE,
 )
-from kuangan.engine.formats.family_a import LAYOUTS, REJECT_COLUMNS, parse_records
+from kuangan.engine.formats.family_a import (
+    LAYOUTS,
+    REJECT_COLUMNS,
+    Layout,
+    has_fast_path,
+    parse_records,
+    read_regular,
+)
 
 __all__ = ["ParsedBatch", "Upload", "parse_uploads"]
 
@@ -92,6 +99,7 @@ class _File:
     rejected: int = 0
     raw: str = ""  # first characters, for a whole-file reject row
     name_mine_code: str | None = None  # the mine code in the file name
+    full_width: bool = False  # a full-width separator somewhere in the text
 
     def quarantine(self, reason: str) -> None:
         self.status, self.reason = QUARANTINED, reason
@@ -103,16 +111,18 @@ def parse_uploads(uploads: Sequence[Upload]) -> ParsedBatch:
     files = [
         _File(file_id=i, name=envelope.printable_name(u.name), sha256=u.sha256) for i, u in enumerate(uploads)
     ]
-    texts, encodings = envelope.decode_all(datas)
+    texts, encodings, full_width = envelope.decode_all(datas)
 
     seen: set[tuple[str, str]] = set()
     candidates: list[tuple[int, bytes]] = []
-    for upload, f, data, text, encoding in zip(uploads, files, datas, texts, encodings, strict=True):
+    for upload, f, data, text, encoding, any_full_width in zip(
+        uploads, files, datas, texts, encodings, full_width, strict=True
+    ):
         file_name = envelope.parse_name(f.name)
         if file_name is not None:
             f.mine_code, f.file_type, f.family = file_name.mine_code, file_name.file_type, FAMILY_A
             f.name_mine_code = file_name.mine_code
-        f.encoding = encoding
+        f.encoding, f.full_width = encoding, any_full_width
         key = (upload.name, f.sha256)
         duplicate = key in seen
         seen.add(key)
@@ -170,30 +180,67 @@ def _parse_candidates(
 
     rejects: list[pl.DataFrame] = []
     for file_type, (ids, texts) in accepted.items():
-        # valid UTF-8: the whole file was, and it was only changed at ASCII bytes
-        framed_texts = pl.Series("text", texts, dtype=pl.Binary).cast(pl.String)
-        any_full_width = bool(framed_texts.str.contains(FULL_WIDTH_SEPARATOR, literal=True).any())
-        segments = pl.col("raw")
-        typed = pl.DataFrame(
-            {
-                "file_id": pl.Series(ids, dtype=pl.UInt32),
-                "raw": framed_texts.str.split(envelope.SEGMENT_END),
-                "mine_code": pl.Series([files[i].mine_code for i in ids], dtype=pl.String),
-                "header_time": pl.Series([files[i].header_time for i in ids], dtype=schema.TIME),
-            }
-        ).with_columns(segments.list.slice(1, segments.list.len() - 2))  # drop the header and the terminator
-        counts = typed.get_column("raw").list.len()
-        for i, count in zip(ids, counts.to_list(), strict=True):
+        layout = LAYOUTS[file_type]
+        counts = [text.count(b"~") - 1 for text in texts]  # the framed text is HDR~R1~...~Rn~||
+        for i, count in zip(ids, counts, strict=True):
             files[i].records = count
-        records = (
-            typed.filter(counts > 0)
-            .with_columns(pl.int_ranges(1, pl.col("raw").list.len() + 1, dtype=pl.UInt32).alias("record_no"))
-            .explode(["raw", "record_no"])
-        )
-        rows, bad = parse_records(LAYOUTS[file_type], records, any_full_width)
-        tables[TABLES[file_type]] = rows
-        rejects.append(bad)
+        parts: list[pl.DataFrame] = []
+        slow = list(range(len(ids)))
+        if has_fast_path(layout):
+            fast = [k for k, count in enumerate(counts) if count > 0 and not files[ids[k]].full_width]
+            if fast:
+                good, irregular = read_regular(
+                    layout,
+                    [memoryview(texts[k])[texts[k].find(b"~") + 1 : -len(b"~" + envelope.END)] for k in fast],
+                    pl.DataFrame(
+                        {
+                            "file_id": pl.Series([ids[k] for k in fast], dtype=pl.UInt32),
+                            "mine_code": pl.Series([files[ids[k]].mine_code for k in fast], dtype=pl.String),
+                            "header_time": pl.Series(
+                                [files[ids[k]].header_time for k in fast], dtype=schema.TIME
+                            ),
+                            "records": pl.Series([counts[k] for k in fast], dtype=pl.UInt32),
+                        }
+                    ),
+                )
+                parts.append(good)
+                regular = set(fast)
+                slow = [k for k in range(len(ids)) if k not in regular or ids[k] in irregular]
+        if slow:
+            rows, bad = _parse_slowly(layout, [ids[k] for k in slow], [texts[k] for k in slow], files)
+            parts.append(rows)
+            rejects.append(bad)
+        table = pl.concat(parts) if len(parts) > 1 else parts[0]
+        if len(parts) > 1 and parts[0].height and parts[1].height:
+            table = table.sort(
+                "file_id", maintain_order=True
+            )  # rows in file order, as one reading gives them
+        tables[TABLES[file_type]] = table
     return rejects
+
+
+def _parse_slowly(
+    layout: Layout, ids: list[int], texts: list[bytes], files: list[_File]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`parse_records` on the records of these files: split in Polars, each record judged on its own."""
+    # valid UTF-8: the whole file was, and it was only changed at ASCII bytes
+    framed_texts = pl.Series("text", texts, dtype=pl.Binary).cast(pl.String)
+    any_full_width = bool(framed_texts.str.contains(FULL_WIDTH_SEPARATOR, literal=True).any())
+    segments = pl.col("raw")
+    typed = pl.DataFrame(
+        {
+            "file_id": pl.Series(ids, dtype=pl.UInt32),
+            "raw": framed_texts.str.split(envelope.SEGMENT_END),
+            "mine_code": pl.Series([files[i].mine_code for i in ids], dtype=pl.String),
+            "header_time": pl.Series([files[i].header_time for i in ids], dtype=schema.TIME),
+        }
+    ).with_columns(segments.list.slice(1, segments.list.len() - 2))  # drop the header and the terminator
+    records = (
+        typed.filter(pl.col("raw").list.len() > 0)
+        .with_columns(pl.int_ranges(1, pl.col("raw").list.len() + 1, dtype=pl.UInt32).alias("record_no"))
+        .explode(["raw", "record_no"])
+    )
+    return parse_records(layout, records, any_full_width)
 
 
 _EMPTY: dict[str, pl.DataFrame] = {}

@@ -89,21 +89,24 @@ def printable_name(name: str) -> str:
     return name
 
 
-def decode_all(datas: list[bytes]) -> tuple[list[bytes | None], list[str | None]]:
-    """Every file as UTF-8 bytes without BOM (None where undecodable) and the encoding used.
+def decode_all(datas: list[bytes]) -> tuple[list[bytes | None], list[str | None], list[bool]]:
+    """Every file as UTF-8 bytes without BOM (None where undecodable), the encoding used, and whether
+    the text holds a full-width separator anywhere (such files are read record by record).
 
     Strict UTF-8 first, else GB18030. The common case (every file UTF-8) is validated by one Arrow
-    cast over the batch; a batch with another encoding falls back to a per-file check. GB18030
-    text is re-encoded to UTF-8 before its structure is looked at: its trail bytes can be `|` or `~`.
+    cast over the batch, which also finds the full-width separators; a batch with another encoding
+    falls back to a per-file check. GB18030 text is re-encoded to UTF-8 before its structure is looked
+    at: its trail bytes can be `|` or `~`.
     """
     raws = [d[len(BOM) :] if d.startswith(BOM) else d for d in datas]
     try:
-        pl.Series(raws, dtype=pl.Binary).cast(pl.String)
+        texts = pl.Series(raws, dtype=pl.Binary).cast(pl.String)
     except pl.exceptions.PolarsError:
         pass
     else:
-        return list(raws), ["utf-8"] * len(raws)
-    texts: list[bytes | None] = []
+        full_width = texts.str.contains(FULL_WIDTH_SEPARATOR, literal=True).to_list()
+        return list(raws), ["utf-8"] * len(raws), full_width
+    decoded: list[bytes | None] = []
     encodings: list[str | None] = []
     for raw in raws:
         try:
@@ -112,15 +115,16 @@ def decode_all(datas: list[bytes]) -> tuple[list[bytes | None], list[str | None]
             try:
                 text = raw.decode("gb18030")
             except UnicodeDecodeError:
-                texts.append(None)
+                decoded.append(None)
                 encodings.append(None)
                 continue
-            texts.append(text.removeprefix("\ufeff").encode("utf-8"))
+            decoded.append(text.removeprefix("\ufeff").encode("utf-8"))
             encodings.append("gb18030")
         else:
-            texts.append(raw)
+            decoded.append(raw)
             encodings.append("utf-8")
-    return texts, encodings
+    full_width_bytes = FULL_WIDTH_SEPARATOR.encode()
+    return decoded, encodings, [text is not None and full_width_bytes in text for text in decoded]
 
 
 def clean(text: bytes) -> bytes:
@@ -221,7 +225,7 @@ class Header:
 def parse_times(text: pl.Expr) -> pl.Expr:
     """`yyyy-MM-dd HH:mm:ss` to a naive datetime; null when unreadable. The year must have four
     digits (chrono would read `24-06-01` as the year 24)."""
-    parsed = text.str.to_datetime(TIME_FORMAT, strict=False, time_unit="us")
+    parsed = text.str.to_datetime(TIME_FORMAT, strict=False, time_unit="us", cache=True)  # few distinct times
     return pl.when(parsed.dt.year() >= 1000).then(parsed)
 
 

@@ -357,6 +357,44 @@ def test_wrong_field_counts_reject_only_their_record() -> None:
     assert batch.rejects.row(0, named=True)["raw"] == f"{CO};一氧化碳;0.0;ppm;0;2024-06-01 08:25:05"
 
 
+CDSS_OK = f"{CH4};甲烷;1101综采工作面上隅角;0.52;%CH4;0;2024-06-01 08:00:00"
+
+
+@pytest.mark.parametrize(
+    ("files", "rejected"),
+    [
+        # the last record of the batch with an empty field too many
+        ([[CDSS_OK, CDSS_OK + ";"]], [(0, 2, "字段数应为 7，实为 8")]),
+        # one record a field short and one a field long: the file's separator count is right
+        ([[CDSS_OK, CDSS_OK.replace(";%CH4", "%CH4"), CDSS_OK + ";x"]],
+         [(0, 2, "字段数应为 7，实为 6"), (0, 3, "字段数应为 7，实为 8")]),
+        # a full-width separator in one file and a long record in another
+        ([[CDSS_OK.replace(";0;", "；0;")], [CDSS_OK, CDSS_OK + ";1"], [CDSS_OK]],
+         [(0, 1, "使用了全角分号"), (1, 2, "字段数应为 7，实为 8")]),
+        # an empty record first, last and in the middle
+        ([["", CDSS_OK], [CDSS_OK, "", CDSS_OK], [CDSS_OK, ""]], [(0, 1, "空记录"), (1, 2, "空记录"), (2, 2, "空记录")]),
+    ],
+)  # fmt: skip
+def test_irregular_records_among_regular_files_are_found_and_nothing_else(
+    files: list[list[str]], rejected: list[tuple[int, int, str]]
+) -> None:
+    """The fast path (family_a.read_regular) must set aside exactly the files that need record-by-record
+    checking: its result equals the general path's."""
+    uploads = [
+        Upload(f"{M}_CDSS_2024060108{i:04d}.txt", doc(HDR, records)) for i, records in enumerate(files)
+    ]
+    batch = parse(uploads)
+    assert [
+        (r["file_id"], r["record_no"], r["reason"]) for r in batch.rejects.iter_rows(named=True)
+    ] == rejected
+    assert batch.readings.height == sum(len(records) for records in files) - len(rejected)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("kuangan.engine.formats.has_fast_path", lambda layout: False)
+        general = parse_uploads(uploads)
+    for table in TABLES:
+        assert getattr(batch, table).equals(getattr(general, table)), table
+
+
 def test_a_full_width_separator_rejects_the_record_with_its_own_reason() -> None:
     batch = parse(golden("full_width"))
     assert reasons(batch) == [(1, "使用了全角分号"), (2, "使用了全角分号")]
@@ -722,6 +760,14 @@ def _mutate(text: str, kind: str, rng: random.Random) -> bytes:
         fields = text.split(";")
         fields[rng.randrange(len(fields))] = rng.choice(["abc", "NaN", "", "inf", "--", "1,5", "２"])
         text = ";".join(fields)
+    elif kind == "add_separator":
+        text = text[:at] + ";" + text[at:]
+    elif kind == "extra_field" and text.count("~") > 1:  # at the end of a record, after the header
+        ends = [i for i, c in enumerate(text) if c == "~"][1:]
+        i = rng.choice(ends)
+        text = text[:i] + ";" + rng.choice(["", "0", "x"]) + text[i:]
+    elif kind == "empty_record":
+        text = text[:at] + "~" + text[at:]
     elif kind == "bom":
         return b"\xef\xbb\xbf" + text.encode()
     elif kind == "gb18030":
@@ -729,7 +775,19 @@ def _mutate(text: str, kind: str, rng: random.Random) -> bytes:
     return text.encode()
 
 
-MUTATIONS = ["none", "drop_separator", "full_width", "cut", "crlf", "junk", "bom", "gb18030"]
+MUTATIONS = [
+    "none",
+    "drop_separator",
+    "add_separator",
+    "extra_field",
+    "empty_record",
+    "full_width",
+    "cut",
+    "crlf",
+    "junk",
+    "bom",
+    "gb18030",
+]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -738,6 +796,11 @@ MUTATIONS = ["none", "drop_separator", "full_width", "cut", "crlf", "junk", "bom
 def test_mutated_valid_files_never_raise_and_are_accounted_for(
     items: list[tuple[tuple[str, str], list[str]]], rng: random.Random
 ) -> None:
+    uploads = _mutated(items, rng)
+    assert_accounted(uploads, parse_uploads(uploads))
+
+
+def _mutated(items: list[tuple[tuple[str, str], list[str]]], rng: random.Random) -> list[Upload]:
     uploads = []
     for (name, text), kinds in items:
         data = text.encode()
@@ -748,7 +811,24 @@ def test_mutated_valid_files_never_raise_and_are_accounted_for(
                 current = data.decode("gb18030")
             data = _mutate(current, kind, rng)
         uploads.append(Upload(name, data))
-    assert_accounted(uploads, parse_uploads(uploads))
+    return uploads
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(valid_files(), st.lists(st.sampled_from(MUTATIONS), max_size=2)), min_size=1, max_size=8),
+       st.randoms(use_true_random=False))  # fmt: skip
+def test_the_fast_path_reads_exactly_what_record_by_record_checking_reads(
+    items: list[tuple[tuple[str, str], list[str]]], rng: random.Random
+) -> None:
+    """Files whose records all look regular are split by the CSV reader (family_a.read_regular); the
+    result must be the one of the general path, which judges each record, whatever the input."""
+    uploads = _mutated(items, rng)
+    fast = parse_uploads(uploads)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("kuangan.engine.formats.has_fast_path", lambda layout: False)
+        general = parse_uploads(uploads)
+    for table in TABLES:
+        assert getattr(fast, table).equals(getattr(general, table)), table
 
 
 @settings(max_examples=100, deadline=None)
