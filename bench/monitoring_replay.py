@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import compileall
 import json
 import os
 import platform
@@ -163,6 +164,7 @@ def prepare_environment(args: argparse.Namespace) -> tuple[Path, str | None]:
     if not args.no_snapshot:  # the code measured: a copy, so that edits during the run do not mix versions
         code_root = var_dir / "code"
         shutil.copytree(ROOT / "kuangan", code_root / "kuangan", ignore=shutil.ignore_patterns("__pycache__"))
+        compileall.compile_dir(code_root / "kuangan", quiet=1)  # as scripts/setup compiles the installed code
         if (ROOT / "node_modules").is_dir():  # the settings name static folders in it (system checks)
             (code_root / "node_modules").symlink_to(ROOT / "node_modules")
     CODE_ROOT[0] = code_root
@@ -356,11 +358,26 @@ def ensure_data(path: Path, *, mines: int, points: int, hours: float, period: in
     return DataSet(path, mines, points, hours, files, readings, size, child.seconds)
 
 
-def batches_of(root: Path, batch_files: int) -> list[list[Path]]:
+def batches_of(root: Path, batch_files: int) -> list[list[str]]:
     """Exactly the batches of `kuangan monitoring replay` (same listing, order and `_batches`)."""
     from kuangan.monitoring.management.commands.monitoring import _batches, _listing
 
     return list(_batches(_listing(root), batch_files))
+
+
+def read_batch(batch: list[str]) -> list[Any]:
+    """The uploads of a batch, read as the replay reads them."""
+    from kuangan.engine.formats import Upload
+    from kuangan.monitoring.management.commands.monitoring import _read
+
+    return [Upload(os.path.basename(p), _read(p)) for p in batch]
+
+
+def warm(batches: list[list[str]]) -> None:
+    """Every file read once, untimed, so that each timed pass reads from the page cache alike (on this
+    machine the cache does not keep 1.8 GB for long: read before every pass)."""
+    for batch in batches:
+        read_batch(batch)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -396,37 +413,41 @@ def cpu_seconds() -> float:
     return u.ru_utime + u.ru_stime
 
 
-def parse_only(batches: list[list[Path]]) -> Stages:
+def parse_only(batches: list[list[str]]) -> Stages:
+    """Reading and parsing, in a process set up as the replay sets itself up (`batchprocess.batches`)."""
     import polars as pl
 
-    from kuangan.engine.formats import Upload, parse_uploads
+    from kuangan.core import batchprocess
+    from kuangan.engine.formats import parse_uploads
 
     s = Stages()
-    cpu0 = cpu_seconds()
-    for batch in batches:
-        t0 = time.perf_counter()
-        items = [Upload(p.name, p.read_bytes()) for p in batch]
-        t1 = time.perf_counter()
-        parsed = parse_uploads(items)
-        t2 = time.perf_counter()
-        s.read += t1 - t0
-        s.parse += t2 - t1
-        s.readings += parsed.readings.height
-        s.files += len(items)
-        s.accepted += parsed.files.filter(pl.col("status") == "accepted").height
-        s.batches += 1
-    s.cpu_s = cpu_seconds() - cpu0
+    with batchprocess.batches():
+        cpu0 = cpu_seconds()
+        for batch in batches:
+            t0 = time.perf_counter()
+            items = read_batch(batch)
+            t1 = time.perf_counter()
+            parsed = parse_uploads(items)
+            t2 = time.perf_counter()
+            s.read += t1 - t0
+            s.parse += t2 - t1
+            s.readings += parsed.readings.height
+            s.files += len(items)
+            s.accepted += parsed.files.filter(pl.col("status") == "accepted").height
+            s.batches += 1
+        s.cpu_s = cpu_seconds() - cpu0
     return s
 
 
-def engine_only(batches: list[list[Path]], store_dir: Path) -> Stages:
+def engine_only(batches: list[list[str]], store_dir: Path) -> Stages:
     """What `ingest` does to a replay batch without the database: parse, engine (with the state saved and
     loaded again between batches, as the snapshot row does), Parquet."""
     import hashlib
 
     import polars as pl
 
-    from kuangan.engine.formats import Upload, parse_uploads
+    from kuangan.core import batchprocess
+    from kuangan.engine.formats import parse_uploads
     from kuangan.engine.io.parquet_store import ParquetStore
     from kuangan.engine.pipeline import EngineState, merge_episodes, run_batch
     from kuangan.monitoring import configuration
@@ -437,34 +458,35 @@ def engine_only(batches: list[list[Path]], store_dir: Path) -> Stages:
     blob: bytes | None = None
     newest: datetime | None = None
     episodes = []
-    cpu0 = cpu_seconds()
-    for batch in batches:
-        t0 = time.perf_counter()
-        items = [Upload(p.name, p.read_bytes()) for p in batch]
-        t1 = time.perf_counter()
-        parsed = parse_uploads(items)
-        t2 = time.perf_counter()
-        state = EngineState.from_bytes(blob) if blob is not None else EngineState.empty()
-        t3 = time.perf_counter()
-        headers = parsed.files.filter(pl.col("status") == "accepted")["header_time"].drop_nulls()
-        newest = max([t for t in (newest, headers.max()) if t is not None], default=None)  # type: ignore[type-var]
-        outcome = run_batch(state, parsed, newest or datetime.min, settings)  # no file yet: nothing is late
-        t4 = time.perf_counter()
-        batch_id = hashlib.sha256("".join(u.sha256 for u in items).encode()).hexdigest()[:24]
-        store.write_batch(parsed.readings, batch_id)
-        t5 = time.perf_counter()
-        blob = outcome.state.to_bytes()
-        t6 = time.perf_counter()
-        s.read += t1 - t0
-        s.parse += t2 - t1
-        s.state += (t3 - t2) + (t6 - t5)
-        s.engine += t4 - t3
-        s.parquet += t5 - t4
-        s.readings += parsed.readings.height
-        s.files += len(items)
-        s.batches += 1
-        episodes.append(outcome.episodes)
-    s.cpu_s = cpu_seconds() - cpu0
+    with batchprocess.batches():  # as the replay sets itself up
+        cpu0 = cpu_seconds()
+        for batch in batches:
+            t0 = time.perf_counter()
+            items = read_batch(batch)
+            t1 = time.perf_counter()
+            parsed = parse_uploads(items)
+            t2 = time.perf_counter()
+            state = EngineState.from_bytes(blob) if blob is not None else EngineState.empty()
+            t3 = time.perf_counter()
+            headers = parsed.files.filter(pl.col("status") == "accepted")["header_time"].drop_nulls()
+            newest = max([t for t in (newest, headers.max()) if t is not None], default=None)  # type: ignore[type-var]
+            outcome = run_batch(state, parsed, newest or datetime.min, settings)  # no file yet: nothing is late
+            t4 = time.perf_counter()
+            batch_id = hashlib.sha256("".join(u.sha256 for u in items).encode()).hexdigest()[:24]
+            store.write_batch(parsed.readings, batch_id)
+            t5 = time.perf_counter()
+            blob = outcome.state.to_bytes()
+            t6 = time.perf_counter()
+            s.read += t1 - t0
+            s.parse += t2 - t1
+            s.state += (t3 - t2) + (t6 - t5)
+            s.engine += t4 - t3
+            s.parquet += t5 - t4
+            s.readings += parsed.readings.height
+            s.files += len(items)
+            s.batches += 1
+            episodes.append(outcome.episodes)
+        s.cpu_s = cpu_seconds() - cpu0
     merged = merge_episodes(episodes)
     s.alarms = merged.height
     s.by_kind = dict(merged.group_by("kind").len().sort("kind").iter_rows())
@@ -683,9 +705,7 @@ def main(argv: list[str] | None = None) -> None:
     info.append("incidents: " + " ".join(incident_args(INCIDENTS, args.mines, args.hours, start)))
     batches = batches_of(data.path, args.batch_files)
     log(f"data: {data.describe()}; {len(batches)} batches; reading every file once (page cache) ...")
-    for batch in batches:  # untimed: every timed pass then reads from the page cache alike
-        for p in batch:
-            p.read_bytes()
+    warm(batches)
 
     base: Stages | None = None
     if "parse" not in skip:
@@ -699,6 +719,7 @@ def main(argv: list[str] | None = None) -> None:
     eng: Stages | None = None
     if "engine" not in skip:
         log("engine only ...")
+        warm(batches)
         eng = engine_only(batches, root / "engine-only")
         shutil.rmtree(root / "engine-only", ignore_errors=True)
         rate = eng.readings / eng.total
@@ -710,6 +731,7 @@ def main(argv: list[str] | None = None) -> None:
     if "end-to-end" not in skip:
         db = Database(root, "end-to-end", url)
         log("end to end: kuangan monitoring replay ...")
+        warm(batches)
         e2e = replay(data.path, db, args.batch_files)
         shutil.rmtree(db.var_dir, ignore_errors=True)
         rate = e2e.readings / e2e.seconds

@@ -80,6 +80,12 @@ def parse_name(name: str) -> FileName | None:
     return FileName(mine_code=match["mine"], file_type=match["type"], stamp=stamp)
 
 
+def stamp_text(name: str) -> str:
+    """The 14 digits of a family-A name's time as written (they sort as the time does), or ""."""
+    match = _NAME.fullmatch(name)
+    return match["stamp"] if match is not None else ""
+
+
 def printable_name(name: str) -> str:
     """The name as a valid UTF-8 string (a name decoded with surrogate escapes cannot be stored)."""
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..formats import Upload
-from ..formats.envelope import parse_name
+from ..formats.envelope import stamp_text
 
 SUFFIXES = (".txt", ".TXT")
 
@@ -27,9 +27,9 @@ class Dropped:
 
 
 def header_order(name: str) -> tuple[str, str]:
-    """Files sort by the time in their name (the header's upload time), then by name."""
-    parsed = parse_name(name)
-    return (parsed.stamp.isoformat() if parsed is not None else "", name)
+    """Files sort by the time in their name (the header's upload time: its 14 digits sort as the time
+    does), then by name; a name without one first."""
+    return (stamp_text(name), name)
 
 
 class DropFolder:

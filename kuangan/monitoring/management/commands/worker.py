@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from kuangan.core import clock, periodic
+from kuangan.core import batchprocess, clock, periodic
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Via
 from kuangan.engine.io.drop_folder import DropFolder
@@ -40,6 +40,10 @@ class Command(BaseCommand):
             stop["now"] = True
 
         signal.signal(signal.SIGTERM, request_stop)
+        with batchprocess.batches():
+            self.watch(folder, stop, options)
+
+    def watch(self, folder: DropFolder, stop: dict[str, bool], options: dict[str, Any]) -> None:
         last_tick = 0.0
         self.stdout.write(f"worker: watching {settings.MONITORING_DROP_DIR}")
         while not stop["now"]:
