@@ -11,6 +11,7 @@ unconsumed and the retry writes the same Parquet files, which are skipped.
 from __future__ import annotations
 
 import hashlib
+import operator
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -188,6 +189,10 @@ def _record_uploads(uploads: list[Upload], files: list[dict[str, Any]], parsed: 
     quarantine = monitoring_dir() / "quarantine" / by.at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
     adapt = connection.ops.adapt_datetimefield_value
     received = adapt(by.at)
+    header_times: dict[datetime | None, Any] = {}  # a batch's files share few header times
+    for f in files:
+        if f["header_time"] not in header_times:
+            header_times[f["header_time"]] = adapt(aware(f["header_time"]))
     rows = []
     for u, f in zip(uploads, files, strict=True):
         if f["status"] == "incomplete":
@@ -202,7 +207,7 @@ def _record_uploads(uploads: list[Upload], files: list[dict[str, Any]], parsed: 
         rows.append({
             "mine_id": mine.pk if mine else None, "mine_code": (f["mine_code"] or "")[:40], "name": u.name[:200],
             "sha256": u.sha256, "file_type": (f["file_type"] or "")[:10], "family": (f["family"] or "")[:40],
-            "header_time": adapt(aware(f["header_time"])), "received_at": received, "source": source,
+            "header_time": header_times[f["header_time"]], "received_at": received, "source": source,
             "status": UploadStatus.ACCEPTED.value if f["status"] == "accepted" else UploadStatus.QUARANTINED.value,
             "reason": (f["reason"] or "")[:300], "encoding": f["encoding"] or "", "records": f["records"] or 0,
             "rejected": f["rejected"] or 0, "stored_as": stored,
@@ -231,8 +236,9 @@ def _insert_many(model: Any, rows: list[dict[str, Any]]) -> None:
     quote = connection.ops.quote_name
     sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
            f"VALUES ({', '.join(['%s'] * len(columns))})")
+    values = operator.itemgetter(*columns)  # several columns: a tuple per row
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+        cursor.executemany(sql, [values(r) for r in rows])
 
 
 POINT_FIELDS = ["sensor_type", "value_type", "unit", "location", "outstation_code", "range_low", "range_high",
