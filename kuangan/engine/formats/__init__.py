@@ -211,10 +211,8 @@ def _parse_candidates(
             parts.append(rows)
             rejects.append(bad)
         table = pl.concat(parts) if len(parts) > 1 else parts[0]
-        if len(parts) > 1 and parts[0].height and parts[1].height:
-            table = table.sort(
-                "file_id", maintain_order=True
-            )  # rows in file order, as one reading gives them
+        if len(parts) > 1 and parts[0].height and parts[1].height:  # rows in file order, as one path gives them
+            table = table.sort("file_id", maintain_order=True)
         tables[TABLES[file_type]] = table
     return rejects
 
