@@ -22,7 +22,6 @@ from kuangan.engine import schema
 from kuangan.engine.formats import envelope
 from kuangan.engine.formats.envelope import (
     FAMILY_A,
-    FULL_WIDTH_SEPARATOR,
     REASON_AFTER_END,
     REASON_DUPLICATE,
     REASON_INCOMPLETE,
@@ -187,34 +186,49 @@ def _parse_candidates(
         parts: list[pl.DataFrame] = []
         slow = list(range(len(ids)))
         if has_fast_path(layout):
-            fast = [k for k, count in enumerate(counts) if count > 0 and not files[ids[k]].full_width]
-            if fast:
-                good, irregular = read_regular(
-                    layout,
-                    [memoryview(texts[k])[texts[k].find(b"~") + 1 : -len(b"~" + envelope.END)] for k in fast],
-                    pl.DataFrame(
-                        {
-                            "file_id": pl.Series([ids[k] for k in fast], dtype=pl.UInt32),
-                            "mine_code": pl.Series([files[ids[k]].mine_code for k in fast], dtype=pl.String),
-                            "header_time": pl.Series(
-                                [files[ids[k]].header_time for k in fast], dtype=schema.TIME
-                            ),
-                            "records": pl.Series([counts[k] for k in fast], dtype=pl.UInt32),
-                        }
-                    ),
-                )
-                parts.append(good)
-                regular = set(fast)
-                slow = [k for k in range(len(ids)) if k not in regular or ids[k] in irregular]
+            rows, slow = _parse_regularly(layout, ids, texts, counts, files)
+            parts.append(rows)
         if slow:
             rows, bad = _parse_slowly(layout, [ids[k] for k in slow], [texts[k] for k in slow], files)
             parts.append(rows)
             rejects.append(bad)
         table = pl.concat(parts) if len(parts) > 1 else parts[0]
-        if len(parts) > 1 and parts[0].height and parts[1].height:  # rows in file order, as one path gives them
+        if (
+            len(parts) > 1 and parts[0].height and parts[1].height
+        ):  # rows in file order, as one path gives them
             table = table.sort("file_id", maintain_order=True)
         tables[TABLES[file_type]] = table
     return rejects
+
+
+def _file_columns(ids: list[int], files: list[_File]) -> dict[str, pl.Series]:
+    """What every record of these files carries from its file."""
+    return {
+        "file_id": pl.Series(ids, dtype=pl.UInt32),
+        "mine_code": pl.Series([files[i].mine_code for i in ids], dtype=pl.String),
+        "header_time": pl.Series([files[i].header_time for i in ids], dtype=schema.TIME),
+    }
+
+
+def _parse_regularly(
+    layout: Layout, ids: list[int], texts: list[bytes], counts: list[int], files: list[_File]
+) -> tuple[pl.DataFrame, list[int]]:
+    """`read_regular` on the files that may be regular: (their rows, the positions in `ids` of the files
+    left for `_parse_slowly`: no record, a full-width separator, or an odd record)."""
+    fast = [k for k, count in enumerate(counts) if count > 0 and not files[ids[k]].full_width]
+    if not fast:
+        return schema.empty(layout.schema), list(range(len(ids)))
+    end = len(b"~" + envelope.END)
+    rows, irregular = read_regular(
+        layout,
+        [memoryview(texts[k])[texts[k].find(b"~") + 1 : -end] for k in fast],
+        pl.DataFrame(
+            _file_columns([ids[k] for k in fast], files)
+            | {"records": pl.Series([counts[k] for k in fast], dtype=pl.UInt32)}
+        ),
+    )
+    regular = set(fast)
+    return rows, [k for k in range(len(ids)) if k not in regular or ids[k] in irregular]
 
 
 def _parse_slowly(
@@ -223,22 +237,16 @@ def _parse_slowly(
     """`parse_records` on the records of these files: split in Polars, each record judged on its own."""
     # valid UTF-8: the whole file was, and it was only changed at ASCII bytes
     framed_texts = pl.Series("text", texts, dtype=pl.Binary).cast(pl.String)
-    any_full_width = bool(framed_texts.str.contains(FULL_WIDTH_SEPARATOR, literal=True).any())
     segments = pl.col("raw")
     typed = pl.DataFrame(
-        {
-            "file_id": pl.Series(ids, dtype=pl.UInt32),
-            "raw": framed_texts.str.split(envelope.SEGMENT_END),
-            "mine_code": pl.Series([files[i].mine_code for i in ids], dtype=pl.String),
-            "header_time": pl.Series([files[i].header_time for i in ids], dtype=schema.TIME),
-        }
+        _file_columns(ids, files) | {"raw": framed_texts.str.split(envelope.SEGMENT_END)}
     ).with_columns(segments.list.slice(1, segments.list.len() - 2))  # drop the header and the terminator
     records = (
         typed.filter(pl.col("raw").list.len() > 0)
         .with_columns(pl.int_ranges(1, pl.col("raw").list.len() + 1, dtype=pl.UInt32).alias("record_no"))
         .explode(["raw", "record_no"])
     )
-    return parse_records(layout, records, any_full_width)
+    return parse_records(layout, records, any(files[i].full_width for i in ids))
 
 
 _EMPTY: dict[str, pl.DataFrame] = {}

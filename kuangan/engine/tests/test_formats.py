@@ -108,6 +108,16 @@ def assert_accounted(uploads: list[Upload], batch: ParsedBatch) -> None:
         assert (r["name"], r["mine_code"], r["file_type"]) == (f["name"], f["mine_code"], f["file_type"])
 
 
+def assert_same_as_the_general_path(uploads: list[Upload], batch: ParsedBatch) -> None:
+    """`batch` (read with the fast path where it applies) equals the reading of the general path, which
+    judges every record on its own (family_a.parse_records)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("kuangan.engine.formats.has_fast_path", lambda layout: False)
+        general = parse_uploads(uploads)
+    for table in TABLES:
+        assert getattr(batch, table).equals(getattr(general, table)), table
+
+
 def only_file(batch: ParsedBatch) -> dict[str, Any]:
     assert batch.files.height == 1
     return batch.files.row(0, named=True)
@@ -388,11 +398,7 @@ def test_irregular_records_among_regular_files_are_found_and_nothing_else(
         (r["file_id"], r["record_no"], r["reason"]) for r in batch.rejects.iter_rows(named=True)
     ] == rejected
     assert batch.readings.height == sum(len(records) for records in files) - len(rejected)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("kuangan.engine.formats.has_fast_path", lambda layout: False)
-        general = parse_uploads(uploads)
-    for table in TABLES:
-        assert getattr(batch, table).equals(getattr(general, table)), table
+    assert_same_as_the_general_path(uploads, batch)
 
 
 def test_a_full_width_separator_rejects_the_record_with_its_own_reason() -> None:
@@ -824,11 +830,7 @@ def test_the_fast_path_reads_exactly_what_record_by_record_checking_reads(
     result must be the one of the general path, which judges each record, whatever the input."""
     uploads = _mutated(items, rng)
     fast = parse_uploads(uploads)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("kuangan.engine.formats.has_fast_path", lambda layout: False)
-        general = parse_uploads(uploads)
-    for table in TABLES:
-        assert getattr(fast, table).equals(getattr(general, table)), table
+    assert_same_as_the_general_path(uploads, fast)
 
 
 @settings(max_examples=100, deadline=None)
