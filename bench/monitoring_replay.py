@@ -415,28 +415,34 @@ def cpu_seconds() -> float:
 
 def parse_only(batches: list[list[str]]) -> Stages:
     """Reading and parsing, in a process set up as the replay sets itself up (`batchprocess.batches`)."""
-    import polars as pl
-
     from kuangan.core import batchprocess
-    from kuangan.engine.formats import parse_uploads
 
     s = Stages()
     with batchprocess.batches():
         cpu0 = cpu_seconds()
         for batch in batches:
-            t0 = time.perf_counter()
-            items = read_batch(batch)
-            t1 = time.perf_counter()
-            parsed = parse_uploads(items)
-            t2 = time.perf_counter()
-            s.read += t1 - t0
-            s.parse += t2 - t1
-            s.readings += parsed.readings.height
-            s.files += len(items)
-            s.accepted += parsed.files.filter(pl.col("status") == "accepted").height
-            s.batches += 1
+            read_and_parse(batch, s)
         s.cpu_s = cpu_seconds() - cpu0
     return s
+
+
+def read_and_parse(batch: list[str], s: Stages) -> tuple[list[Any], Any]:
+    """One batch read and parsed, both timed and counted in `s`; returns (uploads, parsed batch)."""
+    import polars as pl
+
+    from kuangan.engine.formats import parse_uploads
+
+    t0 = time.perf_counter()
+    items = read_batch(batch)
+    t1 = time.perf_counter()
+    parsed = parse_uploads(items)
+    s.parse += time.perf_counter() - t1
+    s.read += t1 - t0
+    s.readings += parsed.readings.height
+    s.files += len(items)
+    s.accepted += parsed.files.filter(pl.col("status") == "accepted").height
+    s.batches += 1
+    return items, parsed
 
 
 def engine_only(batches: list[list[str]], store_dir: Path) -> Stages:
@@ -447,7 +453,6 @@ def engine_only(batches: list[list[str]], store_dir: Path) -> Stages:
     import polars as pl
 
     from kuangan.core import batchprocess
-    from kuangan.engine.formats import parse_uploads
     from kuangan.engine.io.parquet_store import ParquetStore
     from kuangan.engine.pipeline import EngineState, merge_episodes, run_batch
     from kuangan.monitoring import configuration
@@ -461,10 +466,7 @@ def engine_only(batches: list[list[str]], store_dir: Path) -> Stages:
     with batchprocess.batches():  # as the replay sets itself up
         cpu0 = cpu_seconds()
         for batch in batches:
-            t0 = time.perf_counter()
-            items = read_batch(batch)
-            t1 = time.perf_counter()
-            parsed = parse_uploads(items)
+            items, parsed = read_and_parse(batch, s)
             t2 = time.perf_counter()
             state = EngineState.from_bytes(blob) if blob is not None else EngineState.empty()
             t3 = time.perf_counter()
@@ -477,14 +479,9 @@ def engine_only(batches: list[list[str]], store_dir: Path) -> Stages:
             t5 = time.perf_counter()
             blob = outcome.state.to_bytes()
             t6 = time.perf_counter()
-            s.read += t1 - t0
-            s.parse += t2 - t1
             s.state += (t3 - t2) + (t6 - t5)
             s.engine += t4 - t3
             s.parquet += t5 - t4
-            s.readings += parsed.readings.height
-            s.files += len(items)
-            s.batches += 1
             episodes.append(outcome.episodes)
         s.cpu_s = cpu_seconds() - cpu0
     merged = merge_episodes(episodes)

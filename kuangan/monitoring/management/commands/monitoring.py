@@ -140,15 +140,9 @@ def _read_and_parse(paths: list[str]) -> tuple[list[Upload], ParsedBatch | None]
 
 
 def _read(path: str) -> bytes:
-    """A whole file in as few system calls as it takes (no file object around it)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    finally:
-        os.close(fd)
+    """A whole file, unbuffered (one read of its size; no Path object per file)."""
+    with open(path, "rb", buffering=0) as f:
+        return f.readall()
 
 
 def _listing(root: Path) -> list[tuple[str, int]]:
