@@ -134,11 +134,11 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
     are dropped (re-sent data never counts twice). Returns (readings sorted by point and time, the new
     latest definitions)."""
     new_defs = parsed.definitions.select(list(DEFINITIONS))
-    defs = pl.concat([state.definitions, new_defs], how="vertical_relaxed")
-    latest = (
-        state.definitions if new_defs.is_empty()
-        else defs.sort("header_time").group_by("point_code").agg(pl.all().last()).select(list(DEFINITIONS))
-    )
+    if new_defs.is_empty():
+        defs = latest = state.definitions
+    else:
+        defs = pl.concat([state.definitions, new_defs], how="vertical_relaxed")
+        latest = defs.sort("header_time").group_by("point_code").agg(pl.all().last()).select(list(DEFINITIONS))
     # grouped by point (contiguous, in the order of a 64-bit hash of the code: an integer sort is several
     # times faster than sorting the strings) and by time within each point. Files come in time order, so
     # a stable sort by point alone usually leaves each point's rows in time order already (checked).
@@ -160,30 +160,37 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
     # gathered by position, not joined by code
     points = r.filter(first_rows("pid")).select("mine_code", "point_code")
     seen = points.join(state.seen, on="point_code", how="left", maintain_order="left").get_column("last_t")
-    if new_defs.is_empty():  # the usual batch: every reading takes its point's latest definition
-        params = point_params(latest, points, settings).drop("point_code").with_columns(last_t=seen)
-        r = r.hstack(params[r.get_column("pid") - 1])
-        return r.filter(pl.col("last_t").is_null() | (pl.col("t") > pl.col("last_t"))).drop("last_t"), latest
     at = seen[r.get_column("pid") - 1]
     r = r.filter(at.is_null() | (r.get_column("t") > at))
-    defs_at = defs.select("point_code", pl.col("header_time").alias("def_time"), *RULE_COLUMNS).sort("def_time")
-    r = (
-        r.sort("header_time")
-        .join_asof(defs_at, left_on="header_time", right_on="def_time", by="point_code", strategy="backward",
+    def_row = _definition_rows(r, points, defs, latest, new_defs.is_empty())
+    # a run of readings of one point under one definition shares its parameters: they are computed
+    # once per run (once per point in the usual batch) and gathered by position
+    pid = r.get_column("pid")
+    starts = pid.ne_missing(pid.shift(1)) | def_row.ne_missing(def_row.shift(1))
+    runs = r.select("mine_code", "point_code").filter(starts)
+    table = runs.hstack(defs.select(RULE_COLUMNS)[def_row.filter(starts)])
+    params = _with_defaults(table, settings).drop("mine_code", "point_code")
+    return r.hstack(params[starts.cast(pl.UInt32).cum_sum() - 1]), latest
+
+
+def _definition_rows(r: pl.DataFrame, points: pl.DataFrame, defs: pl.DataFrame, latest: pl.DataFrame,
+                     only_latest: bool) -> pl.Series:
+    """Per reading, the row of `defs` in force at its header time (null: its point is not defined).
+    `only_latest`: no definition came with the batch, so `defs` is `latest` and a point's latest
+    definition is the one in force for each of its readings."""
+    if only_latest:
+        by_point = points.join(latest.select("point_code").with_row_index("def_row"), on="point_code", how="left",
+                               maintain_order="left").get_column("def_row")
+        return by_point[r.get_column("pid") - 1]
+    times = defs.select("point_code", def_time=pl.col("header_time")).with_row_index("def_row").sort("def_time")
+    return (
+        r.select("point_code", "header_time").with_row_index("_row")
+        .sort("header_time")
+        .join_asof(times, left_on="header_time", right_on="def_time", by="point_code", strategy="backward",
                    check_sortedness=False)  # sorted by time as a whole; Polars cannot check per group
-        .drop("def_time")
-        .sort("point_code", "t")
-        .with_columns(pid=numbered("point_code"))
+        .sort("_row")
+        .get_column("def_row")
     )
-    return _with_defaults(r, settings), latest
-
-
-def point_params(definitions: pl.DataFrame, points: pl.DataFrame, settings: Settings) -> pl.DataFrame:
-    """Per point (mine_code, point_code): its definition's rule columns, the regulation defaults and
-    its settings; computed once per point, then given to its readings."""
-    table = points.join(definitions.select("point_code", *RULE_COLUMNS), on="point_code", how="left",
-                        maintain_order="left")
-    return _with_defaults(table, settings).drop("mine_code")
 
 
 def _with_defaults(r: pl.DataFrame, settings: Settings) -> pl.DataFrame:
