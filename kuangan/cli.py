@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import sys
 
+from kuangan.core import batchprocess
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kuangan.settings")
+    batchprocess.polars_allocator_settings()  # before anything loads Polars
     from django.core.management import execute_from_command_line
 
     argv = list(sys.argv)

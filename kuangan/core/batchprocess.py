@@ -5,7 +5,10 @@ tables). By default the C allocator gives large freed blocks back to the system 
 page of the next batch's blocks is then faulted in and zeroed by the kernel again (on the replay
 benchmark the kernel's time was some 20 of 95 CPU-seconds, 3 million page faults; joining one batch's
 record text took 44 ms instead of 7). Kept instead, the freed memory serves the next batch; the peak
-stays that of one batch, it does not grow with the batches processed.
+stays that of one batch, it does not grow with the batches processed. Polars allocates with its own
+jemalloc, which by default returns every block of 8 MiB or more to the system as soon as it is freed
+(its "oversize" arena); `polars_allocator_settings` makes it keep them like smaller ones (for up to
+its decay time of 10 s), which must be set before Polars is loaded: the `kuangan` command does so.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +26,8 @@ M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 KEEP_BYTES = 1 << 30  # freed memory kept for reuse up to this much
 MMAP_FROM = 512 << 20  # blocks at least this large are still mapped and unmapped one by one
+# jemalloc as linked into Polars (symbol prefix _rjem_) reads its options from this variable
+POLARS_MALLOC_CONF = "_RJEM_MALLOC_CONF"
 
 
 @contextmanager
@@ -46,3 +52,9 @@ def _keep_freed_memory() -> None:
             if hasattr(libc, "mallopt"):
                 libc.mallopt(M_MMAP_THRESHOLD, MMAP_FROM)
                 libc.mallopt(M_TRIM_THRESHOLD, KEEP_BYTES)
+
+
+def polars_allocator_settings() -> None:
+    """Large blocks freed by Polars are kept for reuse like small ones (unless the variable is set
+    already). Only a process that has not loaded Polars yet is affected."""
+    os.environ.setdefault(POLARS_MALLOC_CONF, "oversize_threshold:0")

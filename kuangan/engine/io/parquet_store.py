@@ -1,11 +1,12 @@
 """Raw readings and 5-minute statistics in Parquet, partitioned by date and mine, queried with DuckDB.
 
     <root>/readings/date=2024-06-01/mine=140000000001/part-<batch id>.parquet
-    <root>/stats5m/date=2024-06-01/mine=140000000001/part-<batch id>.parquet
+    <root>/stats5m/date=2024-06-01/part-<batch id>.parquet      (every mine of the batch, mine_code kept)
 
-One file per (batch, date, mine), never one per upload; writing a batch id twice changes nothing
-(a file is written under a temporary name and renamed), so a batch retried after a crash is not
-stored twice.
+Readings: one file per (batch, date, mine), never one per upload. Statistics are a tenth as many
+rows: one file per (batch, date) (a file per mine as well cost three times as long to write, mostly
+in creating files). Writing a batch id twice changes nothing (a file is written under a temporary
+name and renamed), so a batch retried after a crash is not stored twice.
 """
 
 from __future__ import annotations
@@ -42,24 +43,21 @@ class ParquetStore:
             )
         )
         written = 0
-        for table, frame in (("readings", rows), ("stats5m", stats)):
-            for (day, mine), part in frame.partition_by(["date", "mine_code"], as_dict=True).items():
-                folder = self.root / table / f"date={day}" / f"mine={mine}"
-                target = folder / f"part-{batch_id}.parquet"
-                if target.exists():
-                    continue
-                folder.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_suffix(".tmp")
-                part.drop("date", "mine_code").write_parquet(tmp, compression="zstd", statistics=True)
-                os.replace(tmp, target)
-                written += 1
+        for (day, mine), part in rows.partition_by(["date", "mine_code"], as_dict=True).items():
+            written += _write(part.drop("date", "mine_code"), self.root / "readings" / f"date={day}" / f"mine={mine}",
+                              batch_id)
+        for (day,), part in stats.partition_by("date", as_dict=True).items():
+            written += _write(part.drop("date"), self.root / "stats5m" / f"date={day}", batch_id)
         return written
 
-    def _files(self, table: str, mine_code: str, start: datetime, end: datetime) -> list[str]:
+    def _files(self, table: str, mine_code: str | None, start: datetime, end: datetime) -> list[str]:
+        """The files of a table for the days from start to end (of one mine, for the readings)."""
         days = [start.date() + timedelta(days=i) for i in range((end.date() - start.date()).days + 1)]
         out: list[str] = []
         for day in days:
-            folder = self.root / table / f"date={day}" / f"mine={mine_code}"
+            folder = self.root / table / f"date={day}"
+            if mine_code is not None:
+                folder = folder / f"mine={mine_code}"
             if folder.is_dir():
                 out += [str(p) for p in sorted(folder.glob("part-*.parquet"))]
         return out
@@ -80,14 +78,27 @@ class ParquetStore:
             ))
             if raw.height <= max_rows:
                 return raw
-            stats = self._files("stats5m", mine_code, start, end)
+            stats = self._files("stats5m", None, start, end)
             return _frame(con.sql(
                 "SELECT bucket AS time, min(min) AS min, max(max) AS max, sum(sum) / sum(n) AS value "
-                "FROM read_parquet(?) WHERE point_code = ? AND bucket BETWEEN ? AND ? GROUP BY bucket ORDER BY bucket",
-                params=[stats, point_code, start, end],
+                "FROM read_parquet(?) WHERE mine_code = ? AND point_code = ? AND bucket BETWEEN ? AND ? "
+                "GROUP BY bucket ORDER BY bucket",
+                params=[stats, mine_code, point_code, start, end],
             ))
         finally:
             con.close()
+
+
+def _write(frame: pl.DataFrame, folder: Path, batch_id: str) -> int:
+    """One batch's part of a partition, unless it is there already; returns the files written."""
+    target = folder / f"part-{batch_id}.parquet"
+    if target.exists():
+        return 0
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    os.replace(tmp, target)
+    return 1
 
 
 def _frame(result: duckdb.DuckDBPyRelation) -> pl.DataFrame:
