@@ -160,6 +160,19 @@ def test_readings_land_in_the_parquet_store(world):
     assert 0 < series["value"].max() < 1.0
 
 
+def test_a_long_span_is_charted_from_the_5_minute_statistics(world):
+    run_live(day_files(world, minutes=30), 1000)
+    point = MonitoringPoint.objects.filter(mine=world.a1, sensor_type="0001").first()
+    raw = ingest.store().point_series(world.a1.code, point.code, START, START + timedelta(minutes=30))
+    stats = ingest.store().point_series(world.a1.code, point.code, START, START + timedelta(minutes=30),
+                                        max_rows=10)
+    assert raw.height == 60
+    assert stats.columns == ["time", "min", "max", "value"]
+    assert stats["time"].to_list() == [START + timedelta(minutes=m) for m in range(0, 30, 5)]
+    first = raw.filter(raw["time"] < START + timedelta(minutes=5))["value"]
+    assert stats.row(0) == (START, first.min(), first.max(), pytest.approx(first.mean()))
+
+
 # --- the upload API ---------------------------------------------------------------------------------------
 
 
