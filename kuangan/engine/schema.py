@@ -61,15 +61,13 @@ DEFINITIONS: Schema = {
     "header_time": TIME,
 }
 
-# CDSS: real-time values (7 fields). The engine's main input.
+# CDSS: real-time values (7 fields). The engine's main input. The sensor name, location and unit that
+# every record repeats are the point's definition (CDDY, kept with the point); they are not kept here.
 READINGS: Schema = {
     "file_id": pl.UInt32,
     "mine_code": pl.String,
     "point_code": pl.String,
-    "sensor_name": pl.String,  # the sensor type's NAME as the file writes it (e.g. 甲烷)
-    "location": pl.String,
     "value": pl.Float64,
-    "unit": pl.String,
     "status": pl.Int32,  # bitmask: 1 alarm, 2 power-off, 4 calibration, 8 over-range, 16 outstation fault,
     #                      32 not polled, 64 paused, 128 sensor fault
     "data_time": TIME,

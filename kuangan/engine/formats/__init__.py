@@ -110,12 +110,12 @@ def parse_uploads(uploads: Sequence[Upload]) -> ParsedBatch:
     files = [
         _File(file_id=i, name=envelope.printable_name(u.name), sha256=u.sha256) for i, u in enumerate(uploads)
     ]
-    texts, encodings, full_width = envelope.decode_all(datas)
+    decoded = envelope.decode_all(datas)
 
     seen: set[tuple[str, str]] = set()
     candidates: list[tuple[int, bytes]] = []
     for upload, f, data, text, encoding, any_full_width in zip(
-        uploads, files, datas, texts, encodings, full_width, strict=True
+        uploads, files, datas, decoded.texts, decoded.encodings, decoded.full_width, strict=True
     ):
         file_name = envelope.parse_name(f.name)
         if file_name is not None:
@@ -151,20 +151,26 @@ def parse_uploads(uploads: Sequence[Upload]) -> ParsedBatch:
     tables = {table: _empty(table) for table in TABLES.values()}
     record_rejects: list[pl.DataFrame] = []
     if candidates:
-        record_rejects = _parse_candidates(files, candidates, tables)
+        record_rejects = _parse_candidates(files, candidates, decoded, tables)
     return _assemble(files, tables, record_rejects)
 
 
 def _parse_candidates(
-    files: list[_File], candidates: list[tuple[int, bytes]], tables: dict[str, pl.DataFrame]
+    files: list[_File],
+    candidates: list[tuple[int, bytes]],
+    decoded: envelope.Decoded,
+    tables: dict[str, pl.DataFrame],
 ) -> list[pl.DataFrame]:
     """Headers, then records, of the complete family-A files: fills `tables`, returns reject rows."""
     framed = [envelope.frame_segments(clean) for _, clean in candidates]
     headers = envelope.parse_headers([header for header, _ in framed])
 
     accepted: dict[str, tuple[list[int], list[bytes]]] = {}
-    for (i, _), (_, text), h in zip(candidates, framed, headers, strict=True):
+    separators: dict[int, int] = {}  # file id -> `;` between the records (the header's left out)
+    for (i, clean), (_, text), h in zip(candidates, framed, headers, strict=True):
         f = files[i]
+        f.records = envelope.record_count(clean, decoded.segment_ends[i])
+        separators[i] = decoded.separators[i] - (h.fields - 1)
         assert f.file_type is not None and f.name_mine_code is not None  # a candidate has a family-A name
         if h.readable(f.file_type):
             f.mine_code, f.mine_name = h.mine_code, h.mine_name
@@ -180,13 +186,10 @@ def _parse_candidates(
     rejects: list[pl.DataFrame] = []
     for file_type, (ids, texts) in accepted.items():
         layout = LAYOUTS[file_type]
-        counts = [text.count(b"~") - 1 for text in texts]  # the framed text is HDR~R1~...~Rn~||
-        for i, count in zip(ids, counts, strict=True):
-            files[i].records = count
         parts: list[pl.DataFrame] = []
         slow = list(range(len(ids)))
         if has_fast_path(layout):
-            rows, slow = _parse_regularly(layout, ids, texts, counts, files)
+            rows, slow = _parse_regularly(layout, ids, texts, [separators[i] for i in ids], files)
             parts.append(rows)
         if slow:
             rows, bad = _parse_slowly(layout, [ids[k] for k in slow], [texts[k] for k in slow], files)
@@ -211,11 +214,12 @@ def _file_columns(ids: list[int], files: list[_File]) -> dict[str, pl.Series]:
 
 
 def _parse_regularly(
-    layout: Layout, ids: list[int], texts: list[bytes], counts: list[int], files: list[_File]
+    layout: Layout, ids: list[int], texts: list[bytes], separators: list[int], files: list[_File]
 ) -> tuple[pl.DataFrame, list[int]]:
     """`read_regular` on the files that may be regular: (their rows, the positions in `ids` of the files
-    left for `_parse_slowly`: no record, a full-width separator, or an odd record)."""
-    fast = [k for k, count in enumerate(counts) if count > 0 and not files[ids[k]].full_width]
+    left for `_parse_slowly`: no record, a full-width separator, or an odd record). `separators`: the
+    `;` in each file's records."""
+    fast = [k for k in range(len(ids)) if files[ids[k]].records > 0 and not files[ids[k]].full_width]
     if not fast:
         return schema.empty(layout.schema), list(range(len(ids)))
     end = len(b"~" + envelope.END)
@@ -224,7 +228,10 @@ def _parse_regularly(
         [memoryview(texts[k])[texts[k].find(b"~") + 1 : -end] for k in fast],
         pl.DataFrame(
             _file_columns([ids[k] for k in fast], files)
-            | {"records": pl.Series([counts[k] for k in fast], dtype=pl.UInt32)}
+            | {
+                "records": pl.Series([files[ids[k]].records for k in fast], dtype=pl.UInt32),
+                "separators": pl.Series([separators[k] for k in fast], dtype=pl.UInt32),
+            }
         ),
     )
     regular = set(fast)

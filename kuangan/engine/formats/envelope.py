@@ -95,14 +95,24 @@ def printable_name(name: str) -> str:
     return name
 
 
-def decode_all(datas: list[bytes]) -> tuple[list[bytes | None], list[str | None], list[bool]]:
-    """Every file as UTF-8 bytes without BOM (None where undecodable), the encoding used, and whether
-    the text holds a full-width separator anywhere (such files are read record by record).
+@dataclass(frozen=True)
+class Decoded:
+    """Every file of a batch decoded (`decode_all`), with what the parser counts in each text."""
+
+    texts: list[bytes | None]  # UTF-8 without BOM; None where undecodable
+    encodings: list[str | None]  # "utf-8" / "gb18030"; None where undecodable
+    full_width: list[bool]  # a full-width separator anywhere (such files are read record by record)
+    segment_ends: list[int]  # `~` in the text
+    separators: list[int]  # `;` in the text
+
+
+def decode_all(datas: list[bytes]) -> Decoded:
+    """Every file as UTF-8 bytes without BOM (None where undecodable), with its encoding and counts.
 
     Strict UTF-8 first, else GB18030. The common case (every file UTF-8) is validated by one Arrow
-    cast over the batch, which also finds the full-width separators; a batch with another encoding
-    falls back to a per-file check. GB18030 text is re-encoded to UTF-8 before its structure is looked
-    at: its trail bytes can be `|` or `~`.
+    cast over the batch, which also counts and finds what the parser needs in every file at once; a
+    batch with another encoding falls back to a per-file check. GB18030 text is re-encoded to UTF-8
+    before its structure is looked at: its trail bytes can be `|` or `~`.
     """
     raws = [d[len(BOM) :] if d.startswith(BOM) else d for d in datas]
     try:
@@ -110,8 +120,14 @@ def decode_all(datas: list[bytes]) -> tuple[list[bytes | None], list[str | None]
     except pl.exceptions.PolarsError:
         pass
     else:
-        full_width = texts.str.contains(FULL_WIDTH_SEPARATOR, literal=True).to_list()
-        return list(raws), ["utf-8"] * len(raws), full_width
+        counts = pl.DataFrame({"text": texts}).select(
+            full_width=pl.col("text").str.contains(FULL_WIDTH_SEPARATOR, literal=True),
+            segment_ends=pl.col("text").str.count_matches(SEGMENT_END, literal=True),
+            separators=pl.col("text").str.count_matches(SEPARATOR, literal=True),
+        )
+        return Decoded(
+            list(raws), ["utf-8"] * len(raws), *(counts.get_column(c).to_list() for c in counts.columns)
+        )
     decoded: list[bytes | None] = []
     encodings: list[str | None] = []
     for raw in raws:
@@ -130,7 +146,13 @@ def decode_all(datas: list[bytes]) -> tuple[list[bytes | None], list[str | None]
             decoded.append(raw)
             encodings.append("utf-8")
     full_width_bytes = FULL_WIDTH_SEPARATOR.encode()
-    return decoded, encodings, [text is not None and full_width_bytes in text for text in decoded]
+    return Decoded(
+        decoded,
+        encodings,
+        [text is not None and full_width_bytes in text for text in decoded],
+        [text.count(b"~") if text is not None else 0 for text in decoded],
+        [text.count(b";") if text is not None else 0 for text in decoded],
+    )
 
 
 def clean(text: bytes) -> bytes:
@@ -206,6 +228,12 @@ def frame_segments(text: bytes) -> tuple[str, bytes]:
     body = text[: -len(END)]
     cut = body.find(b"~")
     return (body if cut < 0 else body[:cut]).decode("utf-8"), body + b"~" + END
+
+
+def record_count(clean: bytes, segment_ends: int) -> int:
+    """The record segments of a complete clean file holding `segment_ends` `~` (its framed text,
+    `HDR~R1~…~Rn~||`, has one `~` more when `frame_segments` had to add the last one)."""
+    return segment_ends - 1 if clean.endswith(b"~" + END) else segment_ends
 
 
 HEADER_FIELDS = {"CDDY": 7}  # mine code; mine name; model; system; maker; safety-mark expiry; upload time

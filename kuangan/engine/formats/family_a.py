@@ -279,45 +279,40 @@ def read_regular(
     """The fast path of `parse_records`, for the common case of files whose records are all well formed.
 
     bodies: each file's record segments as they stand between its header and its terminator (at
-    least one; no full-width separator anywhere: the caller sends such files to `parse_records`); files: `file_id`, `mine_code`, `header_time` and `records` (segments) of each body.
-    Polars' CSV reader splits every body at once (`~` ends a record). A file is read here only if
+    least one; no full-width separator anywhere: the caller sends such files to `parse_records`);
+    files: `file_id`, `mine_code`, `header_time`, `records` (segments) and `separators` (the `;` in
+    the segments) of each body. Polars' CSV reader splits every body at once (`~` ends a record),
+    reading only the fields that the table keeps or a check looks at. A file is read here only if
     every record of it is good; the ids of the others are returned for `parse_records`, which says
     what is wrong with each record. How they are found without looking at every record in Python:
-    a record with too few fields has an empty last field, which is required (`has_fast_path`); one
-    with too many makes the reader fail, and then the files whose separator count is off are set
-    aside and the rest read again (a file with one long and one short record keeps the right count,
-    and its short record shows).
+    a file with a record of too many or too few fields has a `;` count other than (fields - 1) per
+    record, unless a long record and a short one make up for each other; the short one then shows
+    an empty last field, which is required (`has_fast_path`).
     """
     assert has_fast_path(layout)
     n = len(layout.fields)
-    try:
-        fields = _split(_records_text(bodies), n, ragged=False)
-    except pl.exceptions.PolarsError:  # a record with more fields than the layout has
-        fields = None
-    if fields is None:
-        records = files.get_column("records").to_list()
-        odd = {k for k, body in enumerate(bodies) if bytes(body).count(b";") != (n - 1) * records[k]}
-        rest = [k for k in range(len(bodies)) if k not in odd]
-        irregular = {int(files.item(k, "file_id")) for k in odd}
-        if not rest:
+    regular = files.get_column("separators") == files.get_column("records") * (n - 1)
+    irregular = set(files.filter(~regular).get_column("file_id").to_list())
+    if irregular:
+        bodies = [bodies[k] for k in regular.arg_true().to_list()]
+        files = files.filter(regular)
+        if not bodies:
             return _empty_rows(layout), irregular
-        files = files[rest]
-        try:
-            fields = _split(_records_text([bodies[k] for k in rest]), n, ragged=True)
-        except pl.exceptions.PolarsError:  # not expected; the general path then reads them all
-            return _empty_rows(layout), irregular | set(files.get_column("file_id").to_list())
-    else:
-        irregular = set()
+    read = _read_fields(layout)
+    try:
+        fields = _split(_records_text(bodies), n, read)
+    except pl.exceptions.PolarsError:  # not expected; the general path then reads them all
+        return _empty_rows(layout), irregular | set(files.get_column("file_id").to_list())
     if fields.height != files.get_column("records").sum():  # cannot happen for these bodies; be safe
         return _empty_rows(layout), irregular | set(files.get_column("file_id").to_list())
     owner = files.select(pl.int_range(pl.len(), dtype=pl.UInt32).repeat_by("records").explode()).to_series()
     frame = files.select("file_id", "mine_code", "header_time")[owner].hstack(fields)
-    frame = frame.with_columns(_value(field, i).alias(f"v_{i}") for i, field in enumerate(layout.fields))
+    frame = frame.with_columns(_value(layout.fields[i], i).alias(f"v_{i}") for i in read)
     bad = pl.any_horizontal(problem for problem, _ in _field_checks(layout))
-    irregular |= set(frame.filter(bad).get_column("file_id").unique().to_list())
-    if irregular:
-        frame = frame.filter(~pl.col("file_id").is_in(pl.Series(sorted(irregular), dtype=pl.UInt32)))
-    return frame.select(_output(layout)), irregular
+    odd = set(frame.filter(bad).get_column("file_id").unique().to_list())
+    if odd:
+        frame = frame.filter(~pl.col("file_id").is_in(pl.Series(sorted(odd), dtype=pl.UInt32)))
+    return frame.select(_output(layout)), irregular | odd
 
 
 def _records_text(bodies: Sequence[bytes | memoryview]) -> bytes:
@@ -326,9 +321,18 @@ def _records_text(bodies: Sequence[bytes | memoryview]) -> bytes:
     return b"~".join([*bodies, b""])
 
 
-def _split(text: bytes, n: int, *, ragged: bool) -> pl.DataFrame:
-    """The fields `field_0`… of `~`-ended records with at most n fields (missing ones read as empty);
-    with `ragged`, the fields past the n-th are cut off instead of failing the read."""
+def _read_fields(layout: Layout) -> list[int]:
+    """The fields the fast path reads: those its table keeps and those a check looks at (the others,
+    free text that the table does not keep, are only split over)."""
+    return [
+        i for i, field in enumerate(layout.fields)
+        if field.column in layout.schema or field.required or field.kind is not Kind.TEXT
+    ]
+
+
+def _split(text: bytes, n: int, read: list[int]) -> pl.DataFrame:
+    """The fields `field_<i>` (i in `read`) of `~`-ended records of n fields; a missing field reads as
+    empty, a field past the n-th is not looked at (the caller's `;` count finds such records)."""
     return pl.read_csv(
         text,
         separator=SEPARATOR,
@@ -336,8 +340,8 @@ def _split(text: bytes, n: int, *, ragged: bool) -> pl.DataFrame:
         has_header=False,
         quote_char=None,
         empty_string_is_null=False,
-        truncate_ragged_lines=ragged,
         schema={f"field_{i}": pl.String for i in range(n)},
+        columns=read,
     )
 
 

@@ -207,17 +207,14 @@ def test_cdss_readings_field_by_field() -> None:
     )
     r = schema.READINGS
     common = {"file_id": 0, "mine_code": M, "header_time": t("2024-06-01 08:00:10")}
+    # the sensor name, location and unit each record repeats belong to the point's definition
     assert batch.readings.to_dicts() == [
-        row(r, **common, point_code=CH4, sensor_name="甲烷", location="1101综采工作面上隅角", value=0.52,
-            unit="%CH4", status=0, data_time=t("2024-06-01 08:00:05")),
-        row(r, **common, point_code=CO, sensor_name="一氧化碳", location="1101综采工作面回风巷", value=24.0,
-            unit="ppm", status=1, data_time=t("2024-06-01 08:00:05")),
-        # a switch: 0/1 value, empty unit -> null
-        row(r, **common, point_code=FEED, sensor_name="馈电传感器", location="1101综采工作面馈电开关", value=1.0,
-            status=0, data_time=t("2024-06-01 08:00:06")),
+        row(r, **common, point_code=CH4, value=0.52, status=0, data_time=t("2024-06-01 08:00:05")),
+        row(r, **common, point_code=CO, value=24.0, status=1, data_time=t("2024-06-01 08:00:05")),
+        # a switch: 0/1 value
+        row(r, **common, point_code=FEED, value=1.0, status=0, data_time=t("2024-06-01 08:00:06")),
         # unknown sensor: kept; status bitmask kept raw (128 sensor fault + 2 power-off)
-        row(r, **common, point_code=ODD, sensor_name="未定义传感器", location="东翼辅助运输巷", value=12.5,
-            unit="mg/m3", status=130, data_time=t("2024-06-01 08:00:07")),
+        row(r, **common, point_code=ODD, value=12.5, status=130, data_time=t("2024-06-01 08:00:07")),
     ]  # fmt: skip
     assert batch.rejects.is_empty()
 
@@ -295,10 +292,7 @@ def test_cr_and_lf_anywhere_are_stripped_before_splitting() -> None:
         2,
         0,
     )
-    assert batch.readings.select("location", "value").rows() == [
-        ("1101综采工作面上隅角", 0.53),
-        ("1101综采工作面回风巷", 24.0),
-    ]
+    assert batch.readings.select("point_code", "value").rows() == [(CH4, 0.53), (CO, 24.0)]
 
 
 def test_a_utf8_bom_is_stripped() -> None:
@@ -320,7 +314,7 @@ def test_gb18030_is_decoded_before_splitting_and_recorded() -> None:
         "葉家坪煤矿",
         1,
     )
-    assert batch.readings.select("location", "value").rows() == [("東翼1101综采工作面上隅角", 0.55)]
+    assert batch.readings.select("point_code", "value").rows() == [(CH4, 0.55)]
 
 
 def test_a_file_without_the_terminator_is_incomplete_and_leaves_nothing_else() -> None:
@@ -381,6 +375,9 @@ CDSS_OK = f"{CH4};甲烷;1101综采工作面上隅角;0.52;%CH4;0;2024-06-01 08:
         # a full-width separator in one file and a long record in another
         ([[CDSS_OK.replace(";0;", "；0;")], [CDSS_OK, CDSS_OK + ";1"], [CDSS_OK]],
          [(0, 1, "使用了全角分号"), (1, 2, "字段数应为 7，实为 8")]),
+        # a long record in one file and a short one in another: the batch's separator count is right
+        ([[CDSS_OK + ";x", CDSS_OK], [CDSS_OK.replace(";%CH4", "%CH4"), CDSS_OK]],
+         [(0, 1, "字段数应为 7，实为 8"), (1, 1, "字段数应为 7，实为 6")]),
         # an empty record first, last and in the middle
         ([["", CDSS_OK], [CDSS_OK, "", CDSS_OK], [CDSS_OK, ""]], [(0, 1, "空记录"), (1, 2, "空记录"), (2, 2, "空记录")]),
     ],
@@ -465,9 +462,7 @@ def test_unknown_sensor_codes_are_kept_not_rejected() -> None:
     assert batch.definitions.filter(pl.col("point_code") == ODD).get_column("sensor_type").to_list() == [
         "0999"
     ]
-    assert batch.readings.filter(pl.col("point_code") == ODD).get_column("sensor_name").to_list() == [
-        "未定义传感器"
-    ]
+    assert batch.readings.filter(pl.col("point_code") == ODD).get_column("value").to_list() == [12.5]
     assert batch.rejects.is_empty()
 
 
