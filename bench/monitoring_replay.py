@@ -623,7 +623,7 @@ def render(headers: list[str], rows: list[list[str]], markdown: bool, right: set
                  "|" + "|".join("---:" if i in right else "---" for i in range(len(headers))) + "|"]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
         return "\n".join(lines)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     fmt = "  ".join(f"{{:>{w}}}" if i in right else f"{{:<{w}}}" for i, w in enumerate(widths))
     out = [fmt.format(*headers), "  ".join("-" * w for w in widths)]
     out += [fmt.format(*r) for r in rows]
