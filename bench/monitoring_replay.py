@@ -170,6 +170,9 @@ def prepare_environment(args: argparse.Namespace) -> tuple[Path, str | None]:
     CODE_ROOT[0] = code_root
     os.environ["PYTHONPATH"] = os.pathsep.join([str(code_root), *filter(None, [os.environ.get("PYTHONPATH")])])
     sys.path.insert(0, str(code_root))
+    from kuangan.core import batchprocess
+
+    batchprocess.polars_allocator_settings()  # the in-process passes allocate as the kuangan command does
     import django
 
     django.setup()
