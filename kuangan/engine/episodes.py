@@ -51,7 +51,10 @@ def track(
 
     Speed: only the keys with a True signal or a carried episode are tracked (most points of a batch
     are quiet), and the work is done with global shifts, fills and cumulative sums over the sorted
-    frame and integer episode ids, not with per-key windows."""
+    frame and integer episode ids, not with per-key windows. The engine runs while the next batch is
+    parsed, and Polars runs every call of both threads on one pool of workers, where a call waits for
+    the other thread's work in progress (a tiny call alone 0.07 ms, next to a large sort 2 ms): the
+    quiet path costs one call, and the busy path is a few lazy queries instead of a call per step."""
     schema = carried_schema(key)
     if carried.is_empty():
         carried = pl.DataFrame(schema=schema)
@@ -62,24 +65,27 @@ def track(
     # over every row costs a tenth of hashing the codes
     if "pid" not in df.columns:  # numbered here by the whole key
         df = df.with_columns(pid=numbered(*(k for k in key if k in df.columns)))
-    busy = df.select("pid", _sig=signal).filter(pl.col("_sig")).get_column("pid").unique()
+    busy_rows = df.lazy().select("pid", _sig=signal).filter(pl.col("_sig")).select("pid")
     if not carried.is_empty():
-        points = df.filter(first_rows("pid")).select("pid", "point_code")
-        busy = pl.concat([busy, points.join(carried.select("point_code"), on="point_code", how="semi")["pid"]])
+        carried_points = df.lazy().filter(first_rows("pid")).join(
+            carried.lazy().select("point_code"), on="point_code", how="semi").select("pid")
+        busy_rows = pl.concat([busy_rows, carried_points])
+    busy = busy_rows.unique().collect().get_column("pid")
     if busy.is_empty():  # the usual batch for most rules: nothing to track, nothing carried in this batch
-        rows = df.clear().with_columns(
-            *(pl.lit(v, dtype=pl.String).alias(k) for k, v in (constants or {}).items()),
-            active=pl.lit(None, pl.Boolean), ep_start=pl.lit(None, TIME),
-        )
-        episodes = pl.DataFrame(schema={**schema, "end": TIME}).select(*key, "start", "end", "peak", "last")
-        return Tracked(rows=rows, episodes=episodes, carried=carried.select([pl.col(k).cast(t) for k, t in schema.items()]))
-    df = df.filter(pl.col("pid").is_in(busy.implode())).with_columns(_sig=signal)
+        rows = pl.DataFrame(schema={**df.schema, **dict.fromkeys(constants or {}, pl.String),
+                                    "active": pl.Boolean, "ep_start": TIME})
+        episodes = pl.DataFrame(schema={**dict.fromkeys(key, pl.String), "start": TIME, "end": TIME,
+                                        "peak": pl.Float64, "last": TIME})
+        if carried.schema != schema:
+            carried = carried.select([pl.col(k).cast(t) for k, t in schema.items()])
+        return Tracked(rows=rows, episodes=episodes, carried=carried)
+    lf = df.lazy().filter(pl.col("pid").is_in(busy.implode())).with_columns(_sig=signal)
     if constants:
-        df = df.with_columns(pl.lit(v, dtype=pl.String).alias(k) for k, v in constants.items())
-    c = carried.rename({"start": "_c_start", "peak": "_c_peak", "last": "_c_last"})
+        lf = lf.with_columns(pl.lit(v, dtype=pl.String).alias(k) for k, v in constants.items())
+    c = carried.lazy().rename({"start": "_c_start", "peak": "_c_peak", "last": "_c_last"})
     first = first_rows("pid")
     rows = (
-        df.join(c, on=key, how="left", maintain_order="left")
+        lf.join(c, on=key, how="left", maintain_order="left")
         .with_columns(_v=value.cast(pl.Float64), _s=start, _was=pl.col("_c_start").is_not_null(), _first=first)
         # a key's first row never holds a null state, so a global forward fill never crosses keys
         .with_columns(
@@ -104,15 +110,16 @@ def track(
             .then(pl.col("_c_start"))
             .otherwise(pl.when(pl.col("_rise")).then(pl.col("_s")).forward_fill())
         )
+        .collect()
     )
     agg_peak = pl.col("_v").max() if peak == "max" else pl.col("_v").min()
     firsts = [pl.col(k).first() for k in key]
     active = (
-        rows.filter(pl.col("active"))
+        rows.lazy().filter(pl.col("active"))
         .group_by("_eid")
         .agg(*firsts, start=pl.col("ep_start").first(), peak=agg_peak, last=pl.col("t").max())
     )
-    ended = rows.filter(pl.col("_fall")).group_by("_eid").agg(*firsts, end=pl.col("t").first())
+    ended = rows.lazy().filter(pl.col("_fall")).group_by("_eid").agg(*firsts, end=pl.col("t").first())
     eps = active.join(ended, on="_eid", how="full", coalesce=True, suffix="_e")
     for k in key:
         eps = eps.with_columns(pl.coalesce(k, f"{k}_e").alias(k)).drop(f"{k}_e")
@@ -129,18 +136,18 @@ def track(
     )
     eps = eps.filter(pl.col("start").is_not_null()).select(
         *key, "start", pl.col("end").cast(TIME), "peak", "last"
-    )
-    touched = eps.select(*key).unique()
-    carried_out = pl.concat(
+    ).sort([*key, "start"])
+    still_open = pl.concat(
         [
-            carried.join(touched, on=key, how="anti"),
+            carried.lazy().join(eps.select(*key).unique(), on=key, how="anti"),
             eps.filter(pl.col("end").is_null()).select(*key, "start", "peak", "last"),
         ],
         how="vertical_relaxed",
     ).select([pl.col(k).cast(t) for k, t in schema.items()])
+    episodes, carried_out = pl.collect_all([eps, still_open])
     helper = ["_c_start", "_c_peak", "_c_last", "_sig", "_v", "_s", "_was", "_prev", "_rise", "_fall", "_first",
               "_n", "_grp", "_n0", "_cont", "_eid"]
-    return Tracked(rows=rows.drop(helper), episodes=eps.sort([*key, "start"]), carried=carried_out)
+    return Tracked(rows=rows.drop(helper), episodes=episodes, carried=carried_out)
 
 
 def first_rows(column: str) -> pl.Expr:

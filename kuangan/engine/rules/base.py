@@ -24,8 +24,10 @@ class RuleInput:
 
 def episodes_out(df: pl.DataFrame, kind: str, evidence: pl.Expr | None = None) -> pl.DataFrame:
     """Rows of EPISODES from a frame with mine_code, [point_code], start, end, peak."""
+    if df.is_empty():  # the usual batch: no Polars call (see `track` on why their number matters)
+        return pl.DataFrame(schema=EPISODES)
     cols = df.columns
-    return df.select(
+    return df.lazy().select(
         pl.col("mine_code"),
         (pl.col("point_code") if "point_code" in cols else pl.lit(None, dtype=pl.String)).alias("point_code"),
         pl.lit(kind).alias("kind"),
@@ -33,7 +35,7 @@ def episodes_out(df: pl.DataFrame, kind: str, evidence: pl.Expr | None = None) -
         pl.col("end").cast(TIME),
         (pl.col("peak") if "peak" in cols else pl.lit(None)).cast(pl.Float64).alias("peak"),
         (evidence if evidence is not None else pl.lit("{}")).alias("evidence"),
-    ).select(list(EPISODES))
+    ).select(list(EPISODES)).collect()
 
 
 def evidence(**exprs: pl.Expr) -> pl.Expr:

@@ -28,6 +28,11 @@ def evaluate(
     tracked = track(
         r, key=KEY, signal=(pl.col("status") & CALIBRATION) != 0, carried=state["open"], value=pl.col("value")
     )
+    if tracked.episodes.is_empty():  # the usual batch: only the day's counts age
+        counts = state["counts"]
+        if not counts.is_empty():
+            counts = counts.filter(pl.col("day") >= pl.lit(now.date()) - pl.duration(days=1))
+        return {"open": tracked.carried, "counts": counts}, episodes_out(tracked.episodes, "calibration_abuse")
     limits = tracked.rows.group_by(KEY).agg(pl.col("calibration_max_min").last(), pl.col("calibration_per_day").last())
     # every calibration start per point and day, this batch's added to the carried ones
     starts = (

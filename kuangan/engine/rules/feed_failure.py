@@ -42,22 +42,22 @@ def evaluate(
     switch_rows = (
         r.filter(pl.col("value_type") == "KG")
         .select("pid", pl.col("point_code").alias("switch_code"), pl.col("t").alias("sw_t"), pl.col("value").alias("sw_value"))
-        .collect()
     )
     # readings come sorted by point and time: a switch's last row is where the next row is another point
     last_in_batch = switch_rows.filter(last_rows("pid")).drop("pid")
-    last_switch = pl.concat(
-        [state["switches"].join(last_in_batch.select("switch_code"), on="switch_code", how="anti"), last_in_batch]
+    last_switch_query = pl.concat(
+        [state["switches"].lazy().join(last_in_batch.select("switch_code"), on="switch_code", how="anti"),
+         last_in_batch]
     )
-    analog = (
+    analog_query = (
         r.filter(
             (pl.col("value_type") == "MN")
             & pl.col("upper_power_off").is_not_null()
             & pl.col("relations").str.contains("D-", literal=True)
         )
         .select("pid", *KEY, "t", "value", "status", "upper_power_off", "upper_power_restore", "relations", "feed_grace_s")
-        .collect()
     )
+    analog, last_switch = pl.collect_all([analog_query, last_switch_query])
     restore = pl.coalesce("upper_power_restore", "upper_power_off")
     calibrating = (pl.col("status") & CALIBRATION) != 0  # calibration gas neither starts nor ends anything
     cut = track(
@@ -72,6 +72,9 @@ def evaluate(
         .otherwise(None),
         carried=state["power_off"],
     )
+    if cut.rows.is_empty() and state["failure"].is_empty():  # the usual batch: no power-off state
+        new_state = {"power_off": cut.carried, "failure": state["failure"], "switches": last_switch}
+        return new_state, episodes_out(cut.episodes, "feed_failure")
     # only the points in a power-off state are looked at further (cut.rows holds just those points)
     rows = cut.rows.with_row_index("_row").with_columns(
         due=pl.col("active") & ((pl.col("t") - pl.col("ep_start")) >= pl.duration(seconds=pl.col("feed_grace_s")))
@@ -81,7 +84,7 @@ def evaluate(
     wanted = pairs.get_column("switch_code").unique().implode()
     switches = pl.concat(
         [state["switches"].filter(pl.col("switch_code").is_in(wanted)),
-         switch_rows.drop("pid").filter(pl.col("switch_code").is_in(wanted))]
+         switch_rows.drop("pid").filter(pl.col("switch_code").is_in(wanted)).collect()]
     ).sort("sw_t")
     pairs = pairs.sort("t").join_asof(
         switches, left_on="t", right_on="sw_t", by="switch_code", strategy="backward", check_sortedness=False

@@ -35,7 +35,7 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
             r,
             key=KEY,
             signal=signal,
-            carried=state.filter(pl.col("direction") == direction),
+            carried=state if state.is_empty() else state.filter(pl.col("direction") == direction),
             value=pl.col("value"),
             peak=peak,  # type: ignore[arg-type]
             constants={"direction": direction},
@@ -43,6 +43,8 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         carried.append(tracked.carried)
         eps.append(tracked.episodes)
         tracked_rows.append(tracked.rows.select("point_code", "range_low", "range_high"))
+    if all(e.is_empty() for e in eps):  # the usual batch
+        return pl.concat(carried), episodes_out(eps[0], "out_of_range")
     ranges = pl.concat(tracked_rows).group_by("point_code").agg(pl.col("range_low").last(), pl.col("range_high").last())
     out = (
         pl.concat(eps)

@@ -44,22 +44,26 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
             rows,
             key=KEY,
             signal=signal,
-            carried=state.filter(pl.col("direction") == direction),
+            carried=state if state.is_empty() else state.filter(pl.col("direction") == direction),
             value=pl.when(calibrating).then(None).otherwise(v),
             peak=peak,  # type: ignore[arg-type]
             constants={"direction": direction},
         )
-        limits = tracked.rows.group_by("point_code").agg(pl.col("alarm").last(), pl.col("clear").last())
-        sides.append((tracked, limits))
-    new_state = pl.concat([t.carried for t, _ in sides])
+        sides.append(tracked)
+    new_state = pl.concat([t.carried for t in sides])
+    if all(t.episodes.is_empty() for t in sides):  # the usual batch
+        return new_state, episodes_out(sides[0].episodes, "over_limit")
     eps = pl.concat(
         [
-            t.episodes.join(limits, on="point_code", how="left").with_columns(
+            t.episodes.join(
+                t.rows.group_by("point_code").agg(pl.col("alarm").last(), pl.col("clear").last()),
+                on="point_code", how="left",
+            ).with_columns(
                 evidence=evidence(
                     direction=pl.col("direction"), threshold=pl.col("alarm"), clear=pl.col("clear")
                 )
             )
-            for t, limits in sides
+            for t in sides
         ]
     )
     return new_state, episodes_out(eps, "over_limit", pl.col("evidence"))

@@ -21,9 +21,9 @@ def empty_state() -> pl.DataFrame:
 
 
 def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
-    points = batch.readings.select("pid", *KEY, "t", code=pl.col("status"))
+    points = batch.readings.lazy().select("pid", *KEY, "t", code=pl.col("status")).collect()
     stations = (
-        batch.outstation_status.select(
+        batch.outstation_status.lazy().select(
             "mine_code",
             pl.col("outstation_code").alias("point_code"),
             pl.col("data_time").alias("t"),
@@ -33,6 +33,7 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         .sort([*KEY, "t"])
         # numbered like the readings' points, by the whole key: an outstation code could repeat across mines
         .with_columns(pid=numbered(*KEY))
+        .collect()
     )
     out_state, eps, seen = [], [], []
     for rows, faulty, source in (
@@ -40,18 +41,22 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         (stations, pl.col("code").is_in([LOST, FAULT]), "outstation"),
     ):
         # rows come grouped by point: its first rows name every key without a hash of all the rows
-        known = rows.filter(first_rows("pid")).select(*KEY)
+        known = rows.lazy().filter(first_rows("pid")).select(*KEY)
         seen.append(known)
-        tracked = track(
-            rows, key=KEY, signal=faulty, carried=state.join(known, on=KEY, how="semi"), value=pl.col("code")
-        )
+        mine = state if state.is_empty() else state.lazy().join(known, on=KEY, how="semi").collect()
+        tracked = track(rows, key=KEY, signal=faulty, carried=mine, value=pl.col("code"))
         out_state.append(tracked.carried)
-        codes = tracked.rows.filter(pl.col("active")).group_by(KEY).agg(codes=pl.col("code").unique().sort())
+        if tracked.episodes.is_empty():
+            continue
+        codes = tracked.rows.lazy().filter(pl.col("active")).group_by(KEY).agg(codes=pl.col("code").unique().sort())
         eps.append(
-            tracked.episodes.join(codes, on=KEY, how="left").with_columns(
+            tracked.episodes.lazy().join(codes, on=KEY, how="left").with_columns(
                 evidence=evidence(source=pl.lit(source), status=pl.col("codes")),
                 peak=pl.lit(None, pl.Float64),
-            )
+            ).collect()
         )
-    carried = pl.concat([state.join(pl.concat(seen), on=KEY, how="anti"), *out_state])
-    return carried, episodes_out(pl.concat(eps), "point_fault", pl.col("evidence"))
+    if not state.is_empty():  # the points not in this batch keep their carried episodes
+        out_state.insert(0, state.lazy().join(pl.concat(seen), on=KEY, how="anti").collect())
+    carried = pl.concat(out_state)
+    found = pl.concat(eps) if eps else pl.DataFrame()
+    return carried, episodes_out(found, "point_fault", pl.col("evidence"))

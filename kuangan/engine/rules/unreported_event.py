@@ -39,6 +39,10 @@ def evaluate(
     state: dict[str, pl.DataFrame], batch: RuleInput, now: datetime
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     over = batch.upstream["over_limit"]
+    new_reports = batch.reports.filter(pl.col("event_type") == OVER_LIMIT)
+    if over.is_empty() and state["pending"].is_empty():  # the usual batch: nothing to decide, reports kept
+        reports = pl.concat([state["reports"], _reports(new_reports)]).unique()
+        return {**state, "reports": _recent(reports, now)}, episodes_out(over, "unreported_event")
     grace = (
         batch.readings.lazy()
         .filter(pl.col("point_code").is_in(over.get_column("point_code").unique().implode()))
@@ -66,9 +70,7 @@ def evaluate(
     reports = pl.concat(
         [
             state["reports"],
-            batch.reports.filter(pl.col("event_type") == OVER_LIMIT).select(
-                "mine_code", "point_code", r_start=pl.col("start"), r_header=pl.col("header_time")
-            ),
+            _reports(new_reports),
         ]
     ).unique()
     # the decision time: the mine's first file at or after start + grace
@@ -113,7 +115,14 @@ def evaluate(
         .with_columns(evidence=evidence(grace_s=pl.col("grace_s"), reported=pl.lit(False)))
     )
     keep = pending.filter(~(pl.col("raised") & pl.col("end").is_not_null()))
-    reports = reports.filter(pl.col("r_header") >= pl.lit(now) - KEEP_REPORTS)
-    return {"pending": keep.select(list(PENDING)), "reports": reports}, episodes_out(
+    return {"pending": keep.select(list(PENDING)), "reports": _recent(reports, now)}, episodes_out(
         eps, "unreported_event", pl.col("evidence")
     )
+
+
+def _reports(events: pl.DataFrame) -> pl.DataFrame:
+    return events.select("mine_code", "point_code", r_start=pl.col("start"), r_header=pl.col("header_time"))
+
+
+def _recent(reports: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    return reports.filter(pl.col("r_header") >= pl.lit(now) - KEEP_REPORTS)
