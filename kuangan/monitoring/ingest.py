@@ -75,6 +75,8 @@ def aware(t: datetime | None) -> datetime | None:
 
 
 def _only(parsed: ParsedBatch, file_ids: set[int]) -> ParsedBatch:
+    if len(file_ids) == parsed.files.height:  # every file accepted (the usual batch): nothing to drop
+        return parsed
     keep = pl.Series(sorted(file_ids), dtype=pl.UInt32)
     tables = {name: getattr(parsed, name).filter(pl.col("file_id").is_in(keep)) for name in TABLES}
     return ParsedBatch(files=parsed.files, rejects=parsed.rejects, **tables)
