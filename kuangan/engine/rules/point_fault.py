@@ -43,8 +43,8 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         # rows come grouped by point: its first rows name every key without a hash of all the rows
         known = rows.lazy().filter(first_rows("pid")).select(*KEY)
         seen.append(known)
-        mine = state if state.is_empty() else state.lazy().join(known, on=KEY, how="semi").collect()
-        tracked = track(rows, key=KEY, signal=faulty, carried=mine, value=pl.col("code"))
+        carried_here = state if state.is_empty() else state.lazy().join(known, on=KEY, how="semi").collect()
+        tracked = track(rows, key=KEY, signal=faulty, carried=carried_here, value=pl.col("code"))
         out_state.append(tracked.carried)
         if tracked.episodes.is_empty():
             continue
