@@ -59,8 +59,9 @@ class ParquetStore:
         def path(args: FileProviderArgs) -> str:
             day, mine = args.partition_keys.row(0)
             suffix = f"-{args.index_in_partition}" if args.index_in_partition else ""
-            staged.append(f"date={day}/mine={mine}/part-{batch_id}{suffix}")
-            return staged[-1] + ".tmp"
+            name = f"date={day}/mine={mine}/part-{batch_id}{suffix}"
+            staged.append(name)  # the sink may ask from several threads: no staged[-1]
+            return f"{name}.tmp"
 
         rows.lazy().sink_parquet(
             pl.PartitionBy(folder, key=["date", "mine_code"], include_key=False, file_path_provider=path,
