@@ -3,10 +3,10 @@
     <root>/readings/date=2024-06-01/mine=140000000001/part-<batch id>.parquet
     <root>/stats5m/date=2024-06-01/part-<batch id>.parquet      (every mine of the batch, mine_code kept)
 
-Readings: one file per (batch, date, mine), never one per upload, all written by one partitioned
-Polars sink under temporary names and then renamed (a Python loop writing one file per mine took
-131 ms for a batch of 100 mines, the sink 66-87 ms). Statistics are a tenth as many rows: one
-file per (batch, date). Writing a batch id twice changes nothing (a file already in place is kept,
+Readings: one file per (batch, date, mine), never one per upload. Statistics are a tenth as many
+rows: one file per (batch, date). Each table is written by one partitioned Polars sink under
+temporary names, then renamed (a Python loop writing one file per mine took 131 ms for a batch of
+100 mines, the sink 66-87 ms). Writing a batch id twice changes nothing (a file already in place is kept,
 and every file is complete before it is renamed), so a batch retried after a crash is not stored twice.
 """
 
@@ -44,39 +44,9 @@ class ParquetStore:
                 sum=pl.col("value").sum(),
             )
         )
-        written = self._write_readings(rows, batch_id)
-        for (day,), part in stats.partition_by("date", as_dict=True).items():
-            written += _write(part.drop("date"), self.root / "stats5m" / f"date={day}", batch_id)
-        return written
-
-    def _write_readings(self, rows: pl.DataFrame, batch_id: str) -> int:
-        """readings/date=…/mine=…/part-<batch id>.parquet for each (date, mine) of the rows: written by
-        one sink under a name the readers do not see, then renamed in their folders (a staging folder
-        would create a folder per mine and batch: 0.5 ms each)."""
-        folder = self.root / "readings"
-        staged: list[str] = []
-
-        def path(args: FileProviderArgs) -> str:
-            day, mine = args.partition_keys.row(0)
-            suffix = f"-{args.index_in_partition}" if args.index_in_partition else ""
-            name = f"date={day}/mine={mine}/part-{batch_id}{suffix}"
-            staged.append(name)  # the sink may ask from several threads: no staged[-1]
-            return f"{name}.tmp"
-
-        rows.lazy().sink_parquet(
-            pl.PartitionBy(folder, key=["date", "mine_code"], include_key=False, file_path_provider=path,
-                           approximate_bytes_per_file=None),
-            compression="zstd", statistics=True, mkdir=True,
-        )
-        written = 0
-        for name in staged:
-            tmp, target = folder / f"{name}.tmp", folder / f"{name}.parquet"
-            if target.exists():  # a batch written before a crash, retried
-                tmp.unlink()
-            else:
-                os.replace(tmp, target)
-                written += 1
-        return written
+        # readings/date=…/mine=…/ and stats5m/date=…/ (the mine code stays a column there)
+        return (_sink(rows, self.root / "readings", {"date": "date", "mine_code": "mine"}, batch_id)
+                + _sink(stats, self.root / "stats5m", {"date": "date"}, batch_id))
 
     def _files(self, table: str, mine_code: str | None, start: datetime, end: datetime) -> list[str]:
         """The files of a table for the days from start to end (of one mine, for the readings)."""
@@ -117,16 +87,34 @@ class ParquetStore:
             con.close()
 
 
-def _write(frame: pl.DataFrame, folder: Path, batch_id: str) -> int:
-    """One batch's part of a partition, unless it is there already; returns the files written."""
-    target = folder / f"part-{batch_id}.parquet"
-    if target.exists():
-        return 0
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    frame.write_parquet(tmp, compression="zstd", statistics=True)
-    os.replace(tmp, target)
-    return 1
+def _sink(frame: pl.DataFrame, folder: Path, keys: dict[str, str], batch_id: str) -> int:
+    """`<folder>/<name>=<value>/…/part-<batch id>.parquet` for each value of the key columns (named in
+    the path by `keys`), all written by one sink under a name the readers do not see, then renamed in
+    their folders (a staging folder would create a folder per mine and batch: 0.5 ms each). A file
+    already in place (a batch retried after a crash) is kept. Returns the files written."""
+    staged: list[str] = []
+
+    def path(args: FileProviderArgs) -> str:
+        parts = [f"{name}={value}" for name, value in zip(keys.values(), args.partition_keys.row(0), strict=True)]
+        suffix = f"-{args.index_in_partition}" if args.index_in_partition else ""
+        name = "/".join([*parts, f"part-{batch_id}{suffix}"])
+        staged.append(name)  # the sink may ask from several threads: no staged[-1]
+        return f"{name}.tmp"
+
+    frame.lazy().sink_parquet(
+        pl.PartitionBy(folder, key=list(keys), include_key=False, file_path_provider=path,
+                       approximate_bytes_per_file=None),
+        compression="zstd", statistics=True, mkdir=True,
+    )
+    written = 0
+    for name in staged:
+        tmp, target = folder / f"{name}.tmp", folder / f"{name}.parquet"
+        if target.exists():
+            tmp.unlink()
+        else:
+            os.replace(tmp, target)
+            written += 1
+    return written
 
 
 def _frame(result: duckdb.DuckDBPyRelation) -> pl.DataFrame:
