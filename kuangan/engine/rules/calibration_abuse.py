@@ -28,10 +28,9 @@ def evaluate(
     tracked = track(
         r, key=KEY, signal=(pl.col("status") & CALIBRATION) != 0, carried=state["open"], value=pl.col("value")
     )
-    if tracked.episodes.is_empty():  # the usual batch: only the day's counts age
-        counts = state["counts"]
-        if not counts.is_empty():
-            counts = counts.filter(pl.col("day") >= pl.lit(now.date()) - pl.duration(days=1))
+    recent = pl.col("day") >= pl.lit(now.date()) - pl.duration(days=1)  # the counts kept: today's and yesterday's
+    if tracked.episodes.is_empty():  # the usual batch: only the counts age
+        counts = state["counts"] if state["counts"].is_empty() else state["counts"].filter(recent)
         return {"open": tracked.carried, "counts": counts}, episodes_out(tracked.episodes, "calibration_abuse")
     limits = tracked.rows.group_by(KEY).agg(pl.col("calibration_max_min").last(), pl.col("calibration_per_day").last())
     # every calibration start per point and day, this batch's added to the carried ones
@@ -65,9 +64,8 @@ def evaluate(
             )
         )
     )
-    today = now.date()
     counts = (
-        starts.filter(pl.col("day") >= pl.lit(today) - pl.duration(days=1))
+        starts.filter(recent)
         .group_by([*KEY, "day"])
         .agg(pl.col("start").alias("starts"))
     )
