@@ -11,6 +11,7 @@ restart or a replay continues exactly where live processing stopped.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from collections.abc import Callable
@@ -51,6 +52,7 @@ SEEN: Schema = {"point_code": pl.String, "last_t": TIME}
 THRESHOLDS = ["upper_alarm", "upper_alarm_clear", "upper_power_off", "upper_power_restore"]
 # the last IPC encoding of each state frame, with the frame it encodes (frames are never changed in place)
 _ENCODED: dict[str, tuple[pl.DataFrame, bytes]] = {}
+DEFINITIONS_DIGEST = "definitions.digest"  # stands for the definitions in an archive saved without them
 
 
 class StepError(RuntimeError):
@@ -71,26 +73,47 @@ class EngineState:
             rules={name: module.empty_state() for name, module in RULES},
         )
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, *, definitions: bool = True) -> bytes:
         """Every frame as Arrow IPC (LZ4-compressed: saved after every batch, so speed beats size)
         inside one zip archive. A frame that is the very object encoded last time (the definitions,
-        in every batch without any: 30,000 points' for a county) is not encoded again."""
+        in every batch without any: 30,000 points' for a county) is not encoded again.
+        `definitions=False`: the archive holds the digest of `definitions_bytes()` instead of the
+        definitions, for a caller that saves them apart and only when they change."""
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
             for name, frame in self._frames():
-                last = _ENCODED.get(name)
-                if last is None or last[0] is not frame:
-                    buf = io.BytesIO()
-                    frame.write_ipc(buf, compression="lz4")
-                    last = _ENCODED[name] = (frame, buf.getvalue())
-                z.writestr(name, last[1])
+                if name == "definitions" and not definitions:
+                    z.writestr(DEFINITIONS_DIGEST, self.definitions_digest())
+                else:
+                    z.writestr(name, _encoded(name, frame))
         return out.getvalue()
 
+    def definitions_bytes(self) -> bytes:
+        return _encoded("definitions", self.definitions)
+
+    def definitions_digest(self) -> str:
+        return hashlib.blake2b(self.definitions_bytes(), digest_size=16).hexdigest()
+
+    @staticmethod
+    def saved_definitions_digest(data: bytes) -> str | None:
+        """The digest of the definitions an archive of `to_bytes(definitions=False)` goes with (None:
+        the archive holds its definitions)."""
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return z.read(DEFINITIONS_DIGEST).decode() if DEFINITIONS_DIGEST in z.namelist() else None
+
     @classmethod
-    def from_bytes(cls, data: bytes) -> EngineState:
+    def from_bytes(cls, data: bytes, definitions: bytes | None = None) -> EngineState:
+        """The state saved by `to_bytes`; `definitions`: what `definitions_bytes()` gave, for an archive
+        saved without them (it must be the encoding whose digest the archive holds)."""
         base = cls.empty()
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            frames = {name: pl.read_ipc(io.BytesIO(z.read(name))) for name in z.namelist()}
+            frames = {name: pl.read_ipc(io.BytesIO(z.read(name))) for name in z.namelist()
+                      if name != DEFINITIONS_DIGEST}
+        digest = cls.saved_definitions_digest(data)
+        if digest is not None:
+            if definitions is None or hashlib.blake2b(definitions, digest_size=16).hexdigest() != digest:
+                raise ValueError("the definitions given are not those the engine state was saved with")
+            frames["definitions"] = pl.read_ipc(io.BytesIO(definitions))
         rules: dict[str, Any] = {}
         for name, value in base.rules.items():
             if isinstance(value, dict):
@@ -121,6 +144,15 @@ class BatchResult:
     episodes: pl.DataFrame  # EPISODES: every alarm episode opened, changed or ended by this batch
 
 
+def _encoded(name: str, frame: pl.DataFrame) -> bytes:
+    last = _ENCODED.get(name)
+    if last is None or last[0] is not frame:
+        buf = io.BytesIO()
+        frame.write_ipc(buf, compression="lz4")
+        last = _ENCODED[name] = (frame, buf.getvalue())
+    return last[1]
+
+
 def _step(name: str, fn: Callable[..., Any], *args: Any) -> Any:
     try:
         return fn(*args)
@@ -144,7 +176,8 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
         defs = latest = state.definitions
     else:
         defs = pl.concat([state.definitions, new_defs], how="vertical_relaxed")
-        latest = defs.sort("header_time").group_by("point_code").agg(pl.all().last()).select(list(DEFINITIONS))
+        latest = (defs.sort("header_time").group_by("point_code").agg(pl.all().last())
+                  .select(list(DEFINITIONS)).sort("point_code"))  # the same definitions, the same bytes
     # grouped by point (contiguous, in the order of a 64-bit hash of the code: an integer sort is several
     # times faster than sorting the strings) and by time within each point. Files come in time order, so
     # a stable sort by point alone usually leaves each point's rows in time order already (checked).

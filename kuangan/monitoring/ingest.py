@@ -43,6 +43,7 @@ _LOCK = threading.Lock()  # one batch at a time in a process; select_for_update 
 # outside the GIL); the transaction commits only once they are on disk.
 _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
 _STATE: dict[bytes, EngineState] = {}  # the state this process saved last, by the digest of its bytes
+DEFINITIONS_KEY = "definitions"  # the EngineSnapshot row of the live state's point definitions
 TABLES = ("definitions", "readings", "outstations", "outstation_status", "statistics", "events")
 REASON_UNKNOWN_MINE = "矿山编码未在矿山档案中登记：%(code)s"
 REASON_TIMED_OUT = "文件超时仍未写完（缺少结束符 ||）"
@@ -148,7 +149,7 @@ def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor
         rejected_records = _record_uploads(uploads, files, parsed, mines, source=source, by=by)
         _update_points(parsed.definitions, mines, by=by)
         result.alarms = alarms.apply_episodes(outcome.episodes, mines, by=by)
-        blob = _save_state(outcome.state)
+        blob = _save_state(state, outcome.state, at=by.at)
         if snapshot is None:
             EngineSnapshot.objects.create(key="live", state=blob, newest_header=aware(newest), batches=1,
                                           saved_at=by.at)
@@ -171,15 +172,28 @@ def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor
 
 def _load_state(blob: bytes) -> EngineState:
     """The saved engine state; the one this process saved last is reused instead of read again (a
-    replay or a busy worker saves and loads it every batch). Another process's save has other bytes."""
+    replay or a busy worker saves and loads it every batch). Another process's save has other bytes.
+    The points' definitions are read from their own row only when the state is not the cached one."""
     key = hashlib.blake2b(blob, digest_size=16).digest()
-    return _STATE[key] if key in _STATE else EngineState.from_bytes(blob)
+    if key in _STATE:
+        return _STATE[key]
+    if EngineState.saved_definitions_digest(blob) is None:  # saved with its definitions (by an earlier version)
+        return EngineState.from_bytes(blob)
+    definitions = EngineSnapshot.objects.get(key=DEFINITIONS_KEY)
+    return EngineState.from_bytes(blob, bytes(definitions.state))
 
 
-def _save_state(state: EngineState) -> bytes:
-    blob = state.to_bytes()
+def _save_state(before: EngineState, after: EngineState, *, at: datetime) -> bytes:
+    """The state's bytes for the live row; the definitions go to a row of their own, written only when
+    they changed (a county's 30,000 points are 3 MB, and most batches bring no definition)."""
+    changed = (after.definitions is not before.definitions  # before's encoded first: after's stays cached
+               and before.definitions_digest() != after.definitions_digest())
+    blob = after.to_bytes(definitions=False)
+    if changed or not EngineSnapshot.objects.filter(key=DEFINITIONS_KEY).exists():
+        EngineSnapshot.objects.update_or_create(
+            key=DEFINITIONS_KEY, defaults={"state": after.definitions_bytes(), "saved_at": at})
     _STATE.clear()
-    _STATE[hashlib.blake2b(blob, digest_size=16).digest()] = state
+    _STATE[hashlib.blake2b(blob, digest_size=16).digest()] = after
     return blob
 
 

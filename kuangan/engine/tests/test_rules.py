@@ -341,6 +341,20 @@ def test_state_survives_a_save_and_load_between_batches():
     assert kinds(rows, "over_limit") == [(CH4, "over_limit", at(30), at(120), 1.4)]
 
 
+def test_state_saved_without_its_definitions_needs_the_same_ones_back():
+    _, state = alarms(batch(definitions=[METHANE_FACE], readings=readings(CH4, [0.4, 1.2, 1.3])))
+    blob = state.to_bytes(definitions=False)
+    assert EngineState.saved_definitions_digest(blob) == state.definitions_digest()
+    reloaded = EngineState.from_bytes(blob, state.definitions_bytes())
+    assert reloaded.definitions.equals(state.definitions)
+    rows, _ = alarms(batch(readings=readings(CH4, [1.4, 0.5], start=90)), state=reloaded)
+    assert kinds(rows, "over_limit") == [(CH4, "over_limit", at(30), at(120), 1.4)]
+    with pytest.raises(ValueError):
+        EngineState.from_bytes(blob, EngineState.empty().definitions_bytes())
+    with pytest.raises(ValueError):
+        EngineState.from_bytes(blob)
+
+
 def test_readings_sent_twice_count_once():
     data = readings(CH4, [0.4, 1.2, 1.3, 0.5])
     _, state = alarms(batch(definitions=[METHANE_FACE], readings=data))

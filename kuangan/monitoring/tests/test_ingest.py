@@ -79,6 +79,30 @@ def test_replay_gives_the_alarms_live_processing_gave(world, tmp_path):
     assert len(lines) == len(live)
 
 
+def test_a_restarted_worker_goes_on_from_the_saved_state_and_definitions(world):
+    files = day_files(world, Incident("over_limit", world.a1.code, START + timedelta(minutes=10), 5, peak=1.7),
+                      minutes=30)
+    run_live(files, len(files))
+    expected = contract()
+    definitions = ingest._STATE.popitem()[1].definitions
+    Alarm.objects.all().delete()
+    UploadRow.objects.all().delete()
+    EngineSnapshot.objects.all().delete()
+    written = []  # per batch: (it brought definitions, the definitions' row was written)
+    for i in range(0, len(files), 25):
+        ingest._STATE.clear()  # a new process: the state comes from the database
+        before = EngineSnapshot.objects.filter(key=ingest.DEFINITIONS_KEY).values_list("saved_at", flat=True).first()
+        run_live(files[i:i + 25], 25)
+        after = EngineSnapshot.objects.get(key=ingest.DEFINITIONS_KEY).saved_at
+        written.append((any("_CDDY_" in name for name, _ in files[i:i + 25]), after != before))
+    assert contract() == expected
+    assert written[0] == (True, True) and len(written) > 5
+    assert all(w == (False, False) for w in written[1:])  # the 3 MB of a county's points: not every batch
+    ingest._STATE.clear()
+    live = EngineSnapshot.objects.get(key="live")
+    assert ingest._load_state(bytes(live.state)).definitions.equals(definitions)
+
+
 def test_replay_json_follows_the_contract(world, tmp_path):
     files = day_files(world, Incident("unreported_over_limit", world.a1.code, START + timedelta(minutes=10), 4,
                                       peak=1.31))
