@@ -117,6 +117,18 @@ def test_replay_json_follows_the_contract(world, tmp_path):
     assert [(d["start"], d["end"], d["peak"]) for d in unreported] == [(over[0]["start"], over[0]["end"], 1.31)]
 
 
+def test_a_replay_batch_holds_at_most_one_hour_of_header_time(tmp_path):
+    from kuangan.monitoring.management.commands.monitoring import _batches, _listing
+
+    names = [f"140000000001_CDSS_20240601{hh}{mm}00.txt" for hh in ("08", "09") for mm in ("00", "20", "40")]
+    for i, name in enumerate([*reversed(names), "readme.txt"]):
+        folder = tmp_path / f"d{i % 2}"  # the listing walks folders, the order is the header's
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_bytes(b"x")
+    batches = [[p.rsplit("/", 1)[-1] for p in b] for b in _batches(_listing(tmp_path), 2)]
+    assert batches == [["readme.txt"], names[0:2], names[2:3], names[3:5], names[5:6]]
+
+
 def test_a_file_sent_twice_counts_once(world):
     files = day_files(world, Incident("over_limit", world.a1.code, START + timedelta(minutes=5), 5, peak=1.6),
                       minutes=20)
