@@ -11,7 +11,6 @@ unconsumed and the retry writes the same Parquet files, which are skipped.
 from __future__ import annotations
 
 import hashlib
-import operator
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -243,18 +242,22 @@ def _record_uploads(uploads: list[Upload], files: list[dict[str, Any]], parsed: 
 
 
 def _insert_many(model: Any, rows: list[dict[str, Any]]) -> None:
-    """One prepared INSERT run for every row, the values already in their database form (times through
-    `adapt_datetimefield_value`): bulk_create builds each row's SQL in Python, which for a replay batch
-    of 2,000 files cost as much as the whole engine."""
+    """Multi-row INSERTs of as many rows as the backend takes, the values already in their database
+    form (times through `adapt_datetimefield_value`). bulk_create builds each row's SQL in Python (for
+    a replay batch of 2,000 files it cost as much as the whole engine); `executemany` steps SQLite once
+    per row, and each step hands the GIL over: next to the thread parsing the next batch, 2,000 rows
+    took 1.1 s instead of 10 ms (this way: 22 ms)."""
     if not rows:
         return
     columns = list(rows[0])
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-           f"VALUES ({', '.join(['%s'] * len(columns))})")
-    values = operator.itemgetter(*columns)  # several columns: a tuple per row
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    row = f"({', '.join(['%s'] * len(columns))})"
+    per = max(1, connection.ops.bulk_batch_size(columns, rows))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [values(r) for r in rows])
+        for start in range(0, len(rows), per):
+            part = rows[start:start + per]
+            cursor.execute(head + ", ".join([row] * len(part)), [r[c] for r in part for c in columns])
 
 
 POINT_FIELDS = ["sensor_type", "value_type", "unit", "location", "outstation_code", "range_low", "range_high",
