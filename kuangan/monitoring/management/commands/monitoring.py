@@ -158,7 +158,7 @@ def _listing(root: Path) -> list[tuple[str, int, str]]:
     """Every file under `root` (its path, its size and the time in its name) in header order (a
     directory scan gives path and size without a second system call per file: a county's day is some
     500,000 files)."""
-    found: list[tuple[tuple[str, str], str, int]] = []
+    found: list[tuple[str, str, str, int]] = []
     folders = [str(root)]
     while folders:
         with os.scandir(folders.pop()) as entries:
@@ -166,9 +166,10 @@ def _listing(root: Path) -> list[tuple[str, int, str]]:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(entry.path)
                 elif entry.is_file():
-                    found.append((header_order(entry.name), entry.path, entry.stat().st_size))
-    found.sort()
-    return [(path, size, order[0]) for order, path, size in found]
+                    stamp, name = header_order(entry.name)
+                    found.append((stamp, name, entry.path, entry.stat().st_size))
+    found.sort()  # flat tuples: comparing nested ones took 0.16 s for a 20-mine day
+    return [(path, size, stamp) for stamp, _name, path, size in found]
 
 
 def _batches(files: list[tuple[str, int, str]], size: int) -> Iterator[list[str]]:
