@@ -14,10 +14,9 @@ What it does:
    /tmp/kuangan-bench-data/<mines>x<points>x<days>d) and reused while its parameters match
    (`--regenerate` writes it again);
 2. parse only (the baseline, in this process): every file read once untimed (so that every pass reads
-   from the page cache), then every file read and `parse_uploads` run on the batches
-   the replay makes (`_batches` of the replay command: 2000 files, 256 MiB or one hour of header
-   time); only reading and
-   parsing are timed;
+   from the page cache), then every file read and `parse_uploads` run on the batches the replay
+   makes (`_batches` of the replay command: 2000 files, 256 MiB or one hour of header time); only
+   reading and parsing are timed;
 3. engine only (in this process, no database): the same batches through parse_uploads -> run_batch ->
    ParquetStore.write_batch, with the engine state saved and loaded between batches as `ingest` does;
    each step timed (the breakdown; end to end minus their sum is the database and the process start,
