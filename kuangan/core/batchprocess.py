@@ -33,19 +33,26 @@ MMAP_FROM = 512 << 20  # blocks at least this large are still mapped and unmappe
 # jemalloc as linked into Polars (symbol prefix _rjem_) reads its options from this variable
 POLARS_MALLOC_CONF = "_RJEM_MALLOC_CONF"
 POLARS_ALLOCATOR = "oversize_threshold:0,narenas:1"
+GC_GEN0 = 50_000  # net new container objects between collections while batches are processed
 
 
 @contextmanager
 def batches() -> Iterator[None]:
     """While batches are processed: freed memory is kept for the next batch (glibc; elsewhere nothing
-    changes) and the objects of start-up (they live as long as the process) are out of the garbage
-    collector's way; they are handed back to it at the end, so that they are released at exit (the
-    allocator setting stays for the rest of the process)."""
+    changes), the objects of start-up (they live as long as the process) are out of the garbage
+    collector's way, and the collector runs only after GC_GEN0 more container objects than were
+    freed (Python's default of 700 is reached inside every loop over a batch's 2,000 files: a 20-mine
+    day ran it 2,537 times for 0.7 s, each time with the GIL held; at 50,000 it ran 6 times for
+    0.09 s). All is handed back at the end, so that the objects are released at exit (the allocator
+    setting stays for the rest of the process)."""
     _keep_freed_memory()
+    thresholds = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(GC_GEN0, *thresholds[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
 
 
