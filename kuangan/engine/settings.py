@@ -82,15 +82,15 @@ class Settings:
             )
         return out
 
-    def lateness_frame(self, pairs: pl.DataFrame) -> pl.DataFrame:
+    def lateness_frame(self, pairs: pl.LazyFrame) -> pl.LazyFrame:
         """`pairs` (mine_code, file_type) with `late` (a duration; null: the type is not watched)."""
-        table = pl.DataFrame(
+        table = pl.LazyFrame(
             {"file_type": list(self.lateness), "late": list(self.lateness.values())},
             schema={"file_type": pl.String, "late": pl.Duration("us")},
         )
         out = pairs.join(table, on="file_type", how="left")
         if self.lateness_by_mine:
-            mine = pl.DataFrame(
+            mine = pl.LazyFrame(
                 {
                     "mine_code": [m for m, _ in self.lateness_by_mine],
                     "file_type": [t for _, t in self.lateness_by_mine],

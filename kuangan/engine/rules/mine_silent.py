@@ -24,14 +24,15 @@ def empty_state() -> dict[str, pl.DataFrame]:
 def evaluate(
     state: dict[str, pl.DataFrame], batch: RuleInput, now: datetime
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    seen = batch.files.select("mine_code", "file_type", t=pl.col("header_time"))
+    # one lazy query over small frames, collected once: each Polars call of the engine waits for the
+    # parser's work in progress on the shared worker pool (see episodes.track), so their number counts
+    last_state, open_state = state["last"].lazy(), state["open"].lazy()
+    seen = batch.files.lazy().select("mine_code", "file_type", t=pl.col("header_time"))
     watched = batch.settings.lateness_frame(
-        pl.concat(
-            [state["last"].select("mine_code", "file_type"), seen.select("mine_code", "file_type")]
-        ).unique()
+        pl.concat([last_state.select("mine_code", "file_type"), seen.select("mine_code", "file_type")]).unique()
     ).filter(pl.col("late").is_not_null())
     times = (
-        pl.concat([state["last"].rename({"last": "t"}), seen])
+        pl.concat([last_state.rename({"last": "t"}), seen])
         .join(watched, on=["mine_code", "file_type"], how="inner")
         .unique()
         .sort("mine_code", "file_type", "t")
@@ -44,7 +45,7 @@ def evaluate(
         .otherwise(pl.col("end") > pl.col("start"))
     )
     # an open union carried from the last batch: it covers at least [start, cover]
-    carried = state["open"].select(
+    carried = open_state.select(
         "mine_code", "start", end=pl.col("cover"), file_type=pl.lit(None, pl.String)
     )
     intervals = pl.concat(
@@ -65,18 +66,18 @@ def evaluate(
         .with_columns(end=pl.when(pl.col("end") == FAR).then(None).otherwise(pl.col("end")).cast(TIME))
     )
     opened = union.filter(pl.col("end").is_null())
-    previous_types = state["open"].select("mine_code", prev_types=pl.col("types"))
+    previous_types = open_state.select("mine_code", prev_types=pl.col("types"))
     opened = opened.join(previous_types, on="mine_code", how="left").with_columns(
         types=pl.concat_list("types", pl.col("prev_types").fill_null(pl.lit([], pl.List(pl.String))))
         .list.unique()
         .list.sort()
     )
-    new_open = opened.select("mine_code", "start", "cover", "types")
-    last = times.group_by("mine_code", "file_type").agg(last=pl.col("t").max())
     eps = pl.concat(
         [union.filter(pl.col("end").is_not_null()), opened.drop("prev_types")], how="diagonal_relaxed"
-    )
-    eps = eps.with_columns(evidence=evidence(types=pl.col("types")))
-    return {"last": last.select(list(LAST)), "open": new_open.select(list(OPEN))}, episodes_out(
-        eps, "mine_silent", pl.col("evidence")
-    )
+    ).with_columns(evidence=evidence(types=pl.col("types")))
+    last, new_open, episodes = pl.collect_all([
+        times.group_by("mine_code", "file_type").agg(last=pl.col("t").max()).select(list(LAST)),
+        opened.select(list(OPEN)),
+        eps,
+    ])
+    return {"last": last, "open": new_open}, episodes_out(episodes, "mine_silent", pl.col("evidence"))
