@@ -38,8 +38,8 @@ from .models import EngineSnapshot, MonitoringPoint, RejectedRecord
 from .models import Upload as UploadRow
 
 _LOCK = threading.Lock()  # one batch at a time in a process; select_for_update serialises processes
-# The Parquet files of a batch are written while the engine runs (both are mostly Polars, which works
-# outside the GIL); the transaction commits only once they are on disk.
+# The Parquet files of a batch are written while the engine runs and the database rows are made (the
+# writer is mostly Polars, which works outside the GIL); the transaction commits only once they are on disk.
 _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
 _STATE: dict[bytes, EngineState] = {}  # the state this process saved last, by the digest of its bytes
 DEFINITIONS_KEY = "definitions"  # the EngineSnapshot row of the live state's point definitions
@@ -142,21 +142,20 @@ def _ingest(items: list[Upload], *, source: str, now: datetime | None, by: Actor
         written = _WRITER.submit(store().write_batch, parsed.readings, batch_id)
         try:
             outcome = run_batch(state, parsed, judged_at, configuration.engine_settings())
+            rejected_records = _record_uploads(uploads, files, parsed, mines, source=source, by=by)
+            _update_points(parsed.definitions, mines, by=by)
+            result.alarms = alarms.apply_episodes(outcome.episodes, mines, by=by)
+            blob = _save_state(state, outcome.state, at=by.at)
+            if snapshot is None:
+                EngineSnapshot.objects.create(key="live", state=blob, newest_header=aware(newest), batches=1,
+                                              saved_at=by.at)
+            else:
+                snapshot.state, snapshot.newest_header = blob, aware(newest)
+                snapshot.batches += 1
+                snapshot.saved_at = by.at
+                snapshot.save()
         finally:
-            written.result()
-
-        rejected_records = _record_uploads(uploads, files, parsed, mines, source=source, by=by)
-        _update_points(parsed.definitions, mines, by=by)
-        result.alarms = alarms.apply_episodes(outcome.episodes, mines, by=by)
-        blob = _save_state(state, outcome.state, at=by.at)
-        if snapshot is None:
-            EngineSnapshot.objects.create(key="live", state=blob, newest_header=aware(newest), batches=1,
-                                          saved_at=by.at)
-        else:
-            snapshot.state, snapshot.newest_header = blob, aware(newest)
-            snapshot.batches += 1
-            snapshot.saved_at = by.at
-            snapshot.save()
+            written.result()  # the commit waits for the readings on disk
     for f, i in zip(files, fresh, strict=True):
         result.outcome[i].update(status=f["status"], reason=f["reason"] or "", records=f["records"] or 0,
                                  rejected=f["rejected"] or 0)
