@@ -189,18 +189,16 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
     in_order = (pl.col("t") >= pl.col("t").shift(1)) | (pl.col("_hash") != pl.col("_hash").shift(1))
     if not r.select(in_order.fill_null(True).all()).item():
         r = r.sort("_hash", "t", maintain_order=True)
-    r = (
-        # the same reading twice in one batch (a file re-sent under another name): keep the first
-        r.filter(~((pl.col("_hash") == pl.col("_hash").shift(1)) & (pl.col("t") == pl.col("t").shift(1))).fill_null(False))
-        .with_columns(pid=numbered("_hash"))
-        .drop("_hash")
-    )
+    r = r.with_columns(pid=numbered("_hash"))
     # one row per point, in pid order (pid - 1 is its row): what a reading needs from its point is
     # gathered by position, not joined by code
     points = r.filter(first_rows("pid")).select("mine_code", "point_code")
     seen = points.join(state.seen, on="point_code", how="left", maintain_order="left").get_column("last_t")
-    at = seen[r.get_column("pid") - 1]
-    r = r.filter(at.is_null() | (r.get_column("t") > at))
+    r = r.with_columns(_seen=seen[r.get_column("pid") - 1])
+    # one pass drops what was processed before and the same reading twice in one batch (a file re-sent
+    # under another name: the first is kept)
+    repeated = ((pl.col("_hash") == pl.col("_hash").shift(1)) & (pl.col("t") == pl.col("t").shift(1))).fill_null(False)
+    r = r.filter(~repeated & (pl.col("_seen").is_null() | (pl.col("t") > pl.col("_seen")))).drop("_hash", "_seen")
     def_row = _definition_rows(r, points, defs, latest, new_defs.is_empty())
     # a run of readings of one point under one definition shares its parameters: they are computed
     # once per run (once per point in the usual batch) and gathered by position
@@ -208,7 +206,8 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
     starts = pid.ne_missing(pid.shift(1)) | def_row.ne_missing(def_row.shift(1))
     runs = r.select("mine_code", "point_code").filter(starts)
     table = runs.hstack(defs.select(RULE_COLUMNS)[def_row.filter(starts)])
-    params = _with_defaults(table, settings).drop("mine_code", "point_code")
+    # what no rule reads is not gathered to every reading
+    params = _with_defaults(table, settings).drop("mine_code", "point_code", "sensor_type")
     return r.hstack(params[starts.cast(pl.UInt32).cum_sum() - 1]), latest
 
 

@@ -13,7 +13,7 @@ from ..settings import Settings
 @dataclass(frozen=True)
 class RuleInput:
     # CDSS rows not seen before, each point's rows together (numbered `pid`) and in time order, with `t` = data time, the point's
-    # definition (thresholds, relations, sensor_type, value_type) and its PointSettings columns
+    # definition (thresholds, relations, value_type) and its PointSettings columns
     readings: pl.DataFrame
     files: pl.DataFrame  # accepted files of the batch: mine_code, file_type, header_time
     reports: pl.DataFrame  # YCBJ rows of the batch (engine.schema.EVENTS)
