@@ -170,73 +170,83 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
     """Readings joined to the definition in force at their header time (a definition applies from its
     own header time on) and to their settings; readings at or before the point's last processed time
     are dropped (re-sent data never counts twice). Returns (readings sorted by point and time, the new
-    latest definitions)."""
-    new_defs = parsed.definitions.select(list(DEFINITIONS))
-    if new_defs.is_empty():
+    latest definitions).
+
+    Few Polars queries, each doing much (a lazy chain is one query, every eager step another): next to
+    the replay's parsing thread each query waits its turn on Polars' threads."""
+    only_latest = parsed.definitions.is_empty()
+    if only_latest:
         defs = latest = state.definitions
     else:
-        defs = pl.concat([state.definitions, new_defs], how="vertical_relaxed")
-        latest = (defs.sort("header_time").group_by("point_code").agg(pl.all().last())
-                  .select(list(DEFINITIONS)).sort("point_code"))  # the same definitions, the same bytes
+        defs = pl.concat([state.definitions, parsed.definitions.select(list(DEFINITIONS))], how="vertical_relaxed")
+        latest = (defs.lazy().sort("header_time").group_by("point_code").agg(pl.all().last())
+                  .select(list(DEFINITIONS)).sort("point_code").collect())  # the same definitions, the same bytes
     # grouped by point (contiguous, in the order of a 64-bit hash of the code: an integer sort is several
     # times faster than sorting the strings) and by time within each point. Files come in time order, so
     # a stable sort by point alone usually leaves each point's rows in time order already (checked).
+    # `pid` numbers the points; a sort by time within each point keeps it.
     r = (
-        parsed.readings.select("mine_code", "point_code", "value", "status", "header_time", t=pl.col("data_time"))
+        parsed.readings.lazy()
+        .select("mine_code", "point_code", "value", "status", "header_time", t=pl.col("data_time"))
         .with_columns(_hash=pl.col("point_code").hash())
         .sort("_hash", maintain_order=True, multithreaded=False)
+        .with_columns(pid=numbered("_hash"))
+        .collect()
     )
     in_order = (pl.col("t") >= pl.col("t").shift(1)) | (pl.col("_hash") != pl.col("_hash").shift(1))
     if not r.select(in_order.fill_null(True).all()).item():
         r = r.sort("_hash", "t", maintain_order=True)
-    r = r.with_columns(pid=numbered("_hash"))
     # one row per point, in pid order (pid - 1 is its row): what a reading needs from its point is
     # gathered by position, not joined by code
-    points = r.filter(first_rows("pid")).select("mine_code", "point_code")
-    seen = points.join(state.seen, on="point_code", how="left", maintain_order="left").get_column("last_t")
-    r = r.with_columns(_seen=seen[r.get_column("pid") - 1])
+    points = r.lazy().filter(first_rows("pid")).select("mine_code", "point_code").join(
+        state.seen.lazy(), on="point_code", how="left", maintain_order="left")
+    if only_latest:
+        points = points.join(latest.lazy().select("point_code").with_row_index("def_row"), on="point_code",
+                             how="left", maintain_order="left")
+    by_point = points.collect()
     # one pass drops what was processed before and the same reading twice in one batch (a file re-sent
     # under another name: the first is kept)
+    seen = pl.lit(by_point.get_column("last_t")).gather(pl.col("pid") - 1)
     repeated = ((pl.col("_hash") == pl.col("_hash").shift(1)) & (pl.col("t") == pl.col("t").shift(1))).fill_null(False)
-    r = r.filter(~repeated & (pl.col("_seen").is_null() | (pl.col("t") > pl.col("_seen")))).drop("_hash", "_seen")
-    def_row = _definition_rows(r, points, defs, latest, new_defs.is_empty())
+    r = r.lazy().filter(~repeated & (seen.is_null() | (pl.col("t") > seen))).drop("_hash").collect()
+    pid = r.get_column("pid")
+    if only_latest:  # a point's latest definition is in force for each of its readings
+        def_row = by_point.get_column("def_row")[pid - 1]
+    else:
+        def_row = _definition_rows(r, defs)
     # a run of readings of one point under one definition shares its parameters: they are computed
     # once per run (once per point in the usual batch) and gathered by position
-    pid = r.get_column("pid")
     starts = pid.ne_missing(pid.shift(1)) | def_row.ne_missing(def_row.shift(1))
-    runs = r.select("mine_code", "point_code").filter(starts)
-    table = runs.hstack(defs.select(RULE_COLUMNS)[def_row.filter(starts)])
+    table = pl.concat(
+        [r.lazy().select("mine_code", "point_code").filter(starts),
+         defs.lazy().select(RULE_COLUMNS).select(pl.all().gather(def_row.filter(starts)))],
+        how="horizontal",
+    )
     # what no rule reads is not gathered to every reading
-    params = _with_defaults(table, settings).drop("mine_code", "point_code", "sensor_type")
+    params = _with_defaults(table, settings).drop("mine_code", "point_code", "sensor_type").collect()
     return r.hstack(params[starts.cast(pl.UInt32).cum_sum() - 1]), latest
 
 
-def _definition_rows(r: pl.DataFrame, points: pl.DataFrame, defs: pl.DataFrame, latest: pl.DataFrame,
-                     only_latest: bool) -> pl.Series:
-    """Per reading, the row of `defs` in force at its header time (null: its point is not defined).
-    `only_latest`: no definition came with the batch, so `defs` is `latest` and a point's latest
-    definition is the one in force for each of its readings."""
-    if only_latest:
-        by_point = points.join(latest.select("point_code").with_row_index("def_row"), on="point_code", how="left",
-                               maintain_order="left").get_column("def_row")
-        return by_point[r.get_column("pid") - 1]
-    times = defs.select("point_code", def_time=pl.col("header_time")).with_row_index("def_row").sort("def_time")
+def _definition_rows(r: pl.DataFrame, defs: pl.DataFrame) -> pl.Series:
+    """Per reading, the row of `defs` in force at its header time (null: its point is not defined)."""
+    times = defs.lazy().select("point_code", def_time=pl.col("header_time")).with_row_index("def_row").sort("def_time")
     return (
-        r.select("point_code", "header_time").with_row_index("_row")
+        r.lazy().select("point_code", "header_time").with_row_index("_row")
         .sort("header_time")
         .join_asof(times, left_on="header_time", right_on="def_time", by="point_code", strategy="backward",
                    check_sortedness=False)  # sorted by time as a whole; Polars cannot check per group
         .sort("_row")
+        .collect()
         .get_column("def_row")
     )
 
 
-def _with_defaults(r: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+def _with_defaults(r: pl.LazyFrame, settings: Settings) -> pl.LazyFrame:
     # a point not (yet) defined: the sensor and value types from its code, the regulation defaults
     r = r.with_columns(
         sensor_type=pl.coalesce("sensor_type", pl.col("point_code").str.slice(-12, 4)),
         value_type=pl.coalesce("value_type", pl.col("point_code").str.slice(-14, 2)),
-    ).join(settings.threshold_defaults(), on="sensor_type", how="left", maintain_order="left")
+    ).join(settings.threshold_defaults().lazy(), on="sensor_type", how="left", maintain_order="left")
     r = r.with_columns(pl.coalesce(c, f"d_{c}").alias(c) for c in THRESHOLDS).drop([f"d_{c}" for c in THRESHOLDS])
     return settings.point_frame(r)
 

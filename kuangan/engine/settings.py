@@ -63,7 +63,7 @@ class Settings:
         default_factory=lambda: dict(DEFAULT_THRESHOLDS)
     )
 
-    def point_frame(self, points: pl.DataFrame) -> pl.DataFrame:
+    def point_frame(self, points: pl.LazyFrame) -> pl.LazyFrame:
         """`points` (mine_code, sensor_type, …) with one column per PointSettings field."""
         names = [f.name for f in fields(PointSettings)]
         out = points.with_columns(pl.lit(getattr(self.default, n)).alias(n) for n in names)
