@@ -19,7 +19,7 @@ What it does:
    reading and parsing are timed;
 3. end to end: a fresh database (SQLite in a temporary KUANGAN_VAR_DIR, or `--database-url`), migrated,
    then `kuangan monitoring replay DIR --register-unknown` run as a SUBPROCESS (its memory is its own);
-   its wall time (including the start of Python and Django, some 0.8 s with the listing of the files),
+   its wall time (including the start of Python and Django, some 0.9 s with the listing of the files),
    CPU time and peak RSS (VmHWM);
    2 and 3 are made `--runs` times, alternately: on a shared virtual machine one pass may take 15 %
    longer than the next for no reason of its own. The figures are those of the median run, the ratio
