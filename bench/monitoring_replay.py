@@ -779,7 +779,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(root / "engine-only", ignore_errors=True)
         rate = eng.readings / eng.total
         log(f"engine only: {eng.total:.1f} s, {rate:,.0f} readings/s, {eng.alarms} alarms ({kinds(eng.by_kind)})")
-        results.insert(len(results) - (e2e is not None),
+        results.insert(len(results) - (e2e is not None),  # before the end-to-end replay's peak RSS
                        ["engine only (parse + engine + Parquet, no database, in-process)",
                         f"{rate:,.0f} readings/s ({eng.total:.1f} s; CPU {eng.cpu_s:.0f} s)", "", ""])
         if e2e is not None and eng.alarms != e2e.alarms:

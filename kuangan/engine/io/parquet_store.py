@@ -89,7 +89,7 @@ class ParquetStore:
             con.close()
 
 
-def _sink(frame: pl.DataFrame | pl.LazyFrame, folder: Path, keys: dict[str, str], batch_id: str) -> int:
+def _sink(frame: pl.LazyFrame, folder: Path, keys: dict[str, str], batch_id: str) -> int:
     """`<folder>/<name>=<value>/…/part-<batch id>.parquet` for each value of the key columns (named in
     the path by `keys`), all written by one sink under a name the readers do not see, then renamed in
     their folders (a staging folder would create a folder per mine and batch: 0.5 ms each). A file
@@ -103,7 +103,7 @@ def _sink(frame: pl.DataFrame | pl.LazyFrame, folder: Path, keys: dict[str, str]
         staged.append(name)  # the sink may ask from several threads: no staged[-1]
         return f"{name}.tmp"
 
-    frame.lazy().sink_parquet(
+    frame.sink_parquet(
         pl.PartitionBy(folder, key=list(keys), include_key=False, file_path_provider=path,
                        approximate_bytes_per_file=None),
         compression="zstd", statistics=True, mkdir=True,
