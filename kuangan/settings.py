@@ -222,6 +222,16 @@ MONITORING_LATENESS = {
     "FZSS": _env_int("KUANGAN_LATENESS_FZSS", 300),
     "TJSJ": _env_int("KUANGAN_LATENESS_TJSJ", 900),
 }
+# Trust in what the mines send (docs/architecture.md "Arrival order and exactly once"); defaults and their
+# sources (none was found: settings) in kuangan/monitoring/constants.py.
+from kuangan.monitoring import constants as _monitoring_defaults  # noqa: E402  (plain numbers, no Django)
+
+MONITORING_FUTURE_TOLERANCE_S = _env_int("KUANGAN_FUTURE_TOLERANCE_SECONDS", _monitoring_defaults.FUTURE_TOLERANCE_S)
+MONITORING_BACKFILL_DAYS = _env_int("KUANGAN_BACKFILL_DAYS", _monitoring_defaults.BACKFILL_DAYS)
+MONITORING_MAX_REJECTED_SHARE = float(os.environ.get("KUANGAN_MAX_REJECTED_SHARE",
+                                                     _monitoring_defaults.MAX_REJECTED_SHARE))
+MONITORING_WINDOW_MAX_HOURS = _env_int("KUANGAN_WINDOW_MAX_HOURS", _monitoring_defaults.WINDOW_MAX_HOURS)
+MONITORING_WINDOW_DAILY_HOURS = _env_int("KUANGAN_WINDOW_DAILY_HOURS", _monitoring_defaults.WINDOW_DAILY_HOURS)
 MONITORING_POINT_DEFAULTS = {
     "feed_grace_s": float(_env_int("KUANGAN_FEED_GRACE_SECONDS", 60)),
     "stuck_hours": float(_env_int("KUANGAN_STUCK_HOURS", 6)),

@@ -51,6 +51,12 @@ class WindowKind(models.TextChoices):
     MAINTENANCE = "maintenance", _("检修")
 
 
+class WindowStatus(models.TextChoices):
+    APPROVED = "approved", _("已生效")
+    PENDING = "pending", _("待县局审批")
+    REJECTED = "rejected", _("已驳回")
+
+
 class AlarmAction(models.TextChoices):
     RAISED = "raised", _("报警产生")
     CLEARED = "cleared", _("报警解除")
@@ -58,6 +64,9 @@ class AlarmAction(models.TextChoices):
     ASSIGNED = "assigned", _("已指派")
     DISPOSED = "disposed", _("已处置")
     HAZARD_OPENED = "hazard_opened", _("已登记隐患")
+    CORRECTED = "corrected", _("迟到数据修正")
+    WITHDRAWN = "withdrawn", _("已撤销")
+    RESTORED = "restored", _("撤销后恢复")
 
 
 # 两停一撤六查 (gas over-limit response, GLOSSARY): two stops, one withdrawal, six checks. The official

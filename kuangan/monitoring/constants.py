@@ -18,3 +18,20 @@ ALARM_LIST_POLL_SECONDS = 10
 # The point chart on an alarm's page: this much before the start and after the end (or now).
 CHART_MARGIN_MINUTES = 60
 CHART_MAX_DAYS = 3  # a long episode (a silent mine, a stuck sensor) shows its first days only
+
+# --- Trust in the mines' files (issue "monitoring that no mine and no network fault can defeat") ---
+# No official figure was found for any of these (RULES.md, FORMATS.md): each is a setting (KUANGAN_*),
+# and the pages that apply them say so.
+# A header (or record) time this far ahead of the file's arrival is a clock fault, never "now".
+FUTURE_TOLERANCE_S = 600
+# Data older than this at arrival is a back-fill (补传): judged like any other, and the county told.
+BACKFILL_DAYS = 7
+# A file with more than this share of bad records is quarantined whole (counts per reason kept).
+MAX_REJECTED_SHARE = 0.5
+# A planned window longer than this, or windows adding up to more than the daily hours on one point,
+# take effect only once the county approves them.
+WINDOW_MAX_HOURS = 4
+WINDOW_DAILY_HOURS = 8
+# The platform itself did not look (worker stopped, server down) when two judgements of silence lie
+# further apart than this: a mine is not silent for the platform's own downtime.
+PLATFORM_GAP_S = 120

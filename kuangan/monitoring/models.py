@@ -3,6 +3,8 @@ from them, their handling, and the engine's saved state. Rows reach their mine t
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -13,14 +15,14 @@ from kuangan.core.clock import SHANGHAI
 from kuangan.core.models import User
 from kuangan.registry.models import Mine
 
-from .choices import AlarmAction, AlarmKind, Severity, UploadSource, UploadStatus, WindowKind
+from .choices import AlarmAction, AlarmKind, Severity, UploadSource, UploadStatus, WindowKind, WindowStatus
 
 
 class MonitoringPoint(models.Model):
     """A point as the mine's last CDDY file defines it (kept current by ingestion)."""
 
     mine = models.ForeignKey(Mine, models.CASCADE, related_name="monitoring_points", verbose_name=_("矿山"))
-    code = models.CharField(_("测点编码"), max_length=40, unique=True)
+    code = models.CharField(_("测点编码"), max_length=40)
     sensor_type = models.CharField(_("传感器类型"), max_length=4)
     value_type = models.CharField(_("数据类型"), max_length=2)
     unit = models.CharField(_("单位"), max_length=20, blank=True)
@@ -45,13 +47,16 @@ class MonitoringPoint(models.Model):
         ordering = ["mine", "code"]
         verbose_name = _("监测点")
         verbose_name_plural = _("监测点")
+        # a point belongs to its mine: another mine's file can never name (or redefine) it
+        constraints = [models.UniqueConstraint(fields=["mine", "code"], name="monitoring_point_per_mine")]
 
     def __str__(self) -> str:
         return f"{self.location or self.code}"
 
 
 class Upload(models.Model):
-    """One networking file received (accepted or quarantined); (name, sha256) makes a re-sent file a no-op."""
+    """One networking file received (accepted or quarantined). An accepted file's content (sha256) is
+    stored once: the same bytes again, under any name, are a duplicate."""
 
     # no index of its own: the (mine, file type, header time) index serves a mine's rows, and every
     # index costs each of the 90,000 rows a replayed 20-mine day inserts
@@ -63,7 +68,10 @@ class Upload(models.Model):
     file_type = models.CharField(_("文件类型"), max_length=10, blank=True)
     family = models.CharField(_("格式"), max_length=40, blank=True)
     header_time = models.DateTimeField(_("上传时间（文件头）"), null=True, blank=True)
-    received_at = models.DateTimeField(_("接收时间"))
+    received_at = models.DateTimeField(_("处理时间"))
+    # when the platform first had the file: the upload request, the first drop-folder scan that saw it,
+    # or a replay's clock (never the file's own times, which the sender sets)
+    arrived_at = models.DateTimeField(_("到达时间"), null=True, blank=True)
     source = models.CharField(_("来源"), max_length=20, choices=UploadSource.choices)
     status = models.CharField(_("状态"), max_length=20, choices=UploadStatus.choices)
     reason = models.CharField(_("隔离原因"), max_length=300, blank=True)
@@ -79,7 +87,8 @@ class Upload(models.Model):
         ordering = ["-received_at"]
         verbose_name = _("联网文件")
         verbose_name_plural = _("联网文件")
-        constraints = [models.UniqueConstraint(fields=["name", "sha256"], name="monitoring_upload_once")]
+        constraints = [models.UniqueConstraint(fields=["sha256"], condition=Q(status="accepted"),
+                                               name="monitoring_upload_once")]
         indexes = [models.Index(fields=["mine", "file_type", "header_time"], name="monitoring_upload_mine_type")]
 
     def __str__(self) -> str:
@@ -117,6 +126,12 @@ class PlannedWindow(models.Model):
     reason = models.CharField(_("事由"), max_length=300)
     declared_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("申报人"))
     declared_at = models.DateTimeField(_("申报时间"))
+    # a long window (or too many hours a day) takes effect only once the county approves it
+    status = models.CharField(_("状态"), max_length=20, choices=WindowStatus.choices, default=WindowStatus.APPROVED)
+    decided_by = models.ForeignKey(User, models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("审批人"))
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "mine"
@@ -157,6 +172,12 @@ class Alarm(models.Model):
     hazard = models.ForeignKey("hazards.Hazard", models.SET_NULL, null=True, blank=True, related_name="alarms",
                                verbose_name=_("隐患"))
     raised_at = models.DateTimeField(_("发现时间"))
+    # when the data that raised it reached the platform; late: it came later than its type's lateness
+    received_at = models.DateTimeField(_("数据接收时间"), null=True, blank=True)
+    late = models.BooleanField(_("迟到数据"), default=False)
+    # later data disproved it (a late report, a gap filled): kept with its history, never deleted
+    withdrawn_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    withdrawn_reason = models.CharField(_("撤销原因"), max_length=300, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope_path = "mine"
@@ -167,8 +188,9 @@ class Alarm(models.Model):
         verbose_name_plural = _("报警")
         constraints = [
             models.UniqueConstraint(fields=["mine", "point_code", "kind", "start"], name="monitoring_alarm_episode"),
-            # one open alarm per (point or mine, kind)
-            models.UniqueConstraint(fields=["mine", "point_code", "kind"], condition=Q(end__isnull=True),
+            # one open alarm per (point or mine, kind); a withdrawn one does not count
+            models.UniqueConstraint(fields=["mine", "point_code", "kind"],
+                                    condition=Q(end__isnull=True, withdrawn_at__isnull=True),
                                     name="monitoring_alarm_one_open"),
         ]
         indexes = [models.Index(fields=["mine", "start"], name="monitoring_alarm_mine_start")]
@@ -186,6 +208,15 @@ class Alarm(models.Model):
     @property
     def planned(self) -> bool:
         return self.planned_window_id is not None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def delay(self) -> timedelta | None:
+        """How long after the event its data reached the platform."""
+        return None if self.received_at is None else self.received_at - self.start
 
 
 class AlarmTransition(models.Model):
@@ -243,3 +274,52 @@ class EngineSnapshot(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class StoredBatch(models.Model):
+    """The Parquet files of one committed batch (exactly once, docs/architecture.md): the files are
+    written under a staging folder, this row is committed with the batch's other rows, and only then
+    are the files moved into place. A staging folder without its row is an orphan of a batch that
+    never committed and is removed; one with its row but not yet placed is finished."""
+
+    batch_id = models.CharField(max_length=64, unique=True)
+    parts = models.JSONField(default=list)  # paths relative to the store's root, as placed
+    rows = models.PositiveBigIntegerField(default=0)
+    placed = models.BooleanField(default=False)
+    committed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("数据批次")
+        verbose_name_plural = _("数据批次")
+
+    def __str__(self) -> str:
+        return self.batch_id
+
+
+class EngineCheckpoint(models.Model):
+    """The engine's state before a batch that took some mines into a new hour of data: late data of a
+    mine is judged again from the newest checkpoint that precedes it (docs/architecture.md)."""
+
+    state = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("引擎检查点")
+        verbose_name_plural = _("引擎检查点")
+
+    def __str__(self) -> str:
+        return f"{self.pk}"
+
+
+class CheckpointMine(models.Model):
+    """A mine whose state a checkpoint holds, and the newest data time of that mine it had judged."""
+
+    checkpoint = models.ForeignKey(EngineCheckpoint, models.CASCADE, related_name="mines")
+    mine_code = models.CharField(max_length=40)
+    seen_until = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["mine_code", "seen_until"], name="monitoring_ckpt_mine_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.mine_code} {self.seen_until}"
