@@ -232,6 +232,7 @@ MONITORING_MAX_REJECTED_SHARE = float(os.environ.get("KUANGAN_MAX_REJECTED_SHARE
                                                      _monitoring_defaults.MAX_REJECTED_SHARE))
 MONITORING_WINDOW_MAX_HOURS = _env_int("KUANGAN_WINDOW_MAX_HOURS", _monitoring_defaults.WINDOW_MAX_HOURS)
 MONITORING_WINDOW_DAILY_HOURS = _env_int("KUANGAN_WINDOW_DAILY_HOURS", _monitoring_defaults.WINDOW_DAILY_HOURS)
+MONITORING_PLATFORM_GAP_S = _monitoring_defaults.PLATFORM_GAP_S
 MONITORING_POINT_DEFAULTS = {
     "feed_grace_s": float(_env_int("KUANGAN_FEED_GRACE_SECONDS", 60)),
     "stuck_hours": float(_env_int("KUANGAN_STUCK_HOURS", 6)),

@@ -3,10 +3,19 @@
     result = run_batch(state, parse_uploads(uploads), now, settings)
 
 Steps, in order (a failure names its step): prepare (join each reading to its point's definition in
-force and to its settings, drop readings already seen), then the rules; unreported_event reads the
-episodes of over_limit. The state is a set of small frames (open episodes, last values, last file
-times, the latest definition of each point) that can be saved as bytes and loaded again, so a
-restart or a replay continues exactly where live processing stopped.
+force and to its settings, set apart readings at or before what was judged already), then the rules;
+unreported_event reads the episodes of over_limit. The state is a set of small frames (open episodes,
+last values, last file times, the latest definition of each point) that can be saved as bytes and
+loaded again, so a restart or a replay continues exactly where live processing stopped.
+
+Arrival order does not change the result (docs/architecture.md). With a `History` (the caller's store
+and checkpoints), a mine whose batch brings data older than what was judged of it already (late readings
+or outstation statuses not stored before, a definition older than its newest data, a YCBJ over-limit
+report a decision may have missed) is judged again: its state comes from the newest checkpoint before
+that data, and its stored records since then, with the batch's, go through the rules hour by hour in
+data-time order. The result names the mine and the time after which its alarms were derived again (the
+caller reconciles them: ended, extended, raised or withdrawn). mine_silent, judged by arrival, is never
+judged again. The result also holds the records to store (each reading once) and the checkpoints to keep.
 """
 
 from __future__ import annotations
@@ -16,8 +25,8 @@ import io
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -34,7 +43,8 @@ from .rules import (
     unreported_event,
 )
 from .rules.base import RuleInput
-from .schema import DEFINITIONS, EPISODES, TIME, Schema
+from .rules.unreported_event import OVER_LIMIT as OVER_LIMIT_EVENT
+from .schema import DEFINITIONS, EPISODES, EVENTS, OUTSTATION_STATUS, READINGS, TIME, Schema
 from .settings import Settings
 
 RULES: list[tuple[str, Any]] = [
@@ -48,7 +58,10 @@ RULES: list[tuple[str, Any]] = [
     ("unreported_event", unreported_event),
 ]
 KINDS = [name for name, _ in RULES]
-SEEN: Schema = {"point_code": pl.String, "last_t": TIME}
+POINT_KEY = ["mine_code", "point_code"]  # a point is its mine's: codes are never compared across mines
+SEEN: Schema = {"mine_code": pl.String, "point_code": pl.String, "last_t": TIME}
+SEEN_STATUS: Schema = {"mine_code": pl.String, "outstation_code": pl.String, "last_t": TIME}
+UNJUDGED_AGAIN = "rules/mine_silent"  # judged by arrival: a late file changes nothing there
 THRESHOLDS = ["upper_alarm", "upper_alarm_clear", "upper_power_off", "upper_power_restore"]
 # the last IPC encoding of each state frame, with the frame it encodes (frames are never changed in place)
 _ENCODED: dict[str, tuple[pl.DataFrame, bytes]] = {}
@@ -62,8 +75,9 @@ class StepError(RuntimeError):
 @dataclass(frozen=True)
 class EngineState:
     definitions: pl.DataFrame  # the latest definition of each point (DEFINITIONS)
-    seen: pl.DataFrame  # the newest data time processed per point
+    seen: pl.DataFrame  # the newest data time judged per (mine, point)
     rules: dict[str, Any] = field(default_factory=dict)  # each rule's own state
+    seen_status: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SEEN_STATUS))  # per outstation
 
     @classmethod
     def empty(cls) -> EngineState:
@@ -71,6 +85,38 @@ class EngineState:
             definitions=pl.DataFrame(schema=DEFINITIONS),
             seen=pl.DataFrame(schema=SEEN),
             rules={name: module.empty_state() for name, module in RULES},
+        )
+
+    def of_mine(self, mine: str) -> EngineState:
+        """This state's rows of one mine (nothing of mine_silent, which is judged by arrival)."""
+        return self._from_frames({
+            name: frame.clear() if name.startswith(UNJUDGED_AGAIN) else frame.filter(pl.col("mine_code") == mine)
+            for name, frame in self._frames()})
+
+    def with_mine(self, mine: str, other: EngineState) -> EngineState:
+        """This state with the rows of one mine taken from `other` (mine_silent's stay)."""
+        theirs = dict(other._frames())
+        return self._from_frames({
+            name: frame if name.startswith(UNJUDGED_AGAIN) else pl.concat(
+                [frame.filter(pl.col("mine_code") != mine), theirs[name].filter(pl.col("mine_code") == mine)],
+                how="vertical_relaxed")
+            for name, frame in self._frames()})
+
+    @classmethod
+    def _from_frames(cls, frames: dict[str, pl.DataFrame]) -> EngineState:
+        base = cls.empty()
+        rules: dict[str, Any] = {}
+        for name, value in base.rules.items():
+            if isinstance(value, dict):
+                rules[name] = {part: _upgraded(frames.get(f"rules/{name}/{part}", empty), empty)  # type: ignore[arg-type]
+                               for part, empty in value.items()}
+            else:
+                rules[name] = _upgraded(frames.get(f"rules/{name}", value), value)
+        return cls(
+            definitions=frames.get("definitions", base.definitions),
+            seen=_upgraded(frames.get("seen", base.seen), base.seen),
+            rules=rules,
+            seen_status=frames.get("seen_status", base.seen_status),
         )
 
     def to_bytes(self, *, definitions: bool = True) -> bytes:
@@ -102,34 +148,23 @@ class EngineState:
             return z.read(DEFINITIONS_DIGEST).decode() if DEFINITIONS_DIGEST in z.namelist() else None
 
     @classmethod
-    def from_bytes(cls, data: bytes, definitions: bytes | None = None) -> EngineState:
+    def from_bytes(cls, data: bytes, definitions: bytes | None = None, *, without_definitions: bool = False
+                   ) -> EngineState:
         """The state saved by `to_bytes`; `definitions`: what `definitions_bytes()` gave, for an archive
-        saved without them (it must be the encoding whose digest the archive holds)."""
-        base = cls.empty()
+        saved without them (it must be the encoding whose digest the archive holds). `without_definitions`:
+        such an archive read with no definitions (a checkpoint: late data takes them from the store)."""
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             frames = {name: pl.read_ipc(io.BytesIO(z.read(name))) for name in z.namelist()
                       if name != DEFINITIONS_DIGEST}
         digest = cls.saved_definitions_digest(data)
-        if digest is not None:
+        if digest is not None and not without_definitions:
             if definitions is None or hashlib.blake2b(definitions, digest_size=16).hexdigest() != digest:
                 raise ValueError("the definitions given are not those the engine state was saved with")
             frames["definitions"] = pl.read_ipc(io.BytesIO(definitions))
-        rules: dict[str, Any] = {}
-        for name, value in base.rules.items():
-            if isinstance(value, dict):
-                rules[name] = {
-                    part: frames.get(f"rules/{name}/{part}", empty) for part, empty in value.items()
-                }
-            else:
-                rules[name] = frames.get(f"rules/{name}", value)
-        return cls(
-            definitions=frames.get("definitions", base.definitions),
-            seen=frames.get("seen", base.seen),
-            rules=rules,
-        )
+        return cls._from_frames(frames)
 
     def _frames(self) -> list[tuple[str, pl.DataFrame]]:
-        out = [("definitions", self.definitions), ("seen", self.seen)]
+        out = [("definitions", self.definitions), ("seen", self.seen), ("seen_status", self.seen_status)]
         for name, value in self.rules.items():
             if isinstance(value, dict):
                 out += [(f"rules/{name}/{part}", frame) for part, frame in value.items()]
@@ -138,10 +173,13 @@ class EngineState:
         return out
 
 
-@dataclass(frozen=True)
-class BatchResult:
-    state: EngineState
-    episodes: pl.DataFrame  # EPISODES: every alarm episode opened, changed or ended by this batch
+def _upgraded(frame: pl.DataFrame, empty: pl.DataFrame) -> pl.DataFrame:
+    """A frame saved before points were keyed by their mine: the mine code put back (a point code is its
+    mine's code and 16 characters, FORMATS.md)."""
+    if "mine_code" in empty.columns and "mine_code" not in frame.columns:
+        code = next(c for c in frame.columns if c.endswith("_code"))
+        frame = frame.with_columns(mine_code=pl.col(code).str.slice(0, pl.col(code).str.len_chars() - 16))
+    return frame.select(empty.columns) if frame.columns != empty.columns else frame
 
 
 def _encoded(name: str, frame: pl.DataFrame) -> bytes:
@@ -166,11 +204,25 @@ RULE_COLUMNS = [
 ]
 
 
-def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tuple[pl.DataFrame, pl.DataFrame]:
+@dataclass(frozen=True)
+class Prepared:
+    readings: pl.DataFrame  # readings not judged before, grouped by point (`pid`), in time order, with parameters
+    latest: pl.DataFrame  # the latest definition of each point after this batch
+    late: pl.DataFrame  # readings at or before their point's newest judged time: mine_code, point_code, t
+    status: pl.DataFrame  # FZSS rows not judged before, one per (mine, outstation, time)
+    late_status: pl.DataFrame  # FZSS rows at or before their outstation's newest judged time
+
+
+def _point_hash() -> pl.Expr:
+    # a point belongs to its mine: two mines' identical codes are two points
+    return pl.col("point_code").hash(0) ^ pl.col("mine_code").hash(1)
+
+
+def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> Prepared:
     """Readings joined to the definition in force at their header time (a definition applies from its
-    own header time on) and to their settings; readings at or before the point's last processed time
-    are dropped (re-sent data never counts twice). Returns (readings sorted by point and time, the new
-    latest definitions).
+    own header time on) and to their settings. Readings at or before their point's newest judged time are
+    set apart as late (the caller judges their mine again or, without a history, drops them); the same
+    reading twice in a batch counts once.
 
     Few Polars queries, each doing much (a lazy chain is one query, every eager step another): next to
     the replay's parsing thread each query waits its turn on Polars' threads."""
@@ -179,16 +231,16 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
         defs = latest = state.definitions
     else:
         defs = pl.concat([state.definitions, parsed.definitions.select(list(DEFINITIONS))], how="vertical_relaxed")
-        latest = (defs.lazy().sort("header_time").group_by("point_code").agg(pl.all().last())
-                  .select(list(DEFINITIONS)).sort("point_code").collect())  # the same definitions, the same bytes
-    # grouped by point (contiguous, in the order of a 64-bit hash of the code: an integer sort is several
-    # times faster than sorting the strings) and by time within each point. Files come in time order, so
-    # a stable sort by point alone usually leaves each point's rows in time order already (checked).
-    # `pid` numbers the points; a sort by time within each point keeps it.
+        latest = (defs.lazy().sort("header_time").group_by(POINT_KEY).agg(pl.all().last())
+                  .select(list(DEFINITIONS)).sort(POINT_KEY).collect())  # the same definitions, the same bytes
+    # grouped by point (contiguous, in the order of a 64-bit hash of the mine and point codes: an integer
+    # sort is several times faster than sorting the strings) and by time within each point. Files come in
+    # time order, so a stable sort by point alone usually leaves each point's rows in time order already
+    # (checked). `pid` numbers the points; a sort by time within each point keeps it.
     r = (
         parsed.readings.lazy()
         .select("mine_code", "point_code", "value", "status", "header_time", t=pl.col("data_time"))
-        .with_columns(_hash=pl.col("point_code").hash())
+        .with_columns(_hash=_point_hash())
         .sort("_hash", maintain_order=True, multithreaded=False)
         .with_columns(pid=numbered("_hash"))
         .collect()
@@ -198,20 +250,28 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
         r = r.sort("_hash", "t", maintain_order=True)
     # one row per point, in pid order (pid - 1 is its row): what a reading needs from its point is
     # gathered by position, not joined by code
-    points = r.lazy().filter(first_rows("pid")).select("mine_code", "point_code").join(
-        state.seen.lazy(), on="point_code", how="left", maintain_order="left")
+    points = r.lazy().filter(first_rows("pid")).select(*POINT_KEY).join(
+        state.seen.lazy(), on=POINT_KEY, how="left", maintain_order="left")
     if only_latest:
-        points = points.join(latest.lazy().select("point_code").with_row_index("def_row"), on="point_code",
+        points = points.join(latest.lazy().select(*POINT_KEY).with_row_index("def_row"), on=POINT_KEY,
                              how="left", maintain_order="left")
     by_point = points.collect()
-    # one pass drops what was processed before and the same reading twice in one batch (a file re-sent
-    # under another name: the first is kept)
+    # one pass splits off what was judged before and drops the same reading twice in one batch (a file
+    # re-sent under another name: the first is kept)
     seen = pl.lit(by_point.get_column("last_t")).gather(pl.col("pid") - 1)
     repeated = ((pl.col("_hash") == pl.col("_hash").shift(1)) & (pl.col("t") == pl.col("t").shift(1))).fill_null(False)
-    r = r.lazy().filter(~repeated & (seen.is_null() | (pl.col("t") > seen))).drop("_hash").collect()
+    fresh = seen.is_null() | (pl.col("t") > seen)
+    r = r.lazy().filter(~repeated).with_columns(_fresh=fresh).collect()
+    if r.get_column("_fresh").all():
+        late = r.clear().select(*POINT_KEY, "t")
+    else:
+        late = r.filter(~pl.col("_fresh")).select(*POINT_KEY, "t")
+        r = r.filter(pl.col("_fresh")).with_columns(pid=numbered("_hash"))
+    r = r.drop("_hash", "_fresh")
+    status, late_status = _status(state, parsed)
     pid = r.get_column("pid")
     if only_latest:  # a point's latest definition is in force for each of its readings
-        def_row = by_point.get_column("def_row")[pid - 1]
+        def_row = by_point.get_column("def_row")[pid - 1] if late.is_empty() else _latest_rows(r, latest)
     else:
         def_row = _definition_rows(r, defs)
     # a run of readings of one point under one definition shares its parameters: they are computed
@@ -224,16 +284,37 @@ def prepare(state: EngineState, parsed: ParsedBatch, settings: Settings) -> tupl
     )
     # what no rule reads is not gathered to every reading
     params = _with_defaults(table, settings).drop("mine_code", "point_code", "sensor_type").collect()
-    return r.hstack(params[starts.cast(pl.UInt32).cum_sum() - 1]), latest
+    readings = r.hstack(params[starts.cast(pl.UInt32).cum_sum() - 1])
+    return Prepared(readings=readings, latest=latest, late=late, status=status, late_status=late_status)
+
+
+def _latest_rows(r: pl.DataFrame, latest: pl.DataFrame) -> pl.Series:
+    return (r.lazy().select(*POINT_KEY)
+            .join(latest.lazy().select(*POINT_KEY).with_row_index("def_row"), on=POINT_KEY, how="left",
+                  maintain_order="left")
+            .collect().get_column("def_row"))
+
+
+def _status(state: EngineState, parsed: ParsedBatch) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The batch's FZSS rows once per (mine, outstation, time), split into new and late ones."""
+    s = parsed.outstation_status
+    if s.is_empty():
+        return s, s
+    s = (s.lazy().unique(["mine_code", "outstation_code", "data_time"], keep="first", maintain_order=True)
+         .join(state.seen_status.lazy(), on=["mine_code", "outstation_code"], how="left", maintain_order="left")
+         .with_columns(_fresh=pl.col("last_t").is_null() | (pl.col("data_time") > pl.col("last_t")))
+         .drop("last_t").collect())
+    return s.filter(pl.col("_fresh")).drop("_fresh"), s.filter(~pl.col("_fresh")).drop("_fresh")
 
 
 def _definition_rows(r: pl.DataFrame, defs: pl.DataFrame) -> pl.Series:
     """Per reading, the row of `defs` in force at its header time (null: its point is not defined)."""
-    times = defs.lazy().select("point_code", def_time=pl.col("header_time")).with_row_index("def_row").sort("def_time")
+    times = (defs.lazy().select(*POINT_KEY, def_time=pl.col("header_time")).with_row_index("def_row")
+             .sort("def_time"))
     return (
-        r.lazy().select("point_code", "header_time").with_row_index("_row")
+        r.lazy().select(*POINT_KEY, "header_time").with_row_index("_row")
         .sort("header_time")
-        .join_asof(times, left_on="header_time", right_on="def_time", by="point_code", strategy="backward",
+        .join_asof(times, left_on="header_time", right_on="def_time", by=POINT_KEY, strategy="backward",
                    check_sortedness=False)  # sorted by time as a whole; Polars cannot check per group
         .sort("_row")
         .collect()
@@ -251,42 +332,268 @@ def _with_defaults(r: pl.LazyFrame, settings: Settings) -> pl.LazyFrame:
     return settings.point_frame(r)
 
 
+@dataclass(frozen=True)
+class Records:
+    """Records as parsed (engine.schema tables): what a batch adds to the store, or what the store holds."""
+
+    readings: pl.DataFrame
+    outstation_status: pl.DataFrame
+    events: pl.DataFrame
+    definitions: pl.DataFrame
+
+    @classmethod
+    def empty(cls) -> Records:
+        return cls(*(pl.DataFrame(schema=s) for s in (READINGS, OUTSTATION_STATUS, EVENTS, DEFINITIONS)))
+
+    @classmethod
+    def concat(cls, parts: list[Records]) -> Records:
+        if len(parts) == 1:
+            return parts[0]
+        parts = parts or [cls.empty()]
+        return cls(*(pl.concat([getattr(p, name) for p in parts], how="vertical_relaxed")
+                     for name in RECORD_TABLES))
+
+    def of_mine(self, mine: str) -> Records:
+        return Records(*(getattr(self, name).filter(pl.col("mine_code") == mine) for name in RECORD_TABLES))
+
+    def without(self, mines: list[str]) -> Records:
+        if not mines:
+            return self
+        out = pl.Series(mines, dtype=pl.String).implode()
+        return Records(*(getattr(self, name).filter(~pl.col("mine_code").is_in(out)) for name in RECORD_TABLES))
+
+
+RECORD_TABLES = ("readings", "outstation_status", "events", "definitions")
+# the keys that make a record the same record: each is stored and judged once
+RECORD_KEYS = {
+    "readings": ["mine_code", "point_code", "data_time"],
+    "outstation_status": ["mine_code", "outstation_code", "data_time"],
+    "events": ["mine_code", "point_code", "event_type", "start", "end", "header_time"],
+    "definitions": ["mine_code", "point_code", "header_time"],
+}
+
+
+class History(Protocol):
+    """What the engine may ask of the past when a batch brings late data (the caller's store)."""
+
+    def stored(self, mine_code: str, since: datetime | None, until: datetime | None = None) -> Records:
+        """The mine's stored records with a data time after `since` (None: all) and at or before `until`;
+        its definitions whatever their time."""
+
+    def checkpoint(self, mine_code: str, before: datetime) -> tuple[EngineState, datetime] | None:
+        """The newest checkpoint holding the mine with its newest judged time before `before`: the state
+        (only that mine's rows are used) and that time."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    state: EngineState
+    seen_until: dict[str, datetime]  # mine → the newest data time of it the state had judged
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    state: EngineState
+    episodes: pl.DataFrame  # EPISODES: every alarm episode opened, changed or ended by this batch
+    stored: Records = field(default_factory=Records.empty)  # what the batch adds to the store, each record once
+    # points (and outstations) judged again from a checkpoint, with the time after which their episodes
+    # were derived again (null: all): an alarm of theirs open then or later without its episode was disproved
+    rejudged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJUDGED))
+    checkpoints: list[Checkpoint] = field(default_factory=list)  # states to keep for judging late data
+
+
+# data this long before a checkpoint's newest time is read again with it: a point's readings can lag the
+# mine's newest ones within a file or two (the judged ones are told apart by the point's own time)
+LOOKBACK = timedelta(hours=1)
+REJUDGED: Schema = {"mine_code": pl.String, "point_code": pl.String, "since": TIME}
+HOUR = "1h"
+
+
 def run_batch(
-    state: EngineState, parsed: ParsedBatch, now: datetime, settings: Settings | None = None
+    state: EngineState, parsed: ParsedBatch, now: datetime, settings: Settings | None = None,
+    history: History | None = None,
 ) -> BatchResult:
+    """`now` (engine time) is when silence is judged. With a `history`, late data is judged in data-time
+    order (its mine again from a checkpoint); without one it is dropped."""
     settings = settings or Settings()
-    readings, definitions = _step("prepare", prepare, state, parsed, settings)
-    accepted = parsed.files.filter(pl.col("status") == "accepted").select(
-        "mine_code", "file_type", "header_time"
+    prepared = _step("prepare", prepare, state, parsed, settings)
+    late = _late_mines(state, parsed, prepared, history, settings) if history is not None else {}
+    mines = sorted(late)
+    readings, status, events = prepared.readings, prepared.status, parsed.events
+    if mines:
+        out = pl.Series(mines, dtype=pl.String).implode()
+        readings = readings.filter(~pl.col("mine_code").is_in(out)).with_columns(pid=numbered("pid"))
+        status = status.filter(~pl.col("mine_code").is_in(out))
+        events = events.filter(~pl.col("mine_code").is_in(out))
+    files = parsed.files.filter(pl.col("status") == "accepted")
+    result = _judge(state, prepared.latest, readings, status, events, files, now, settings, RULES)
+    stored = Records(
+        readings=readings.select(_stored_readings()),
+        outstation_status=status,
+        events=events,
+        definitions=parsed.definitions.filter(~pl.col("mine_code").is_in(mines)) if mines else parsed.definitions,
     )
+    checkpoints = _crossed(state, result.state)
+    episodes, rejudged, parts = [result.episodes], [], [stored]
+    new_state = result.state
+    for mine in mines:
+        again = _step("rejudge", _rejudge, mine, late[mine], state, parsed, settings, history)
+        new_state = new_state.with_mine(mine, again.state)
+        episodes.append(again.episodes)
+        parts.append(again.stored)
+        rejudged.append(again.rejudged)
+        checkpoints += again.checkpoints
+    out_episodes = episodes[0] if len(episodes) == 1 else pl.concat(episodes).sort(
+        "start", "mine_code", "point_code", "kind", nulls_last=False)
+    return BatchResult(state=new_state, episodes=out_episodes, stored=Records.concat(parts),
+                       rejudged=pl.concat(rejudged) if rejudged else pl.DataFrame(schema=REJUDGED),
+                       checkpoints=checkpoints)
+
+
+def _stored_readings() -> list[pl.Expr]:
+    return [pl.lit(0, pl.UInt32).alias("file_id"), pl.col("mine_code"), pl.col("point_code"), pl.col("value"),
+            pl.col("status"), pl.col("t").alias("data_time"), pl.col("header_time")]
+
+
+def _judge(state: EngineState, latest: pl.DataFrame, readings: pl.DataFrame, status: pl.DataFrame,
+           events: pl.DataFrame, files: pl.DataFrame, now: datetime, settings: Settings,
+           rules: list[tuple[str, Any]]) -> BatchResult:
+    """The rules over prepared records; the state's rows of mines without records pass through."""
+    frontier = pl.concat([
+        readings.select("mine_code", "header_time"), status.select("mine_code", "header_time"),
+        events.select("mine_code", "header_time"),
+    ]).unique() if not (status.is_empty() and events.is_empty()) else (
+        readings.lazy().select("mine_code", "header_time").unique().collect())
     batch = RuleInput(
         readings=readings,
-        files=accepted,
-        reports=parsed.events,
-        outstation_status=parsed.outstation_status,
+        files=files.select("mine_code", "file_type", "header_time", "arrival"),
+        reports=events,
+        outstation_status=status,
         settings=settings,
+        frontier=frontier,
     )
-    rule_states: dict[str, Any] = {}
+    rule_states: dict[str, Any] = dict(state.rules)
     episodes = []
-    for name, module in RULES:
+    for name, module in rules:
         new, eps = _step(name, module.evaluate, state.rules[name], batch, now)
         rule_states[name] = new
         batch.upstream[name] = eps
         episodes.append(eps)
     # readings come grouped by point and in time order: a point's last row holds its newest time
-    last = readings.filter(last_rows("pid")).select(
-        "point_code", last_t=pl.col("t")
-    )
-    seen = pl.concat([state.seen.join(last.select("point_code"), on="point_code", how="anti"), last])
+    last = readings.filter(last_rows("pid")).select(*POINT_KEY, last_t=pl.col("t"))
+    seen = pl.concat([state.seen.join(last.select(*POINT_KEY), on=POINT_KEY, how="anti"), last])
+    seen_status = state.seen_status
+    if not status.is_empty():
+        newest = status.group_by("mine_code", "outstation_code").agg(last_t=pl.col("data_time").max())
+        seen_status = pl.concat([seen_status.join(newest, on=["mine_code", "outstation_code"], how="anti"), newest],
+                                how="vertical_relaxed")
     out = (
         pl.concat(episodes)
         .select(list(EPISODES))
         .sort("start", "mine_code", "point_code", "kind", nulls_last=False)
     )
     return BatchResult(
-        state=EngineState(definitions=definitions, seen=seen, rules=rule_states),
+        state=EngineState(definitions=latest, seen=seen, rules=rule_states, seen_status=seen_status),
         episodes=out,
     )
+
+
+def _frontier(seen: pl.DataFrame) -> pl.DataFrame:
+    return seen.group_by("mine_code").agg(frontier=pl.col("last_t").max())
+
+
+def _crossed(before: EngineState, after: EngineState) -> list[Checkpoint]:
+    """The state before the batch is a checkpoint for each mine the batch took into a new hour of data."""
+    was, now = _frontier(before.seen), _frontier(after.seen)
+    crossed = (was.join(now, on="mine_code", suffix="_after")
+               .filter(pl.col("frontier_after").dt.truncate(HOUR) > pl.col("frontier").dt.truncate(HOUR)))
+    if crossed.is_empty():
+        return []
+    return [Checkpoint(before, dict(crossed.select("mine_code", "frontier").iter_rows()))]
+
+
+def _late_mines(state: EngineState, parsed: ParsedBatch, prepared: Prepared, history: History,
+                settings: Settings) -> dict[str, datetime]:
+    """Mine → the earliest time from which it must be judged again: its late readings and outstation
+    statuses (not already stored: a re-sent file changes nothing), a definition older than its newest
+    judged data, or a YCBJ over-limit report that a decision may already have missed."""
+    since: dict[str, datetime] = {}
+
+    def earliest(frame: pl.DataFrame, column: str) -> None:
+        for mine, t in frame.group_by("mine_code").agg(pl.col(column).min()).iter_rows():
+            since[mine] = min(t, since.get(mine, t))
+
+    late_readings, late_status = prepared.late, prepared.late_status
+    for mine in sorted(set(late_readings.get_column("mine_code")) | set(late_status.get_column("mine_code"))):
+        mine_r = late_readings.filter(pl.col("mine_code") == mine)
+        mine_s = late_status.filter(pl.col("mine_code") == mine)
+        times = pl.concat([mine_r.get_column("t"), mine_s.get_column("data_time")])
+        lo, hi = times.min(), times.max()
+        assert isinstance(lo, datetime) and isinstance(hi, datetime)
+        stored = history.stored(mine, lo - timedelta(microseconds=1), hi)
+        earliest(mine_r.join(stored.readings.select(*POINT_KEY, t=pl.col("data_time")), on=[*POINT_KEY, "t"],
+                             how="anti"), "t")
+        earliest(mine_s.join(stored.outstation_status.select("mine_code", "outstation_code", "data_time"),
+                             on=["mine_code", "outstation_code", "data_time"], how="anti"), "data_time")
+    frontier = _frontier(state.seen)
+    if not parsed.definitions.is_empty():
+        earliest(parsed.definitions.join(frontier, on="mine_code").filter(pl.col("header_time") < pl.col("frontier")),
+                 "header_time")
+    reports = parsed.events.filter(pl.col("event_type") == OVER_LIMIT_EVENT)
+    if not reports.is_empty():
+        grace = timedelta(seconds=settings.max_report_grace_s())
+        earliest(reports.join(frontier, on="mine_code").filter(pl.col("header_time") <= pl.col("frontier"))
+                 .with_columns(since=pl.col("start") - grace), "since")
+    return since
+
+
+def _rejudge(mine: str, since: datetime, state: EngineState, parsed: ParsedBatch, settings: Settings,
+             history: History) -> BatchResult:
+    """The mine judged again in data-time order from the newest checkpoint before `since`: its stored
+    records since then and the batch's, hour by hour (each hour's start is a checkpoint again)."""
+    found = history.checkpoint(mine, since)
+    base, until = (found[0].of_mine(mine), found[1]) if found else (EngineState.empty(), None)
+    stored = history.stored(mine, None if until is None else until - LOOKBACK)
+    batch = Records(parsed.readings, parsed.outstation_status, parsed.events, parsed.definitions).of_mine(mine)
+    merged, new = {}, {}
+    for name in RECORD_TABLES:
+        old, fresh = getattr(stored, name), getattr(batch, name)
+        fresh = fresh.unique(RECORD_KEYS[name], keep="first", maintain_order=True).join(
+            old.select(RECORD_KEYS[name]), on=RECORD_KEYS[name], how="anti", nulls_equal=True)
+        new[name], merged[name] = fresh, pl.concat([old, fresh], how="vertical_relaxed")
+    # data stored before definitions were kept: the latest known ones stand in for them
+    defs = pl.concat([merged["definitions"], state.definitions.filter(pl.col("mine_code") == mine)],
+                     how="vertical_relaxed").unique(RECORD_KEYS["definitions"], keep="first").sort("header_time")
+    hours = (pl.concat([merged["readings"].select(h=pl.col("data_time").dt.truncate(HOUR)),
+                        merged["outstation_status"].select(h=pl.col("data_time").dt.truncate(HOUR)),
+                        merged["events"].select(h=pl.col("header_time").dt.truncate(HOUR))])
+             .unique().sort("h").get_column("h").to_list())
+    current, episodes, checkpoints, judged_points = base, [], [], []
+    rules = [(name, module) for name, module in RULES if name != "mine_silent"]
+    for i, hour in enumerate(hours):
+        if i and not current.seen.is_empty():
+            checkpoints.append(Checkpoint(current, dict(_frontier(current.seen).iter_rows())))
+        end = hour + timedelta(hours=1)
+
+        def part(frame: pl.DataFrame, column: str, hour: datetime = hour, end: datetime = end) -> pl.DataFrame:
+            return frame.filter((pl.col(column) >= hour) & (pl.col(column) < end))
+
+        piece = ParsedBatch(
+            files=parsed.files.clear(), definitions=defs, readings=part(merged["readings"], "data_time"),
+            outstations=parsed.outstations.clear(), outstation_status=part(merged["outstation_status"], "data_time"),
+            statistics=parsed.statistics.clear(), events=part(merged["events"], "header_time"),
+            rejects=parsed.rejects.clear(),
+        )
+        emptied = EngineState(definitions=current.definitions.clear(), seen=current.seen, rules=current.rules,
+                              seen_status=current.seen_status)
+        p = prepare(emptied, piece, settings)
+        judged = _judge(current, p.latest, p.readings, p.status, piece.events, piece.files, end, settings, rules)
+        judged_points += [p.readings.select(*POINT_KEY), p.status.select("mine_code", point_code="outstation_code")]
+        current = judged.state
+        episodes.append(judged.episodes)
+    points = (pl.concat(judged_points).unique() if judged_points else pl.DataFrame(schema=REJUDGED).drop("since"))
+    return BatchResult(state=current, episodes=merge_episodes(episodes), stored=Records(**new),
+                       rejudged=points.with_columns(since=pl.lit(until, TIME)), checkpoints=checkpoints)
 
 
 def merge_episodes(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -299,7 +606,7 @@ def merge_episodes(frames: list[pl.DataFrame]) -> pl.DataFrame:
         .with_row_index("_n")
         .sort("_n")
         .group_by("mine_code", "point_code", "kind", "start", maintain_order=True)
-        .agg(pl.col("end").last(), pl.col("peak").last(), pl.col("evidence").first())
+        .agg(pl.col("end").last(), pl.col("peak").last(), pl.col("evidence").first(), pl.col("void").last())
         .select(list(EPISODES))
         .sort("start", "mine_code", "point_code", "kind", nulls_last=False)
     )

@@ -23,11 +23,13 @@ FILES: Schema = {
     "family": pl.String,  # "A" for the national format; the recognised name of another family otherwise
     "file_type": pl.String,  # CDDY, CDSS, FZDY, FZSS, TJSJ, YCBJ (or the type of an unsupported family)
     "header_time": TIME,  # the header's upload time: what "newest" means
+    "arrival": TIME,  # when the file reached the platform, as the parser was told (null: not told)
     "encoding": pl.String,  # "utf-8" or "gb18030"
     "status": pl.String,  # accepted | quarantined | incomplete (no `||` yet: retry later)
     "reason": pl.String,  # why a file was quarantined or is incomplete, in Chinese; null when accepted
     "records": pl.UInt32,  # record segments in the file
     "rejected": pl.UInt32,  # of which quarantined
+    "foreign": pl.UInt32,  # of the rejected, records naming a point or outstation of another mine
 }
 
 # CDDY: point definitions (24 fields).
@@ -161,6 +163,7 @@ EPISODES: Schema = {
     "end": TIME,  # null while open
     "peak": pl.Float64,  # extreme value in the alarm's direction; null where there is none
     "evidence": pl.String,  # JSON: thresholds, values and times that justify the alarm
+    "void": pl.Boolean,  # later input disproved the episode: its alarm is withdrawn (mine_silent)
 }
 
 

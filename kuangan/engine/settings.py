@@ -62,6 +62,13 @@ class Settings:
     thresholds: dict[str, tuple[float | None, float | None, float | None, float | None]] = field(
         default_factory=lambda: dict(DEFAULT_THRESHOLDS)
     )
+    # live only: two judgements of silence further apart than this mean the platform itself was down
+    platform_gap: timedelta | None = None
+
+    def max_report_grace_s(self) -> float:
+        """The longest report grace of any point: how far back a late YCBJ report can matter."""
+        return max([self.default.report_grace_s,
+                    *(float(o.values["report_grace_s"]) for o in self.overrides if "report_grace_s" in o.values)])
 
     def point_frame(self, points: pl.LazyFrame) -> pl.LazyFrame:
         """`points` (mine_code, sensor_type, …) with one column per PointSettings field."""

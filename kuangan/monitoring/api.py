@@ -53,8 +53,9 @@ def upload_create(request: HttpRequest, file: File[UploadedFile]) -> Any:
     own = getattr(getattr(org, "mine", None), "code", None)
     if own is None or (parsed is not None and parsed.mine_code != own):
         raise PermissionDenied(_("只能上传本矿的联网文件。"))
+    # token's mine = the name's (checked above) = the header's (checked by ingestion: quarantined otherwise)
     result = ingest.ingest([Upload(name, file.read())], source=UploadSource.API, now=clock.now(),
-                           by=Actor.of(user, via=Via.INGEST))
+                           by=Actor.of(user, via=Via.INGEST), mine_code=own)
     out = result.outcome[0]
     body = {**out, "alarms": len(result.alarms)}
     return (202 if out["status"] == "incomplete" else 200), body

@@ -6,6 +6,11 @@ that could not be read in `rejects`. It never raises on bad input.
 
 Per file there are a few Python steps (hash, name, family, header decisions); records are split
 and converted with Polars over all files of a type at once.
+
+Trust (`Limits`): a file larger than the limit is not read; a file whose header time lies too far
+after its arrival is a clock fault, and so is a record; a record naming a code of another mine than
+its file's is rejected (one mine speaks only for itself); a file with too large a share of bad
+records is quarantined whole, with its counts per reason instead of a reject row per record.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 import polars as pl
@@ -24,11 +29,14 @@ from kuangan.engine.formats.envelope import (
     FAMILY_A,
     REASON_AFTER_END,
     REASON_DUPLICATE,
+    REASON_FOREIGN,
     REASON_INCOMPLETE,
+    REASON_PARTIAL,
     REASON_UNDECODABLE,
 )
 from kuangan.engine.formats.family_a import (
     LAYOUTS,
+    RECORD_REJECT_COLUMNS,
     REJECT_COLUMNS,
     Layout,
     has_fast_path,
@@ -36,7 +44,7 @@ from kuangan.engine.formats.family_a import (
     read_regular,
 )
 
-__all__ = ["ParsedBatch", "Upload", "parse_uploads"]
+__all__ = ["Limits", "ParsedBatch", "Upload", "parse_uploads"]
 
 ACCEPTED = "accepted"
 QUARANTINED = "quarantined"
@@ -55,14 +63,55 @@ TABLES = {
 
 @dataclass(frozen=True)
 class Upload:
-    """One uploaded file as it arrived."""
+    """One uploaded file as it arrived.
+
+    A file too large to be read into memory may be handed over by its beginning only: `data` its first
+    bytes, `size` the whole file's size and `digest` the whole file's SHA-256, so that it is still known
+    by its content (a partial upload is never parsed)."""
 
     name: str  # original file name, e.g. 140000000001_CDSS_20240601080010.txt
     data: bytes
+    size: int | None = None  # the file's size in bytes; None: len(data)
+    digest: str | None = None  # SHA-256 (hex) of the whole file; None: that of data
+
+    def __post_init__(self) -> None:
+        if self.size is not None and self.size < len(self.data):
+            raise ValueError("an upload's size cannot be less than its data")
+        if self.partial and self.digest is None:
+            raise ValueError("a partial upload needs the digest of the whole file")
 
     @cached_property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return self.digest if self.digest is not None else hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def nbytes(self) -> int:
+        """The whole file's size."""
+        return len(self.data) if self.size is None else self.size
+
+    @property
+    def partial(self) -> bool:
+        """Whether `data` holds only the beginning of the file."""
+        return self.nbytes > len(self.data)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the parser accepts of a file; None: no limit (`Limits()` sets none)."""
+
+    max_bytes: int | None = None  # a larger file is quarantined unread
+    # a header (or a record) time further than this after the file's arrival is a clock fault
+    future_tolerance: timedelta | None = None
+    # a file with a larger share of bad records (of every reason) is quarantined whole
+    max_rejected_share: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_bytes is not None and self.max_bytes < 0:
+            raise ValueError("max_bytes must not be negative")
+        if self.future_tolerance is not None and self.future_tolerance < timedelta(0):
+            raise ValueError("future_tolerance must not be negative")
+        if self.max_rejected_share is not None and not 0 <= self.max_rejected_share <= 1:
+            raise ValueError("max_rejected_share must lie between 0 and 1")
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,11 +140,14 @@ class _File:
     family: str | None = None
     file_type: str | None = None
     header_time: datetime | None = None
+    arrival: datetime | None = None  # when it reached the platform (engine time); None: not known
     encoding: str | None = None
     status: str = ACCEPTED
     reason: str | None = None
     records: int = 0
     rejected: int = 0
+    foreign: int = 0  # of the rejected, records of another mine
+    records_read: bool = False  # records judged one by one: counts kept even when quarantined whole
     raw: str = ""  # first characters, for a whole-file reject row
     name_mine_code: str | None = None  # the mine code in the file name
     full_width: bool = False  # a full-width separator somewhere in the text
@@ -104,23 +156,40 @@ class _File:
         self.status, self.reason = QUARANTINED, reason
 
 
-def parse_uploads(uploads: Sequence[Upload]) -> ParsedBatch:
-    """Read a batch of uploads. Bad files and records end up in `rejects`, never in an exception."""
-    datas = [bytes(u.data) for u in uploads]
+def parse_uploads(
+    uploads: Sequence[Upload],
+    *,
+    arrivals: Sequence[datetime | None] | None = None,
+    limits: Limits | None = None,
+) -> ParsedBatch:
+    """Read a batch of uploads. Bad files and records end up in `rejects`, never in an exception.
+
+    arrivals: when each upload reached the platform, naive Beijing time like the files' (None: not
+    known; the clock checks need it). limits: see `Limits` (None: no limit).
+    """
+    limits = limits or Limits()
+    arrived = _arrivals(arrivals, len(uploads))
+    unread = [_unread(u, limits) for u in uploads]  # a reason not to read a file at all
+    datas = [b"" if reason is not None else bytes(u.data) for u, reason in zip(uploads, unread, strict=True)]
     files = [
-        _File(file_id=i, name=envelope.printable_name(u.name), sha256=u.sha256) for i, u in enumerate(uploads)
+        _File(file_id=i, name=envelope.printable_name(u.name), sha256=u.sha256, arrival=arrived[i])
+        for i, u in enumerate(uploads)
     ]
     decoded = envelope.decode_all(datas)
 
     seen: set[tuple[str, str]] = set()
     candidates: list[tuple[int, bytes]] = []
-    for upload, f, data, text, encoding, any_full_width in zip(
-        uploads, files, datas, decoded.texts, decoded.encodings, decoded.full_width, strict=True
+    for upload, f, data, text, encoding, any_full_width, unread_reason in zip(
+        uploads, files, datas, decoded.texts, decoded.encodings, decoded.full_width, unread, strict=True
     ):
         file_name = envelope.parse_name(f.name)
         if file_name is not None:
             f.mine_code, f.file_type, f.family = file_name.mine_code, file_name.file_type, FAMILY_A
             f.name_mine_code = file_name.mine_code
+        if unread_reason is not None:
+            f.raw = envelope.raw_text(upload.data[: 4 * envelope.RAW_CHARS])
+            f.quarantine(unread_reason)
+            continue
         f.encoding, f.full_width = encoding, any_full_width
         key = (upload.name, f.sha256)
         duplicate = key in seen
@@ -151,8 +220,28 @@ def parse_uploads(uploads: Sequence[Upload]) -> ParsedBatch:
     tables = {table: _empty(table) for table in TABLES.values()}
     record_rejects: list[pl.DataFrame] = []
     if candidates:
-        record_rejects = _parse_candidates(files, candidates, decoded, tables)
+        record_rejects = _parse_candidates(files, candidates, decoded, tables, limits)
     return _assemble(files, tables, record_rejects)
+
+
+def _arrivals(arrivals: Sequence[datetime | None] | None, n: int) -> list[datetime | None]:
+    if arrivals is None:
+        return [None] * n
+    if len(arrivals) != n:
+        raise ValueError(f"{len(arrivals)} arrivals for {n} uploads")
+    if any(a is not None and a.tzinfo is not None for a in arrivals):
+        raise ValueError("arrivals are naive Beijing time, like the files' times")
+    return list(arrivals)
+
+
+def _unread(upload: Upload, limits: Limits) -> str | None:
+    """Why a file is quarantined without being read (decoding a huge file would cost its size in
+    memory several times), or None."""
+    if limits.max_bytes is not None and upload.nbytes > limits.max_bytes:
+        return envelope.too_large(limits.max_bytes)
+    if upload.partial:  # cut short by its reader for another limit than this one: never read a part
+        return REASON_PARTIAL.format(read=len(upload.data), size=upload.nbytes)
+    return None
 
 
 def _parse_candidates(
@@ -160,8 +249,10 @@ def _parse_candidates(
     candidates: list[tuple[int, bytes]],
     decoded: envelope.Decoded,
     tables: dict[str, pl.DataFrame],
+    limits: Limits,
 ) -> list[pl.DataFrame]:
     """Headers, then records, of the complete family-A files: fills `tables`, returns reject rows."""
+    future = limits.future_tolerance
     framed = [envelope.frame_segments(clean) for _, clean in candidates]
     headers = envelope.parse_headers([header for header, _ in framed])
 
@@ -176,6 +267,9 @@ def _parse_candidates(
             f.mine_code, f.mine_name = h.mine_code, h.mine_name
         f.header_time = h.time
         problem = envelope.header_problem(f.file_type, f.name_mine_code, h)
+        if problem is None and future is not None and f.arrival is not None and h.time is not None:
+            if h.time > f.arrival + future:  # a clock ahead must not move "newest" (nor "now" in a replay)
+                problem = envelope.clock_problem(h.time, f.arrival, future)
         if problem is not None:
             f.quarantine(problem)
         else:
@@ -189,10 +283,11 @@ def _parse_candidates(
         parts: list[pl.DataFrame] = []
         slow = list(range(len(ids)))
         if has_fast_path(layout):
-            rows, slow = _parse_regularly(layout, ids, texts, [separators[i] for i in ids], files)
+            rows, slow = _parse_regularly(layout, ids, texts, [separators[i] for i in ids], files, future)
             parts.append(rows)
         if slow:
-            rows, bad = _parse_slowly(layout, [ids[k] for k in slow], [texts[k] for k in slow], files)
+            rows, bad = _parse_slowly(layout, [ids[k] for k in slow], [texts[k] for k in slow], files, future)
+            rows, bad = _judge_files(rows, bad, files, limits.max_rejected_share)
             parts.append(rows)
             rejects.append(bad)
         table = pl.concat(parts) if len(parts) > 1 else parts[0]
@@ -204,17 +299,47 @@ def _parse_candidates(
     return rejects
 
 
+def _judge_files(
+    rows: pl.DataFrame, bad: pl.DataFrame, files: list[_File], max_share: float | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Count each file's rejected records per kind; a file with more than `max_share` of its records
+    rejected is quarantined whole: its rows and its record rejects are dropped (one reject row for the
+    file says how many of each kind there were). The loop is over (file, kind) pairs, not records."""
+    if bad.height == 0:
+        return rows, bad
+    kinds: dict[int, dict[str, int]] = {}
+    for file_id, kind, n in bad.group_by("file_id", "kind").len().iter_rows():
+        kinds.setdefault(file_id, {})[kind] = n
+    whole = []
+    for file_id, counts in kinds.items():
+        f = files[file_id]
+        f.rejected, f.foreign, f.records_read = sum(counts.values()), counts.get(REASON_FOREIGN, 0), True
+        if max_share is not None and f.rejected > max_share * f.records:
+            f.quarantine(envelope.too_many_rejected(f.rejected, f.records, max_share, counts))
+            whole.append(file_id)
+    if not whole:
+        return rows, bad
+    dropped = pl.Series(whole, dtype=pl.UInt32)
+    return rows.filter(~pl.col("file_id").is_in(dropped)), bad.filter(~pl.col("file_id").is_in(dropped))
+
+
 def _file_columns(ids: list[int], files: list[_File]) -> dict[str, pl.Series]:
     """What every record of these files carries from its file."""
     return {
         "file_id": pl.Series(ids, dtype=pl.UInt32),
         "mine_code": pl.Series([files[i].mine_code for i in ids], dtype=pl.String),
         "header_time": pl.Series([files[i].header_time for i in ids], dtype=schema.TIME),
+        "arrival": pl.Series([files[i].arrival for i in ids], dtype=schema.TIME),
     }
 
 
 def _parse_regularly(
-    layout: Layout, ids: list[int], texts: list[bytes], separators: list[int], files: list[_File]
+    layout: Layout,
+    ids: list[int],
+    texts: list[bytes],
+    separators: list[int],
+    files: list[_File],
+    future: timedelta | None,
 ) -> tuple[pl.DataFrame, list[int]]:
     """`read_regular` on the files that may be regular: (their rows, the positions in `ids` of the files
     left for `_parse_slowly`: no record, a full-width separator, or an odd record). `separators`: the
@@ -233,13 +358,14 @@ def _parse_regularly(
                 "separators": pl.Series([separators[k] for k in fast], dtype=pl.UInt32),
             }
         ),
+        future,
     )
     regular = set(fast)
     return rows, [k for k in range(len(ids)) if k not in regular or ids[k] in irregular]
 
 
 def _parse_slowly(
-    layout: Layout, ids: list[int], texts: list[bytes], files: list[_File]
+    layout: Layout, ids: list[int], texts: list[bytes], files: list[_File], future: timedelta | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`parse_records` on the records of these files: split in Polars, each record judged on its own."""
     # valid UTF-8: the whole file was, and it was only changed at ASCII bytes
@@ -253,7 +379,7 @@ def _parse_slowly(
         .with_columns(pl.int_ranges(1, pl.col("raw").list.len() + 1, dtype=pl.UInt32).alias("record_no"))
         .explode(["raw", "record_no"])
     )
-    return parse_records(layout, records, any(files[i].full_width for i in ids))
+    return parse_records(layout, records, any(files[i].full_width for i in ids), future)
 
 
 _EMPTY: dict[str, pl.DataFrame] = {}
@@ -266,7 +392,7 @@ def _empty(table: str) -> pl.DataFrame:
         tables |= {
             "files": schema.FILES,
             "rejects": schema.REJECTS,
-            "record_rejects": REJECT_COLUMNS,
+            "record_rejects": RECORD_REJECT_COLUMNS,
         }
         _EMPTY[table] = schema.empty(tables[table])
     return _EMPTY[table].clone()
@@ -276,8 +402,9 @@ def _assemble(
     files: list[_File], tables: dict[str, pl.DataFrame], record_rejects: list[pl.DataFrame]
 ) -> ParsedBatch:
     """FILES and REJECTS from the per-file decisions and the record rejects."""
-    by_record = pl.concat(record_rejects) if record_rejects else _empty("record_rejects")
-    rejected = dict(by_record.group_by("file_id").len().iter_rows()) if by_record.height else {}
+    by_record = (pl.concat(record_rejects) if record_rejects else _empty("record_rejects")).select(
+        list(REJECT_COLUMNS)
+    )
     files_frame = pl.DataFrame(
         {
             "file_id": [f.file_id for f in files],
@@ -288,11 +415,13 @@ def _assemble(
             "family": [f.family for f in files],
             "file_type": [f.file_type for f in files],
             "header_time": [f.header_time for f in files],
+            "arrival": [f.arrival for f in files],
             "encoding": [f.encoding for f in files],
             "status": [f.status for f in files],
             "reason": [f.reason for f in files],
-            "records": [f.records if f.status == ACCEPTED else 0 for f in files],
-            "rejected": [int(rejected.get(f.file_id, 0)) for f in files],
+            "records": [f.records if f.status == ACCEPTED or f.records_read else 0 for f in files],
+            "rejected": [f.rejected for f in files],
+            "foreign": [f.foreign for f in files],
         },
         schema=schema.FILES,
     )

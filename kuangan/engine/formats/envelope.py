@@ -8,8 +8,9 @@ holding every file of the batch; no step loops over records.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 
@@ -35,6 +36,15 @@ REASON_UNKNOWN_TYPE = "未知的文件类型 {file_type}"
 REASON_NON_COAL = "非煤矿山格式（N 开头的类型，^ 分段，]]] 结尾）暂不支持：{file_type}"
 REASON_OLD_NATIONAL = "旧版国家标准格式（MT/T 1116，文件头 KJ;<表名>|，以 ‖ 结尾）暂不支持：{file_type}"
 REASON_HUAINAN = "淮南（安徽）逐行格式（省;市;县;矿; 前缀）暂不支持：{file_type}"
+# the rest of the name is well formed:
+REASON_BAD_SUFFIX = "文件扩展名应为 .txt，实为 {suffix}"
+REASON_NO_SUFFIX = "文件名缺少扩展名 .txt"
+# Trust (one mine speaks only for itself, no file moves time, every file has limits):
+REASON_FOREIGN = "属于其他矿井的测点"  # a record's reason: "<this>：<code>"
+REASON_TOO_LARGE = "文件超过大小上限（{limit}）"
+REASON_PARTIAL = "只收到文件的前 {read} 字节（共 {size} 字节），未解析"
+REASON_CLOCK = "文件头时间 {header} 超前于到达时间 {arrival}（超过 {seconds} 秒）：时钟故障，未采用"
+REASON_TOO_MANY_REJECTED = "无效记录过多（{rejected}/{records} 条，超过 {share}）：{counts}"
 
 # Characters of a file kept for recognising its family (the header and a little more).
 HEAD_CHARS = 300
@@ -49,6 +59,7 @@ FULL_WIDTH_SEPARATOR = "；"
 BOM = b"\xef\xbb\xbf"
 
 _NAME = re.compile(r"(?P<mine>[0-9A-Za-z]+)_(?P<type>[A-Z]+)_(?P<stamp>[0-9]{14})\.(?:txt|TXT)")
+_NAME_OTHER_SUFFIX = re.compile(r"[0-9A-Za-z]+_[A-Z]+_[0-9]{14}(?P<suffix>(?:\..*)?)", re.DOTALL)
 _OLD_NATIONAL_HEADER = re.compile(r"KJ;(?P<table>[^|;~]{1,8})\|")
 # the name's stem ends with the table, e.g. 340400000001AQSS.txt
 _HUAINAN_NAME = re.compile(r"(AQSS|RYSS)(?:\.[A-Za-z]+)?\Z", re.IGNORECASE)
@@ -208,6 +219,12 @@ def recognise(name: str, file_name: FileName | None, head: str, clean_head: str,
             file_type = huainan_name[1].upper() if huainan_name is not None else name_type
             return Verdict(FAMILY_HUAINAN, file_type, REASON_HUAINAN.format(file_type=file_type or "?"))
     if file_name is None:
+        other = _NAME_OTHER_SUFFIX.fullmatch(name)
+        if other is not None and other["suffix"] not in (".txt", ".TXT"):
+            suffix = other["suffix"]
+            return Verdict(
+                None, None, REASON_BAD_SUFFIX.format(suffix=suffix) if suffix else REASON_NO_SUFFIX
+            )
         return Verdict(None, None, REASON_BAD_NAME)
     if name_type in PERSONNEL_TYPES:
         return Verdict(FAMILY_A, name_type, REASON_PERSONNEL)
@@ -294,3 +311,27 @@ def header_problem(file_type: str, name_mine_code: str, header: Header) -> str |
     if header.time is None:
         return f"文件头的数据上传时间无法识别：{header.time_text}"
     return None
+
+
+def too_large(max_bytes: int) -> str:
+    """The reason of a file larger than `max_bytes` (the limit in whole MiB, or in bytes below 1 MiB)."""
+    limit = f"{max_bytes // 2**20} MB" if max_bytes >= 2**20 else f"{max_bytes} 字节"
+    return REASON_TOO_LARGE.format(limit=limit)
+
+
+def clock_problem(header_time: datetime, arrival: datetime, tolerance: timedelta) -> str:
+    """The reason of a file whose header time lies more than `tolerance` after its arrival."""
+    return REASON_CLOCK.format(
+        header=header_time.strftime(TIME_FORMAT),
+        arrival=arrival.strftime(TIME_FORMAT),
+        seconds=int(tolerance.total_seconds()),
+    )
+
+
+def too_many_rejected(rejected: int, records: int, share: float, kinds: Mapping[str, int]) -> str:
+    """The reason of a file quarantined whole for its bad records, with their count per kind (most
+    first)."""
+    counts = "；".join(f"{kind} {n} 条" for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    return REASON_TOO_MANY_REJECTED.format(
+        rejected=rejected, records=records, share=f"{share * 100:g}%", counts=counts
+    )

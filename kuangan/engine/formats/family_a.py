@@ -3,19 +3,31 @@
 `parse_records` takes the record segments of every accepted file of one type at once and turns
 them into that type's table plus reject rows, with Polars expressions only: one `split_exact`
 for the fields, casts with `strict=False`, and null checks to find the bad records. The first
-problem of a record (in field order) is its reason.
+problem of a record (in priority order: its shape, whose codes, its fields in order, its time) is
+its reason.
+
+Trust: a record speaks only for the mine of its file (every code it names begins with the file's
+mine code), and a record dated more than a tolerance after its file's arrival is a clock fault.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import Enum
+from typing import NamedTuple
 
 import polars as pl
 
 from kuangan.engine import schema
-from kuangan.engine.formats.envelope import FULL_WIDTH_SEPARATOR, SEPARATOR, parse_times
+from kuangan.engine.formats.envelope import (
+    FULL_WIDTH_SEPARATOR,
+    REASON_FOREIGN,
+    SEPARATOR,
+    TIME_FORMAT,
+    parse_times,
+)
 
 
 class Kind(Enum):
@@ -40,6 +52,9 @@ class Layout:
     fields: tuple[Field, ...]
     schema: schema.Schema
     min_fields: int | None = None  # trailing fields may be left out (FZDY); None: exactly len(fields)
+    own: tuple[str, ...] = ()  # columns holding codes that must begin with the file's mine code
+    relations: str | None = None  # a column of relations (`D-<code>`◇…) whose codes must too
+    clock: str | None = None  # the record's time, judged against the file's arrival
 
 
 F, T, S16, S32 = Kind.FLOAT, Kind.TIME, Kind.STATUS16, Kind.STATUS32
@@ -73,6 +88,9 @@ CDDY = Layout(
         Field("defined_at", "定义时间", T, required=True),
     ),
     schema.DEFINITIONS,
+    own=("point_code", "outstation_code"),
+    relations="relations",
+    clock="defined_at",
 )
 
 CDSS = Layout(
@@ -87,6 +105,8 @@ CDSS = Layout(
         Field("data_time", "数据时间", T, required=True),
     ),
     schema.READINGS,
+    own=("point_code",),
+    clock="data_time",
 )
 
 FZSS = Layout(
@@ -98,6 +118,8 @@ FZSS = Layout(
         Field("data_time", "数据时间", T, required=True),
     ),
     schema.OUTSTATION_STATUS,
+    own=("outstation_code",),
+    clock="data_time",
 )
 
 TJSJ = Layout(
@@ -117,6 +139,8 @@ TJSJ = Layout(
         Field("data_time", "数据时间", T, required=True),
     ),
     schema.STATISTICS,
+    own=("point_code",),
+    clock="data_time",
 )
 
 # YCBJ: the end is empty while the event is open; values and their times may be empty for events
@@ -144,6 +168,8 @@ YCBJ = Layout(
         Field("data_time", "数据时间", T, required=True),
     ),
     schema.EVENTS,
+    own=("point_code",),
+    clock="data_time",
 )
 
 # FZDY: `outstation code; location; X; Y; [Z]; [data time]` (FORMATS.md: one source + a guess).
@@ -160,23 +186,40 @@ FZDY = Layout(
     ),
     schema.OUTSTATIONS,
     min_fields=4,
+    own=("outstation_code",),
+    clock="data_time",
 )
 
 LAYOUTS = {layout.file_type: layout for layout in (CDDY, CDSS, FZDY, FZSS, TJSJ, YCBJ)}
 
-# Columns of the record frame handed in by the caller.
-RECORD_COLUMNS = ("file_id", "record_no", "raw", "mine_code", "header_time")
-# Reject rows as parse_records returns them (the caller adds the file's name, mine and type).
+# Columns of the record frame handed in by the caller (`arrival`: the file's, null when not known).
+RECORD_COLUMNS = ("file_id", "record_no", "raw", "mine_code", "header_time", "arrival")
+# Reject rows as the parser keeps them (the caller adds the file's name, mine and type).
 REJECT_COLUMNS: schema.Schema = {
     "file_id": pl.UInt32,
     "record_no": pl.UInt32,
     "reason": pl.String,
     "raw": pl.String,
 }
+# Reject rows as parse_records returns them: `kind` is the reason without the record's own text,
+# by which a file's rejects are counted (FILES.foreign, the reason of a file quarantined whole).
+RECORD_REJECT_COLUMNS: schema.Schema = REJECT_COLUMNS | {"kind": pl.String}
+
+UNREADABLE_RECORD = "记录无法识别"
+
+
+class Check(NamedTuple):
+    problem: pl.Expr  # null-free boolean
+    reason: pl.Expr  # the reject's reason, in Chinese
+    kind: str  # the reason without the record's text
 
 
 def _field(i: int) -> pl.Expr:
     return pl.col(f"field_{i}")
+
+
+def _index(layout: Layout, column: str) -> int:
+    return next(i for i, field in enumerate(layout.fields) if field.column == column)
 
 
 def _value(field: Field, i: int) -> pl.Expr:
@@ -195,36 +238,51 @@ def _value(field: Field, i: int) -> pl.Expr:
             return parse_times(raw)
 
 
-def _checks(layout: Layout, any_full_width: bool) -> list[tuple[pl.Expr, pl.Expr]]:
-    """(problem?, reason) per check, in priority order; the problems are null-free booleans.
+def _checks(layout: Layout, any_full_width: bool, future: timedelta | None) -> list[Check]:
+    """Every check of a record, in priority order.
 
-    The frame holds `raw`, the split fields `field_<i>` and the converted values `v_<i>`.
+    The frame holds `raw`, the split fields `field_<i>`, the converted values `v_<i>`, `mine_code` and
+    `arrival`.
     """
     raw = pl.col("raw")
     n = len(layout.fields)
-    checks: list[tuple[pl.Expr, pl.Expr]] = [(raw.str.len_bytes() == 0, pl.lit("空记录"))]
+    checks = [Check(raw.str.len_bytes() == 0, pl.lit("空记录"), "空记录")]
     if any_full_width:
-        checks.append((raw.str.contains(FULL_WIDTH_SEPARATOR, literal=True), pl.lit("使用了全角分号")))
+        checks.append(
+            Check(
+                raw.str.contains(FULL_WIDTH_SEPARATOR, literal=True),
+                pl.lit("使用了全角分号"),
+                "使用了全角分号",
+            )
+        )
     minimum = layout.min_fields or n
     expected = str(n) if minimum == n else f"{minimum}～{n}"
     count = (raw.str.count_matches(SEPARATOR, literal=True) + 1).cast(pl.String)
     checks.append(
-        (
+        Check(
             _field(minimum - 1).is_null() | _field(n).is_not_null(),
             pl.concat_str(pl.lit(f"字段数应为 {expected}，实为 "), count),
+            "字段数不符",
         )
     )
-    return [(problem.fill_null(False), reason) for problem, reason in checks] + _field_checks(layout)
+    shape = [check._replace(problem=check.problem.fill_null(False)) for check in checks]
+    return shape + _record_checks(layout, future)
 
 
-def _field_checks(layout: Layout) -> list[tuple[pl.Expr, pl.Expr]]:
-    """The checks of the fields' contents (those of a record that has its fields), in field order."""
-    checks: list[tuple[pl.Expr, pl.Expr]] = []
+def _record_checks(layout: Layout, future: timedelta | None) -> list[Check]:
+    """The checks of a record that has its fields: whose codes it names first (a record of another
+    mine is that whatever else is wrong with it), then its fields in order, then its time."""
+    return _foreign_checks(layout) + _field_checks(layout) + _future_checks(layout, future)
+
+
+def _field_checks(layout: Layout) -> list[Check]:
+    """The checks of the fields' contents, in field order."""
+    checks: list[Check] = []
     for i, field in enumerate(layout.fields):
         text, value = _field(i), pl.col(f"v_{i}")
         empty = text.str.len_bytes() == 0
         if field.required:
-            checks.append((empty, pl.lit(f"{field.label}为空")))
+            checks.append(Check(empty, pl.lit(f"{field.label}为空"), f"{field.label}为空"))
         if field.kind is Kind.TEXT:
             continue
         if field.kind is Kind.FLOAT:
@@ -233,36 +291,101 @@ def _field_checks(layout: Layout) -> list[tuple[pl.Expr, pl.Expr]]:
             unreadable = (value < 0).fill_null(True)
         else:
             unreadable = value.is_null()
-        checks.append((~empty & unreadable, pl.concat_str(pl.lit(f"{field.label}无法识别："), text)))
-    return [(problem.fill_null(False), reason) for problem, reason in checks]
+        checks.append(
+            Check(
+                ~empty & unreadable,
+                pl.concat_str(pl.lit(f"{field.label}无法识别："), text),
+                f"{field.label}无法识别",
+            )
+        )
+    return [check._replace(problem=check.problem.fill_null(False)) for check in checks]
+
+
+def _foreign_checks(layout: Layout) -> list[Check]:
+    """A code of the record that does not begin with its file's mine code (one mine's file must not
+    speak for another's points or outstations)."""
+    mine = pl.col("mine_code")
+    checks = []
+    for column in layout.own:
+        code = _field(_index(layout, column))
+        foreign = (code.str.len_bytes() > 0) & ~code.str.starts_with(mine)
+        reason = pl.concat_str(pl.lit(f"{REASON_FOREIGN}："), code)
+        checks.append(Check(foreign.fill_null(False), reason, REASON_FOREIGN))
+    if layout.relations is not None:
+        code = foreign_relation(_field(_index(layout, layout.relations)), mine)
+        checks.append(
+            Check(code.is_not_null(), pl.concat_str(pl.lit(f"{REASON_FOREIGN}："), code), REASON_FOREIGN)
+        )
+    return checks
+
+
+def relation_codes(relations: pl.Expr) -> pl.Expr:
+    """Every code a relations field names: what follows `<letter>-` up to the next character that is
+    not a letter or digit (`B-<code>◇D-<code>`). A superset of what the rules read from it (the
+    feed-failure check's `D-<code>`), so that no code a rule follows escapes the mine-code check."""
+    after_letter = pl.element().shift(1).str.contains("[A-Za-z]$")
+    return relations.str.split("-").list.eval(
+        pl.when(after_letter).then(pl.element().str.extract("^([0-9A-Za-z]+)", 1)).drop_nulls()
+    )
+
+
+def foreign_relation(relations: pl.Expr, mine_code: pl.Expr) -> pl.Expr:
+    """The first code of a relations field that does not begin with the mine code, or null. (The mine
+    code goes first into the list: an element expression cannot read another column.)"""
+    codes = pl.concat_list(mine_code, relation_codes(relations))
+    first = pl.element().first()
+    return codes.list.eval(pl.element().filter(~pl.element().str.starts_with(first))).list.first()
+
+
+def _future_checks(layout: Layout, future: timedelta | None) -> list[Check]:
+    """A record dated more than `future` after its file's arrival: the mine's clock is wrong, and such
+    a time would move the platform's "newest" ahead."""
+    if future is None or layout.clock is None:
+        return []
+    i = _index(layout, layout.clock)
+    label, value = layout.fields[i].label, pl.col(f"v_{i}")
+    ahead = (value > pl.col("arrival") + future).fill_null(False)
+    reason = pl.concat_str(
+        pl.lit(f"{label} "),
+        value.dt.strftime(TIME_FORMAT),
+        pl.lit(f" 超前于到达时间（超过 {int(future.total_seconds())} 秒）"),
+    )
+    return [Check(ahead, reason, f"{label}超前于到达时间")]
 
 
 def parse_records(
-    layout: Layout, records: pl.DataFrame, any_full_width: bool
+    layout: Layout, records: pl.DataFrame, any_full_width: bool, future: timedelta | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(table rows, reject rows) for the record segments of every accepted file of one type.
+    """(table rows, reject rows of RECORD_REJECT_COLUMNS) for the record segments of every accepted
+    file of one type.
 
     records: RECORD_COLUMNS, one row per record segment (CR/LF already stripped).
     any_full_width: whether a `；` occurs anywhere in these files (else that check is skipped).
+    future: how far a record's time may lie after its file's arrival (None: no limit).
     """
     n = len(layout.fields)
     frame = records.with_columns(pl.col("raw").str.split_exact(SEPARATOR, n).alias("_f")).unnest("_f")
     if layout.min_fields is not None:
         frame = _optional_fields(frame, layout)
     frame = frame.with_columns(_value(field, i).alias(f"v_{i}") for i, field in enumerate(layout.fields))
-    checks = _checks(layout, any_full_width)
-    bad = pl.any_horizontal(problem for problem, _ in checks)
+    checks = _checks(layout, any_full_width, future)
+    bad = pl.any_horizontal(check.problem for check in checks)
     frame = frame.with_columns(bad.alias("_bad"))
     bad_rows = frame.filter(pl.col("_bad"))
     good = frame if bad_rows.height == 0 else frame.filter(~pl.col("_bad"))
     rows = good.select(_output(layout))
+
     # the first problem in priority order
-    reason = pl.coalesce([pl.when(problem).then(text) for problem, text in checks] + [pl.lit("记录无法识别")])
+    def first(of: list[pl.Expr]) -> pl.Expr:
+        return pl.coalesce([pl.when(c.problem).then(e) for c, e in zip(checks, of, strict=True)])
+
+    fallback = pl.lit(UNREADABLE_RECORD)
     rejects = bad_rows.select(
         pl.col("file_id").cast(pl.UInt32),
         pl.col("record_no").cast(pl.UInt32),
-        reason.alias("reason"),
+        pl.coalesce(first([c.reason for c in checks]), fallback).alias("reason"),
         pl.col("raw"),
+        pl.coalesce(first([pl.lit(c.kind) for c in checks]), fallback).alias("kind"),
     )
     return rows, rejects
 
@@ -274,17 +397,18 @@ def has_fast_path(layout: Layout) -> bool:
 
 
 def read_regular(
-    layout: Layout, bodies: Sequence[bytes | memoryview], files: pl.DataFrame
+    layout: Layout, bodies: Sequence[bytes | memoryview], files: pl.DataFrame, future: timedelta | None = None
 ) -> tuple[pl.DataFrame, set[int]]:
     """The fast path of `parse_records`, for the common case of files whose records are all well formed.
 
     bodies: each file's record segments as they stand between its header and its terminator (at
     least one; no full-width separator anywhere: the caller sends such files to `parse_records`);
-    files: `file_id`, `mine_code`, `header_time`, `records` (segments) and `separators` (the `;` in
-    the segments) of each body. Polars' CSV reader splits every body at once (`~` ends a record),
-    reading only the fields that the table keeps or a check looks at. A file is read here only if
-    every record of it is good; the ids of the others are returned for `parse_records`, which says
-    what is wrong with each record. How they are found without looking at every record in Python:
+    files: `file_id`, `mine_code`, `header_time`, `arrival`, `records` (segments) and `separators`
+    (the `;` in the segments) of each body; future: as in `parse_records`. Polars' CSV reader splits
+    every body at once (`~` ends a record), reading only the fields that the table keeps or a check
+    looks at. A file is read here only if every record of it is good (its codes and times included);
+    the ids of the others are returned for `parse_records`, which says what is wrong with each
+    record. How they are found without looking at every record in Python:
     a file with a record of too many or too few fields has a `;` count other than (fields - 1) per
     record, unless a long record and a short one make up for each other; the short one then shows
     an empty last field, which is required (`has_fast_path`).
@@ -306,9 +430,10 @@ def read_regular(
     if fields.height != files.get_column("records").sum():  # cannot happen for these bodies; be safe
         return _empty_rows(layout), irregular | set(files.get_column("file_id").to_list())
     owner = files.select(pl.int_range(pl.len(), dtype=pl.UInt32).repeat_by("records").explode()).to_series()
-    frame = files.select("file_id", "mine_code", "header_time")[owner].hstack(fields)
+    carried = ["file_id", "mine_code", "header_time"] + (["arrival"] if future is not None else [])
+    frame = files.select(carried)[owner].hstack(fields)
     frame = frame.with_columns(_value(layout.fields[i], i).alias(f"v_{i}") for i in read)
-    bad = pl.any_horizontal(problem for problem, _ in _field_checks(layout))
+    bad = pl.any_horizontal(check.problem for check in _record_checks(layout, future))
     odd = set(frame.filter(bad).get_column("file_id").unique().to_list())
     if odd:
         frame = frame.filter(~pl.col("file_id").is_in(pl.Series(sorted(odd), dtype=pl.UInt32)))
@@ -324,9 +449,14 @@ def _records_text(bodies: Sequence[bytes | memoryview]) -> bytes:
 def _read_fields(layout: Layout) -> list[int]:
     """The fields the fast path reads: those its table keeps and those a check looks at (the others,
     free text that the table does not keep, are only split over)."""
+    checked = {*layout.own, layout.relations, layout.clock}
     return [
-        i for i, field in enumerate(layout.fields)
-        if field.column in layout.schema or field.required or field.kind is not Kind.TEXT
+        i
+        for i, field in enumerate(layout.fields)
+        if field.column in layout.schema
+        or field.required
+        or field.kind is not Kind.TEXT
+        or field.column in checked
     ]
 
 

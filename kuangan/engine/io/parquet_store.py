@@ -1,18 +1,27 @@
-"""Raw readings and 5-minute statistics in Parquet, partitioned by date and mine, queried with DuckDB.
+"""What the mines sent, stored once, in Parquet partitioned by date and mine; read with DuckDB and Polars.
 
-    <root>/readings/date=2024-06-01/mine=140000000001/part-<batch id>.parquet
-    <root>/stats5m/date=2024-06-01/part-<batch id>.parquet      (every mine of the batch, mine_code kept)
+    <root>/readings/date=2024-06-01/mine=140000000001/part-<batch id>.parquet   (CDSS, by data time)
+    <root>/status/date=…/mine=…/part-<batch id>.parquet                        (FZSS, by data time)
+    <root>/events/date=…/mine=…/part-<batch id>.parquet                        (YCBJ, by header time)
+    <root>/definitions/date=…/mine=…/part-<batch id>.parquet                   (CDDY, by header time)
+    <root>/stats5m/date=2024-06-01/part-<batch id>.parquet      (5-minute statistics of every mine of the batch)
 
-Readings: one file per (batch, date, mine), never one per upload. Statistics are a tenth as many
-rows: one file per (batch, date). Each table is written by one partitioned Polars sink under
-temporary names, then renamed (a Python loop writing one file per mine took 131 ms for a batch of
-100 mines, the sink 66-87 ms). Writing a batch id twice changes nothing (a file already in place is kept,
-and every file is complete before it is renamed), so a batch retried after a crash is not stored twice.
+One file per (batch, table, date, mine), never one per upload; each table is written by one partitioned
+Polars sink (a Python loop writing one file per mine took 131 ms for a batch of 100 mines, the sink 66-87 ms).
+
+Exactly once (docs/architecture.md): a batch is written under `<root>/.staging/<batch id>/`, which no reader
+looks at; the caller commits the batch's database rows together with a record of its files, and only then
+moves them into place (`place`). At the next batch the caller sweeps the staging folder: a batch with its
+record committed is placed, any other is an orphan of a batch that never committed and is removed
+(`sweep`). So the files in place are exactly those of committed batches, and each record was stored by
+one of them.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,35 +29,118 @@ import duckdb
 import polars as pl
 from polars.io.partition import FileProviderArgs
 
+from ..pipeline import Records
+from ..schema import DEFINITIONS, EVENTS, OUTSTATION_STATUS, READINGS, Schema
+
 STAT_EVERY = "5m"
+STAGING = ".staging"
+# table folder → (Records field, its schema, the time that dates it)
+TABLES: dict[str, tuple[str, Schema, str]] = {
+    "readings": ("readings", READINGS, "data_time"),
+    "status": ("outstation_status", OUTSTATION_STATUS, "data_time"),
+    "events": ("events", EVENTS, "header_time"),
+    "definitions": ("definitions", DEFINITIONS, "header_time"),
+}
+READING_COLUMNS = ["mine_code", "point_code", "data_time", "value", "status", "header_time"]
 
 
 class ParquetStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    def write_batch(self, readings: pl.DataFrame, batch_id: str) -> int:
-        """Store the readings (engine.schema.READINGS) and their 5-minute statistics; returns files written."""
-        if readings.is_empty():
-            return 0
-        rows = readings.lazy().select(
-            "mine_code", "point_code", "data_time", "value", "status", "header_time"
-        ).with_columns(date=pl.col("data_time").dt.date())
-        # a bucket lies within one day: its date is no key of the grouping; grouped as the sink writes
-        # (a replay batch of 2,000 files: 53 → 49 ms for the whole write)
-        stats = (
-            rows.group_by("mine_code", "point_code", bucket=pl.col("data_time").dt.truncate(STAT_EVERY))
-            .agg(
-                n=pl.len(),
-                min=pl.col("value").min(),
-                max=pl.col("value").max(),
-                sum=pl.col("value").sum(),
+    def stage(self, records: Records, batch_id: str) -> list[str]:
+        """Write a batch's records (each once: the engine decided which are new) and the 5-minute statistics
+        of its readings under the staging folder; returns the files' paths as they will be placed."""
+        staging = self.root / STAGING / batch_id
+        parts: list[str] = []
+        for table, (name, schema, dated_by) in TABLES.items():
+            frame = getattr(records, name)
+            if frame.is_empty():
+                continue
+            columns = READING_COLUMNS if table == "readings" else [c for c in schema if c != "file_id"]
+            rows = frame.lazy().select(columns).with_columns(date=pl.col(dated_by).dt.date())
+            parts += [f"{table}/{p}" for p in _sink(rows, staging / table, {"date": "date", "mine_code": "mine"},
+                                                   batch_id)]
+        if not records.readings.is_empty():
+            # a bucket lies within one day: its date is no key of the grouping; grouped as the sink writes
+            stats = (
+                records.readings.lazy()
+                .group_by("mine_code", "point_code", bucket=pl.col("data_time").dt.truncate(STAT_EVERY))
+                .agg(n=pl.len(), min=pl.col("value").min(), max=pl.col("value").max(), sum=pl.col("value").sum())
+                .with_columns(date=pl.col("bucket").dt.date())
             )
-            .with_columns(date=pl.col("bucket").dt.date())
-        )
-        # readings/date=…/mine=…/ and stats5m/date=…/ (the mine code stays a column there)
-        return (_sink(rows, self.root / "readings", {"date": "date", "mine_code": "mine"}, batch_id)
-                + _sink(stats, self.root / "stats5m", {"date": "date"}, batch_id))
+            parts += [f"stats5m/{p}" for p in _sink(stats, staging / "stats5m", {"date": "date"}, batch_id)]
+        return parts
+
+    def place(self, batch_id: str, parts: Iterable[str]) -> None:
+        """Move a committed batch's files into place (again after a crash: a file in place is kept)."""
+        staging = self.root / STAGING / batch_id
+        for part in parts:
+            target = self.root / part
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(staging / part, target)
+            except FileNotFoundError:
+                if not target.exists():
+                    raise
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def discard(self, batch_id: str) -> None:
+        shutil.rmtree(self.root / STAGING / batch_id, ignore_errors=True)
+
+    def sweep(self, committed: Callable[[list[str]], dict[str, list[str]]]) -> tuple[int, int]:
+        """Finish or remove what earlier batches left in staging; `committed(ids)` gives the files of those
+        whose record was committed. Returns (placed, removed)."""
+        folder = self.root / STAGING
+        ids = sorted(os.listdir(folder)) if folder.is_dir() else []
+        if not ids:
+            return 0, 0
+        done = committed(ids)
+        for batch_id in ids:
+            if batch_id in done:
+                self.place(batch_id, done[batch_id])
+            else:
+                self.discard(batch_id)
+        return len(done), len(ids) - len(done)
+
+    def records(self, mine_code: str, since: datetime | None, until: datetime | None = None) -> Records:
+        """A mine's stored records with a time after `since` and at or before `until` (None: no bound); its
+        definitions whatever their time. Each record once (a table may hold a re-sent event twice)."""
+        out = {}
+        for table, (name, schema, dated_by) in TABLES.items():
+            files = self._mine_files(table, mine_code, None if table == "definitions" else since, until)
+            if not files:
+                out[name] = pl.DataFrame(schema=schema)
+                continue
+            lf = pl.scan_parquet(files)
+            if table != "definitions":
+                if since is not None:
+                    lf = lf.filter(pl.col(dated_by) > since)
+                if until is not None:
+                    lf = lf.filter(pl.col(dated_by) <= until)
+            frame = lf.with_columns(pl.lit(mine_code).alias("mine_code"), pl.lit(0, pl.UInt32).alias("file_id"))
+            frame = frame.select([pl.col(c).cast(t) if c in frame.collect_schema() else pl.lit(None, t).alias(c)
+                                  for c, t in schema.items()])
+            out[name] = frame.unique(maintain_order=True).sort(dated_by, maintain_order=True).collect()
+        return Records(**out)
+
+    def _mine_files(self, table: str, mine_code: str, since: datetime | None, until: datetime | None) -> list[str]:
+        folder = self.root / table
+        if not folder.is_dir():
+            return []
+        first = since.date() if since is not None else None
+        last = until.date() if until is not None else None
+        out: list[str] = []
+        for entry in sorted(os.listdir(folder)):
+            if not entry.startswith("date="):
+                continue
+            day = datetime.strptime(entry[5:], "%Y-%m-%d").date()
+            if (first is not None and day < first) or (last is not None and day > last):
+                continue
+            mine = folder / entry / f"mine={mine_code}"
+            if mine.is_dir():
+                out += [str(p) for p in sorted(mine.glob("part-*.parquet"))]
+        return out
 
     def _files(self, table: str, mine_code: str | None, start: datetime, end: datetime) -> list[str]:
         """The files of a table for the days from start to end (of one mine, for the readings)."""
@@ -89,33 +181,24 @@ class ParquetStore:
             con.close()
 
 
-def _sink(frame: pl.LazyFrame, folder: Path, keys: dict[str, str], batch_id: str) -> int:
-    """`<folder>/<name>=<value>/…/part-<batch id>.parquet` for each value of the key columns (named in
-    the path by `keys`), all written by one sink under a name the readers do not see, then renamed in
-    their folders (a staging folder would create a folder per mine and batch: 0.5 ms each). A file
-    already in place (a batch retried after a crash) is kept. Returns the files written."""
-    staged: list[str] = []
+def _sink(frame: pl.LazyFrame, folder: Path, keys: dict[str, str], batch_id: str) -> list[str]:
+    """`<folder>/<name>=<value>/…/part-<batch id>.parquet` for each value of the key columns (named in the
+    path by `keys`), all written by one sink (the folder is a staging one: no temporary names needed).
+    Returns the files' paths relative to `folder`."""
+    written: list[str] = []
 
     def path(args: FileProviderArgs) -> str:
         parts = [f"{name}={value}" for name, value in zip(keys.values(), args.partition_keys.row(0), strict=True)]
         suffix = f"-{args.index_in_partition}" if args.index_in_partition else ""
-        name = "/".join([*parts, f"part-{batch_id}{suffix}"])
-        staged.append(name)  # the sink may ask from several threads: no staged[-1]
-        return f"{name}.tmp"
+        name = "/".join([*parts, f"part-{batch_id}{suffix}.parquet"])
+        written.append(name)  # the sink may ask from several threads: no written[-1]
+        return name
 
     frame.sink_parquet(
         pl.PartitionBy(folder, key=list(keys), include_key=False, file_path_provider=path,
                        approximate_bytes_per_file=None),
         compression="zstd", statistics=True, mkdir=True,
     )
-    written = 0
-    for name in staged:
-        tmp, target = folder / f"{name}.tmp", folder / f"{name}.parquet"
-        if target.exists():
-            tmp.unlink()
-        else:
-            os.replace(tmp, target)
-            written += 1
     return written
 
 

@@ -15,15 +15,21 @@ class RuleInput:
     # CDSS rows not seen before, each point's rows together (numbered `pid`) and in time order, with `t` = data time, the point's
     # definition (thresholds, relations, value_type) and its PointSettings columns
     readings: pl.DataFrame
-    files: pl.DataFrame  # accepted files of the batch: mine_code, file_type, header_time
+    files: pl.DataFrame  # accepted files of the batch: mine_code, file_type, header_time, arrival
     reports: pl.DataFrame  # YCBJ rows of the batch (engine.schema.EVENTS)
-    outstation_status: pl.DataFrame  # FZSS rows of the batch
+    outstation_status: pl.DataFrame  # FZSS rows of the batch not judged before
     settings: Settings
+    # (mine_code, header_time) of the batch's records: how far each mine's data has come (decisions that
+    # wait for the data, unlike silence, which waits for the clock)
+    frontier: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"mine_code": pl.String,
+                                                                                "header_time": TIME}))
     upstream: dict[str, pl.DataFrame] = field(default_factory=dict)  # episodes of rules evaluated before
 
 
-def episodes_out(df: pl.DataFrame, kind: str, evidence: pl.Expr | None = None) -> pl.DataFrame:
-    """Rows of EPISODES from a frame with mine_code, [point_code], start, end, peak."""
+def episodes_out(df: pl.DataFrame, kind: str, evidence: pl.Expr | None = None, void: pl.Expr | None = None
+                 ) -> pl.DataFrame:
+    """Rows of EPISODES from a frame with mine_code, [point_code], start, end, peak; `void`: which rows
+    are episodes that later input disproved (none by default)."""
     if df.is_empty():  # the usual batch: no Polars call (see `track` on why their number matters)
         return pl.DataFrame(schema=EPISODES)
     cols = df.columns
@@ -35,6 +41,7 @@ def episodes_out(df: pl.DataFrame, kind: str, evidence: pl.Expr | None = None) -
         pl.col("end").cast(TIME),
         (pl.col("peak") if "peak" in cols else pl.lit(None)).cast(pl.Float64).alias("peak"),
         (evidence if evidence is not None else pl.lit("{}")).alias("evidence"),
+        (void if void is not None else pl.lit(False)).alias("void"),
     ).select(list(EPISODES)).collect()
 
 

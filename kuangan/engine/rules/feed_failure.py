@@ -19,7 +19,8 @@ from ..settings import CALIBRATION
 from .base import RuleInput, episodes_out, evidence
 
 KEY = ["mine_code", "point_code"]
-SWITCHES: Schema = {"switch_code": pl.String, "sw_t": TIME, "sw_value": pl.Float64}
+SWITCHES: Schema = {"mine_code": pl.String, "switch_code": pl.String, "sw_t": TIME, "sw_value": pl.Float64}
+SWITCH_KEY = ["mine_code", "switch_code"]  # a relation names a switch of the point's own mine
 
 
 def empty_state() -> dict[str, pl.DataFrame]:
@@ -41,12 +42,13 @@ def evaluate(
     r = batch.readings.lazy()
     switch_rows = (
         r.filter(pl.col("value_type") == "KG")
-        .select("pid", pl.col("point_code").alias("switch_code"), pl.col("t").alias("sw_t"), pl.col("value").alias("sw_value"))
+        .select("pid", "mine_code", pl.col("point_code").alias("switch_code"), pl.col("t").alias("sw_t"),
+                pl.col("value").alias("sw_value"))
     )
     # readings come sorted by point and time: a switch's last row is where the next row is another point
     last_in_batch = switch_rows.filter(last_rows("pid")).drop("pid")
     last_switch_query = pl.concat(
-        [state["switches"].lazy().join(last_in_batch.select("switch_code"), on="switch_code", how="anti"),
+        [state["switches"].lazy().join(last_in_batch.select(SWITCH_KEY), on=SWITCH_KEY, how="anti"),
          last_in_batch]
     )
     analog_query = (
@@ -79,7 +81,7 @@ def evaluate(
     rows = cut.rows.with_row_index("_row").with_columns(
         due=pl.col("active") & ((pl.col("t") - pl.col("ep_start")) >= pl.duration(seconds=pl.col("feed_grace_s")))
     )
-    due = rows.filter(pl.col("due")).select("_row", "t", links=linked_switches(pl.col("relations")))
+    due = rows.filter(pl.col("due")).select("_row", "mine_code", "t", links=linked_switches(pl.col("relations")))
     pairs = due.explode("links").rename({"links": "switch_code"})
     wanted = pairs.get_column("switch_code").unique().implode()
     switches = pl.concat(
@@ -87,7 +89,7 @@ def evaluate(
          switch_rows.drop("pid").filter(pl.col("switch_code").is_in(wanted)).collect()]
     ).sort("sw_t")
     pairs = pairs.sort("t").join_asof(
-        switches, left_on="t", right_on="sw_t", by="switch_code", strategy="backward", check_sortedness=False
+        switches, left_on="t", right_on="sw_t", by=SWITCH_KEY, strategy="backward", check_sortedness=False
     )
     still_on = pairs.group_by("_row").agg(
         on=(pl.col("sw_value") == 1).any(),

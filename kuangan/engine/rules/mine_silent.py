@@ -1,7 +1,16 @@
-"""mine_silent: no file of a watched type (CDSS, FZSS, TJSJ by default) from a mine within its
-lateness. A type is late from its last header time + lateness until its next file; the mine is
-silent while any type is late (the union of those intervals), judged against `now`, which in a
-replay is the newest header time seen, so silence follows the data, not the wall clock."""
+"""mine_silent: no file of a watched type (CDSS, FZSS, TJSJ by default) reached the platform from a
+mine within its lateness. Judged by arrival, not by the times a mine writes into its files: a type is
+late from its last file's arrival + lateness until the next file's arrival; the mine is silent while
+any type is late (the union of those intervals), judged against `now` (the wall clock live; in a
+replay, the replay's clock). A backlog that arrives later does not undo a silence: the regulator had
+no data then.
+
+Two things are not the mine's silence:
+- the platform's own downtime: when two judgements lie further apart than `settings.platform_gap`
+  (live only), the time between them is cut out of every interval;
+- the order in which files that arrived in time are processed: an open silence whose every late type
+  turns out to have had a file arrive before the silence began (it waited behind another batch) did
+  not happen and is withdrawn (`void`)."""
 
 from __future__ import annotations
 
@@ -14,11 +23,13 @@ from .base import RuleInput, episodes_out, evidence
 
 LAST: Schema = {"mine_code": pl.String, "file_type": pl.String, "last": TIME}
 OPEN: Schema = {"mine_code": pl.String, "start": TIME, "cover": TIME, "types": pl.List(pl.String)}
+WATCHED: Schema = {"at": TIME}  # the last time silence was judged
 FAR = datetime(9999, 1, 1)
 
 
 def empty_state() -> dict[str, pl.DataFrame]:
-    return {"last": pl.DataFrame(schema=LAST), "open": pl.DataFrame(schema=OPEN)}
+    return {"last": pl.DataFrame(schema=LAST), "open": pl.DataFrame(schema=OPEN),
+            "watched": pl.DataFrame(schema=WATCHED)}
 
 
 def evaluate(
@@ -27,12 +38,16 @@ def evaluate(
     # one lazy query over small frames, collected once: each Polars call of the engine waits for the
     # parser's work in progress on the shared worker pool (see episodes.track), so their number counts
     last_state, open_state = state["last"].lazy(), state["open"].lazy()
-    seen = batch.files.lazy().select("mine_code", "file_type", t=pl.col("header_time"))
+    arrived = batch.files.lazy().select("mine_code", "file_type", t=pl.coalesce("arrival", "header_time"))
     watched = batch.settings.lateness_frame(
-        pl.concat([last_state.select("mine_code", "file_type"), seen.select("mine_code", "file_type")]).unique()
+        pl.concat([last_state.select("mine_code", "file_type"), arrived.select("mine_code", "file_type")]).unique()
     ).filter(pl.col("late").is_not_null())
+    # only files newer than their type's last arrival extend the record (an older one waited behind
+    # another batch: it may disprove a silence, below, but opens no gap before the last file)
+    newer = arrived.join(last_state, on=["mine_code", "file_type"], how="left").filter(
+        pl.col("last").is_null() | (pl.col("t") > pl.col("last"))).drop("last")
     times = (
-        pl.concat([last_state.rename({"last": "t"}), seen])
+        pl.concat([last_state.rename({"last": "t"}), newer])
         .join(watched, on=["mine_code", "file_type"], how="inner")
         .unique()
         .sort("mine_code", "file_type", "t")
@@ -44,13 +59,32 @@ def evaluate(
         .then(pl.col("start") < pl.lit(now))
         .otherwise(pl.col("end") > pl.col("start"))
     )
+    # an open silence is disproved when every type it waited for had a file arrive before it began
+    first_arrival = arrived.group_by("mine_code", "file_type").agg(first=pl.col("t").min())
+    disproved = (
+        open_state.select("mine_code", "start", file_type=pl.col("types")).explode("file_type")
+        .join(first_arrival, on=["mine_code", "file_type"], how="left")
+        .group_by("mine_code", "start")
+        .agg(gone=(pl.col("first") <= pl.col("start")).fill_null(False).all())
+        .filter(pl.col("gone"))
+        .select("mine_code", "start")
+    )
     # an open union carried from the last batch: it covers at least [start, cover]
-    carried = open_state.select(
+    carried = open_state.join(disproved, on=["mine_code", "start"], how="anti").select(
         "mine_code", "start", end=pl.col("cover"), file_type=pl.lit(None, pl.String)
     )
-    intervals = pl.concat(
-        [carried, gaps.select("mine_code", "start", "end", "file_type")], how="vertical_relaxed"
-    ).with_columns(_end=pl.col("end").fill_null(FAR))
+    intervals = pl.concat([carried, gaps.select("mine_code", "start", "end", "file_type")], how="vertical_relaxed")
+    down = _platform_down(state["watched"], now, batch)
+    if down is not None:  # the platform's own downtime is cut out of every interval
+        lo, hi = pl.lit(down[0]), pl.lit(down[1])
+        intervals = pl.concat([
+            intervals.filter(pl.col("start") < lo).with_columns(
+                end=pl.when(pl.col("end").is_null() | (pl.col("end") > lo)).then(lo).otherwise(pl.col("end"))),
+            intervals.filter(pl.col("end").is_null() | (pl.col("end") > hi)).with_columns(
+                start=pl.max_horizontal("start", hi)),
+        ])
+    intervals = intervals.filter(pl.col("end").is_null() | (pl.col("end") > pl.col("start"))).with_columns(
+        _end=pl.col("end").fill_null(FAR))
     union = (
         intervals.sort("mine_code", "start")
         .with_columns(_reach=pl.col("_end").cum_max().shift(1).over("mine_code"))
@@ -66,18 +100,34 @@ def evaluate(
         .with_columns(end=pl.when(pl.col("end") == FAR).then(None).otherwise(pl.col("end")).cast(TIME))
     )
     opened = union.filter(pl.col("end").is_null())
-    previous_types = open_state.select("mine_code", prev_types=pl.col("types"))
-    opened = opened.join(previous_types, on="mine_code", how="left").with_columns(
+    previous_types = open_state.select("mine_code", "start", prev_types=pl.col("types"))
+    opened = opened.join(previous_types, on=["mine_code", "start"], how="left").with_columns(
         types=pl.concat_list("types", pl.col("prev_types").fill_null(pl.lit([], pl.List(pl.String))))
         .list.unique()
         .list.sort()
     )
+    # a carried silence that no longer starts a union (disproved, or begun while the platform was down)
+    voided = open_state.join(union.select("mine_code", "start"), on=["mine_code", "start"], how="anti").select(
+        "mine_code", "start", end=pl.lit(None, TIME), types="types", void=pl.lit(True))
     eps = pl.concat(
-        [union.filter(pl.col("end").is_not_null()), opened.drop("prev_types")], how="diagonal_relaxed"
-    ).with_columns(evidence=evidence(types=pl.col("types")))
+        [union.filter(pl.col("end").is_not_null()), opened.drop("prev_types"), voided], how="diagonal_relaxed"
+    ).with_columns(evidence=evidence(types=pl.col("types")), void=pl.col("void").fill_null(False))
     last, new_open, episodes = pl.collect_all([
         times.group_by("mine_code", "file_type").agg(last=pl.col("t").max()).select(list(LAST)),
         opened.select(list(OPEN)),
         eps,
     ])
-    return {"last": last, "open": new_open}, episodes_out(episodes, "mine_silent", pl.col("evidence"))
+    seen_at = state["watched"].get_column("at").max() if not state["watched"].is_empty() else None
+    at = pl.DataFrame({"at": [max(now, seen_at) if seen_at is not None else now]}, schema=WATCHED)
+    return ({"last": last, "open": new_open, "watched": at},
+            episodes_out(episodes, "mine_silent", pl.col("evidence"), void=pl.col("void")))
+
+
+def _platform_down(watched: pl.DataFrame, now: datetime, batch: RuleInput) -> tuple[datetime, datetime] | None:
+    """(from, to) when the platform judged nothing for longer than its gap before `now` (live only)."""
+    gap = batch.settings.platform_gap
+    if gap is None or watched.is_empty():
+        return None
+    last = watched.get_column("at").max()
+    assert last is None or isinstance(last, datetime)
+    return (last, now) if last is not None and now - last > gap else None

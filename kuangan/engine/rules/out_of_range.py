@@ -42,13 +42,14 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         )
         carried.append(tracked.carried)
         eps.append(tracked.episodes)
-        tracked_rows.append(tracked.rows.select("point_code", "range_low", "range_high"))
+        tracked_rows.append(tracked.rows.select("mine_code", "point_code", "range_low", "range_high"))
     if all(e.is_empty() for e in eps):  # the usual batch
         return pl.concat(carried), episodes_out(eps[0], "out_of_range")
-    ranges = pl.concat(tracked_rows).group_by("point_code").agg(pl.col("range_low").last(), pl.col("range_high").last())
+    ranges = (pl.concat(tracked_rows).group_by("mine_code", "point_code")
+              .agg(pl.col("range_low").last(), pl.col("range_high").last()))
     out = (
         pl.concat(eps)
-        .join(ranges, on="point_code", how="left")
+        .join(ranges, on=["mine_code", "point_code"], how="left")
         .with_columns(
             evidence=evidence(
                 direction=pl.col("direction"), range_low=pl.col("range_low"), range_high=pl.col("range_high")

@@ -56,8 +56,8 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
     eps = pl.concat(
         [
             t.episodes.join(
-                t.rows.group_by("point_code").agg(pl.col("alarm").last(), pl.col("clear").last()),
-                on="point_code", how="left",
+                t.rows.group_by("mine_code", "point_code").agg(pl.col("alarm").last(), pl.col("clear").last()),
+                on=["mine_code", "point_code"], how="left",
             ).with_columns(
                 evidence=evidence(
                     direction=pl.col("direction"), threshold=pl.col("alarm"), clear=pl.col("clear")

@@ -82,8 +82,8 @@ def evaluate(
     ).select(list(RUNS))
     if tracked.episodes.is_empty():  # the usual batch
         return {"runs": runs.collect(), "open": tracked.carried}, episodes_out(tracked.episodes, "stuck_value")
-    hours = tracked.rows.lazy().group_by("point_code").agg(pl.col("stuck_hours").last())
-    eps = tracked.episodes.lazy().join(hours, on="point_code", how="left").with_columns(
+    hours = tracked.rows.lazy().group_by(KEY).agg(pl.col("stuck_hours").last())
+    eps = tracked.episodes.lazy().join(hours, on=KEY, how="left").with_columns(
         evidence=evidence(value=pl.col("peak"), hours=pl.col("stuck_hours"))
     )
     runs_out, eps_out = pl.collect_all([runs, eps])

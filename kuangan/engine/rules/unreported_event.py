@@ -1,10 +1,12 @@
 """unreported_event: an over-limit that kuangan detected with no matching event of type 001 reported
 by the mine's own YCBJ file — possible concealment.
 
-A report matches when it names the same point and its start lies within the grace (default 10 min)
-of the detected start. The decision falls at the first file the mine sends with a header time at or
-after start + grace, and counts the reports received in files up to that header time: it depends
-on the data only, so replay and live agree, and a silent mine is not judged until it talks again.
+A report matches when it names the same point, its start lies within the grace (default 10 min) of
+the detected start and its file's header time is at most start + grace: the mine's system reports an
+event when it sees it. The decision falls when the mine's data reaches start + grace (a record of the
+mine with that header time or later), so it depends on the data only: replay and live agree, a silent
+mine is not judged until it talks again, and a report that reaches the platform late, after the
+decision, is judged again with its mine (the alarm is withdrawn, engine.pipeline).
 The alarm repeats the over-limit episode's start, end and peak."""
 
 from __future__ import annotations
@@ -46,13 +48,13 @@ def evaluate(
     grace = (
         batch.readings.lazy()
         .filter(pl.col("point_code").is_in(over.get_column("point_code").unique().implode()))
-        .group_by("point_code")
+        .group_by("mine_code", "point_code")
         .agg(grace_s=pl.col("report_grace_s").last())
         .collect()
     )
     fresh = (
         over.select("mine_code", "point_code", "start", "end", "peak")
-        .join(grace, on="point_code", how="left")
+        .join(grace, on=["mine_code", "point_code"], how="left")
         .with_columns(
             pl.col("grace_s").fill_null(batch.settings.default.report_grace_s), raised=pl.lit(False)
         )
@@ -73,8 +75,8 @@ def evaluate(
             _reports(new_reports),
         ]
     ).unique()
-    # the decision time: the mine's first file at or after start + grace
-    files = batch.files.select("mine_code", decided=pl.col("header_time")).unique().sort("decided")
+    # the decision time: the mine's first record at or after start + grace
+    files = batch.frontier.select("mine_code", decided=pl.col("header_time")).unique().sort("decided")
     undecided = pending.filter(~pl.col("raised")).with_columns(
         due=pl.col("start") + pl.duration(seconds=pl.col("grace_s"))
     )
@@ -94,7 +96,7 @@ def evaluate(
         decided.join(reports, on=["mine_code", "point_code"], how="inner")
         .filter(
             ((pl.col("r_start") - pl.col("start")).abs() <= pl.duration(seconds=pl.col("grace_s")))
-            & (pl.col("r_header") <= pl.col("decided"))
+            & (pl.col("r_header") <= pl.col("due"))
         )
         .select(*KEY)
         .unique()

@@ -160,3 +160,63 @@ def split(parsed: ParsedBatch, cuts: Sequence[datetime]) -> list[ParsedBatch]:
             )
         )
     return out
+
+
+def take(parsed: ParsedBatch, header_times: Sequence[datetime]) -> ParsedBatch:
+    """The files of `parsed` with these header times (a file is its header time here)."""
+    wanted = pl.Series(list(header_times), dtype=schema.TIME).implode()
+
+    def part(df: pl.DataFrame) -> pl.DataFrame:
+        return df.filter(pl.col("header_time").is_in(wanted))
+
+    return ParsedBatch(
+        files=part(parsed.files), definitions=part(parsed.definitions), readings=part(parsed.readings),
+        outstations=parsed.outstations.clear(), outstation_status=part(parsed.outstation_status),
+        statistics=parsed.statistics.clear(), events=part(parsed.events), rejects=parsed.rejects.clear(),
+    )
+
+
+class MemoryHistory:
+    """The store and checkpoints the engine asks for late data, kept in memory as the platform keeps them
+    on disk and in its database (kuangan.monitoring.ingest)."""
+
+    def __init__(self) -> None:
+        from kuangan.engine.pipeline import Records
+
+        self.records = Records.empty()
+        self.checkpoints: list[tuple[bytes, dict[str, datetime]]] = []
+
+    def stored(self, mine_code: str, since: datetime | None, until: datetime | None = None) -> Any:
+        from kuangan.engine.pipeline import Records
+
+        mine = self.records.of_mine(mine_code)
+
+        def window(df: pl.DataFrame, column: str) -> pl.DataFrame:
+            if since is not None:
+                df = df.filter(pl.col(column) > since)
+            return df.filter(pl.col(column) <= until) if until is not None else df
+
+        return Records(readings=window(mine.readings, "data_time"),
+                       outstation_status=window(mine.outstation_status, "data_time"),
+                       events=window(mine.events, "header_time"), definitions=mine.definitions)
+
+    def checkpoint(self, mine_code: str, before: datetime) -> Any:
+        from kuangan.engine.pipeline import EngineState
+
+        found = [(seen[mine_code], blob) for blob, seen in self.checkpoints
+                 if mine_code in seen and seen[mine_code] < before]
+        if not found:
+            return None
+        until, blob = max(found, key=lambda f: f[0])
+        return EngineState.from_bytes(blob), until
+
+    def commit(self, result: Any) -> None:
+        from kuangan.engine.pipeline import Records
+
+        self.records = Records.concat([self.records, result.stored])
+        for mine, since in result.rejudged.select("mine_code", "since").unique().iter_rows():
+            # checkpoints after the time a mine was judged again from lack the late data: dropped
+            self.checkpoints = [(blob, {m: t for m, t in seen.items()
+                                        if m != mine or (since is not None and t <= since)})
+                                for blob, seen in self.checkpoints]
+        self.checkpoints += [(c.state.to_bytes(), c.seen_until) for c in result.checkpoints]

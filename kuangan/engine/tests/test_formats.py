@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kuangan.engine import schema
-from kuangan.engine.formats import ParsedBatch, Upload, parse_uploads
+from kuangan.engine.formats import Limits, ParsedBatch, Upload, parse_uploads
 from kuangan.engine.formats.envelope import parse_name
 
 pytestmark = pytest.mark.nodb
@@ -32,6 +33,7 @@ FEED = f"{M}01KG100900000011"
 FAN = f"{M}01KG100100000012"
 ODD = f"{M}01MN099900000013"  # sensor type 0999: not in the dictionary
 HDR = f"{M};示例煤矿;2024-06-01 08:00:10"
+OTHER_MINE = "140000000002"
 
 TABLES = {
     "files": schema.FILES,
@@ -64,8 +66,9 @@ def golden(case: str) -> list[Upload]:
     return [Upload(p.name, p.read_bytes()) for p in sorted((GOLDEN / case).iterdir())]
 
 
-def parse(uploads: list[Upload]) -> ParsedBatch:
-    batch = parse_uploads(uploads)
+def parse(uploads: list[Upload], **options: Any) -> ParsedBatch:
+    """parse_uploads(uploads, **options), checked by `assert_accounted`."""
+    batch = parse_uploads(uploads, **options)
     assert_accounted(uploads, batch)
     return batch
 
@@ -89,6 +92,7 @@ def assert_accounted(uploads: list[Upload], batch: ParsedBatch) -> None:
     for f in files.iter_rows(named=True):
         fid = f["file_id"]
         assert f["name"] is not None and f["status"] in {"accepted", "quarantined", "incomplete"}
+        assert f["foreign"] <= f["rejected"], f
         if f["status"] == "accepted":
             assert f["reason"] is None and whole[fid] == 0
             assert f["records"] == data[fid] + f["rejected"], f
@@ -97,7 +101,9 @@ def assert_accounted(uploads: list[Upload], batch: ParsedBatch) -> None:
             assert numbers.is_empty() or (numbers.min() >= 1 and numbers.max() <= f["records"])  # type: ignore[operator]
         elif f["status"] == "quarantined":
             assert f["reason"], f
+            # no reject row per record, even when the file was quarantined for its bad records
             assert (whole[fid], by_record[fid], data[fid]) == (1, 0, 0), f
+            assert f["rejected"] <= f["records"], f
             reject = rejects.filter(pl.col("file_id") == fid).row(0, named=True)
             assert reject["reason"] == f["reason"] and len(reject["raw"]) <= 200
         else:
@@ -108,12 +114,12 @@ def assert_accounted(uploads: list[Upload], batch: ParsedBatch) -> None:
         assert (r["name"], r["mine_code"], r["file_type"]) == (f["name"], f["mine_code"], f["file_type"])
 
 
-def assert_same_as_the_general_path(uploads: list[Upload], batch: ParsedBatch) -> None:
+def assert_same_as_the_general_path(uploads: list[Upload], batch: ParsedBatch, **options: Any) -> None:
     """`batch` (read with the fast path where it applies) equals the reading of the general path, which
-    judges every record on its own (family_a.parse_records)."""
+    judges every record on its own (family_a.parse_records); `options`: those `batch` was read with."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("kuangan.engine.formats.has_fast_path", lambda layout: False)
-        general = parse_uploads(uploads)
+        general = parse_uploads(uploads, **options)
     for table in TABLES:
         assert getattr(batch, table).equals(getattr(general, table)), table
 
@@ -601,21 +607,37 @@ def test_a_bad_file_name_quarantines_the_file() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        f"{M}_CDSS_20240601080010",
-        f"{M}_CDSS_20240601080010.csv",
         f"{M}_CDSS_2024060108001.txt",
         f"{M}_CDSS_20241301080010.txt",  # month 13
         f"{M}_CDSS_20240601250010.txt",  # hour 25
         f"{M}_cdss_20240601080010.txt",
         "_CDSS_20240601080010.txt",
-        f"{M}_CDSS_20240601080010.txt.bak",
         f"dir/{M}_CDSS_20240601080010.txt",
+        "readme.dat",
         "\udcff.txt",  # a name decoded with surrogate escapes
     ],
 )
 def test_names_that_do_not_match_the_pattern(name: str) -> None:
     batch = parse([Upload(name, doc(HDR, []))])
     assert only_file(batch)["reason"] == "文件名不符合 <矿山编码>_<类型>_<时间>.txt"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "reason"),
+    [
+        ("", "文件名缺少扩展名 .txt"),
+        (".csv", "文件扩展名应为 .txt，实为 .csv"),
+        (".dat", "文件扩展名应为 .txt，实为 .dat"),
+        (".Txt", "文件扩展名应为 .txt，实为 .Txt"),
+        (".txt.bak", "文件扩展名应为 .txt，实为 .txt.bak"),
+    ],
+)
+def test_a_well_formed_name_with_another_suffix_is_quarantined_naming_the_suffix(
+    suffix: str, reason: str
+) -> None:
+    batch = parse([Upload(f"{M}_CDSS_20240601080010{suffix}", doc(HDR, []))])
+    f = only_file(batch)
+    assert (f["status"], f["reason"], f["family"]) == ("quarantined", reason, None)
 
 
 def test_a_header_mine_code_other_than_the_names_quarantines_the_file() -> None:
@@ -700,8 +722,9 @@ def _records(file_type: str) -> st.SearchStrategy[str]:
     if file_type == "CDSS":
         parts = [point, st.just("甲烷"), CHINESE, NUMBER, st.just("%CH4"), STATUS, TIME]
     elif file_type == "CDDY":
+        relations = st.one_of(st.just(""), point.map(lambda p: f"D-{p}"), point.map(lambda p: f"B-{p}◇D-{p}"))
         parts = [point, st.just("01"), outstation, st.just("0001"), st.just("MN"), st.just("%CH4"),
-                 *[NUMBER] * 10, st.just(""), st.just(""), CHINESE, NUMBER, NUMBER, NUMBER, st.just(""), TIME]  # fmt: skip
+                 *[NUMBER] * 10, st.just(""), st.just(""), CHINESE, NUMBER, NUMBER, NUMBER, relations, TIME]  # fmt: skip
     elif file_type == "FZSS":
         parts = [
             outstation,
@@ -769,6 +792,9 @@ def _mutate(text: str, kind: str, rng: random.Random) -> bytes:
         text = text[:i] + ";" + rng.choice(["", "0", "x"]) + text[i:]
     elif kind == "empty_record":
         text = text[:at] + "~" + text[at:]
+    elif kind == "foreign" and text.count(M) > 1:  # a code of another mine in a record (not the header)
+        i = rng.choice([m.start() for m in re.finditer(M, text)][1:])
+        text = text[:i] + OTHER_MINE + text[i + len(M) :]
     elif kind == "bom":
         return b"\xef\xbb\xbf" + text.encode()
     elif kind == "gb18030":
@@ -786,19 +812,39 @@ MUTATIONS = [
     "cut",
     "crlf",
     "junk",
+    "foreign",
     "bom",
     "gb18030",
 ]
 
+# Limits and arrivals: record times lie in 2024, headers at 2024-06-01 08:00:10.
+LIMITS = st.builds(
+    Limits,
+    max_bytes=st.one_of(st.none(), st.integers(0, 3000)),
+    future_tolerance=st.one_of(st.none(), st.integers(0, 90 * 86400).map(lambda s: timedelta(seconds=s))),
+    max_rejected_share=st.one_of(st.none(), st.floats(0, 1)),
+)
+ARRIVALS = st.lists(
+    st.one_of(st.none(), st.datetimes(datetime(2024, 5, 1), datetime(2024, 7, 31))), min_size=8, max_size=8
+)
+
+
+def _options(limits: Limits | None, arrivals: list[datetime | None], n: int) -> dict[str, Any]:
+    """parse_uploads' keyword arguments: none at all, or limits with an arrival (or none) per upload."""
+    return {} if limits is None else {"limits": limits, "arrivals": arrivals[:n]}
+
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(valid_files(), st.lists(st.sampled_from(MUTATIONS), max_size=3)), min_size=1, max_size=5),
-       st.randoms(use_true_random=False))  # fmt: skip
+       st.randoms(use_true_random=False), st.one_of(st.none(), LIMITS), ARRIVALS)  # fmt: skip
 def test_mutated_valid_files_never_raise_and_are_accounted_for(
-    items: list[tuple[tuple[str, str], list[str]]], rng: random.Random
+    items: list[tuple[tuple[str, str], list[str]]],
+    rng: random.Random,
+    limits: Limits | None,
+    arrivals: list[datetime | None],
 ) -> None:
     uploads = _mutated(items, rng)
-    assert_accounted(uploads, parse_uploads(uploads))
+    assert_accounted(uploads, parse_uploads(uploads, **_options(limits, arrivals, len(uploads))))
 
 
 def _mutated(items: list[tuple[tuple[str, str], list[str]]], rng: random.Random) -> list[Upload]:
@@ -817,15 +863,20 @@ def _mutated(items: list[tuple[tuple[str, str], list[str]]], rng: random.Random)
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(valid_files(), st.lists(st.sampled_from(MUTATIONS), max_size=2)), min_size=1, max_size=8),
-       st.randoms(use_true_random=False))  # fmt: skip
+       st.randoms(use_true_random=False), st.one_of(st.none(), LIMITS), ARRIVALS)  # fmt: skip
 def test_the_fast_path_reads_exactly_what_record_by_record_checking_reads(
-    items: list[tuple[tuple[str, str], list[str]]], rng: random.Random
+    items: list[tuple[tuple[str, str], list[str]]],
+    rng: random.Random,
+    limits: Limits | None,
+    arrivals: list[datetime | None],
 ) -> None:
     """Files whose records all look regular are split by the CSV reader (family_a.read_regular); the
-    result must be the one of the general path, which judges each record, whatever the input."""
+    result must be the one of the general path, which judges each record, whatever the input, under
+    any limits (a record of another mine or from the future sends its file to the general path)."""
     uploads = _mutated(items, rng)
-    fast = parse_uploads(uploads)
-    assert_same_as_the_general_path(uploads, fast)
+    options = _options(limits, arrivals, len(uploads))
+    fast = parse_uploads(uploads, **options)
+    assert_same_as_the_general_path(uploads, fast, **options)
 
 
 @settings(max_examples=100, deadline=None)

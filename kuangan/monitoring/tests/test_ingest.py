@@ -13,6 +13,7 @@ from django.test import override_settings
 
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Role, Via
+from kuangan.core.clock import from_local
 from kuangan.core.models import Notification
 from kuangan.engine.formats import Upload
 from kuangan.engine.simulate import Incident, MineSpec, simulate
@@ -38,10 +39,19 @@ def day_files(world, *incidents, minutes=60, points=24):
     return list(simulate(mines, START, START + timedelta(minutes=minutes), incidents=list(incidents)))
 
 
+def arrival(name):
+    """A simulated live feed: each file reaches the platform at its header's upload time."""
+    return from_local(datetime.strptime(name.rsplit("_", 1)[-1][:14], "%Y%m%d%H%M%S"))
+
+
 def run_live(files, size):
     for i in range(0, len(files), size):
-        ingest.ingest([Upload(n, d) for n, d in files[i:i + size]], source=UploadSource.DROP_FOLDER,
-                      by=Actor.system(Via.INGEST))
+        part = files[i:i + size]
+        arrived = [arrival(n) for n, _d in part]
+        # live=False: a batch here stands for minutes of a feed, which live would take as the platform's
+        # own downtime between judgements (tested on its own)
+        ingest.ingest([Upload(n, d) for n, d in part], source=UploadSource.DROP_FOLDER, arrivals=arrived,
+                      now=max(arrived), by=Actor.system(Via.INGEST), live=False)
 
 
 def contract():
@@ -108,7 +118,9 @@ def test_replay_json_follows_the_contract(world, tmp_path):
                                       peak=1.31))
     write(tmp_path / "day", files)
     lines = replay_json(tmp_path / "day")
-    assert [list(line) for line in lines] == [["mine", "point", "kind", "start", "end", "peak"]] * len(lines)
+    keys = ["mine", "point", "kind", "start", "end", "peak", "late", "withdrawn"]
+    assert [list(line) for line in lines] == [keys] * len(lines)
+    assert not any(line["late"] or line["withdrawn"] for line in lines)  # files replayed in order are on time
     assert lines == sorted(lines, key=lambda d: (d["start"], d["mine"], d["point"] or "", d["kind"]))
     over = [d for d in lines if d["kind"] == "over_limit"]
     assert len(over) == 1 and over[0]["mine"] == world.a1.code and over[0]["peak"] == 1.31
@@ -125,7 +137,8 @@ def test_a_replay_batch_holds_at_most_one_hour_of_header_time(tmp_path):
         folder = tmp_path / f"d{i % 2}"  # the listing walks folders, the order is the header's
         folder.mkdir(exist_ok=True)
         (folder / name).write_bytes(b"x")
-    batches = [[p.rsplit("/", 1)[-1] for p in b] for b in _batches(_listing(tmp_path), 2)]
+    files = _listing(tmp_path)
+    batches = [[p.rsplit("/", 1)[-1] for p, _n in b] for b, _at in _batches(files, [START] * len(files), 2)]
     assert batches == [["readme.txt"], names[0:2], names[2:3], names[3:5], names[5:6]]
 
 

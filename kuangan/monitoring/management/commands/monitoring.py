@@ -18,13 +18,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kuangan.core import batchprocess, clock
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Via
-from kuangan.engine.formats import ParsedBatch, Upload, parse_uploads
-from kuangan.engine.io.drop_folder import header_order
+from kuangan.engine.formats import ParsedBatch, Upload
+from kuangan.engine.io.drop_folder import header_order, read_upload
 from kuangan.engine.simulate import INCIDENT_KINDS, Incident, simulate
 
 from ... import demo_feed, ingest
 from ...choices import UploadSource
-from ...models import Alarm
+from ...models import Alarm, EngineSnapshot
 
 BATCH_FILES = 2000  # files per ingestion batch in a replay: bounded memory, few Parquet files
 BATCH_BYTES = 256 * 2**20
@@ -49,7 +49,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="sub", required=True, metavar="{replay,simulate}")
         replay = sub.add_parser("replay", help="process every file under DIR exactly as live ingestion would")
         replay.add_argument("dir")
-        replay.add_argument("--json", action="store_true", help="print one JSON object per alarm raised")
+        replay.add_argument("--json", action="store_true",
+                            help="print one JSON object per alarm raised or changed, as it stands at the end")
         replay.add_argument("--register-unknown", action="store_true",
                             help="create a minimal mine record for files of a mine not in the registry")
         replay.add_argument("--batch-files", type=int, default=BATCH_FILES)
@@ -81,6 +82,7 @@ class Command(BaseCommand):
         if not root.is_dir():
             raise CommandError(f"{root}: 不是目录")
         files = _listing(root)
+        arrivals = _arrivals(files)
         touched: set[int] = set()
         started, done, readings = time.monotonic(), 0, 0
         # reading and parsing the next batch overlaps the engine and the database work on this one
@@ -89,16 +91,18 @@ class Command(BaseCommand):
         sys.setswitchinterval(SWITCH_INTERVAL)
         try:
             with batchprocess.batches(), ThreadPoolExecutor(max_workers=1) as pool:
-                batches = iter(_batches(files, batch_files))
-                ahead = pool.submit(_read_and_parse, next(batches, []))
+                batches = iter(_batches(files, arrivals, batch_files))
+                ahead = pool.submit(_read_and_parse, *next(batches, ([], [])))
                 while True:
-                    items, parsed = ahead.result()
+                    items, arrived, parsed = ahead.result()
                     if not items:
                         break
-                    ahead = pool.submit(_read_and_parse, next(batches, []))
-                    # a file still without its end mark in a replay never completes: quarantine it now
-                    result = ingest.ingest(items, source=UploadSource.REPLAY, now=None, register_unknown=register,
-                                           by=Actor.system(Via.INGEST), expired=range(len(items)), parsed=parsed)
+                    ahead = pool.submit(_read_and_parse, *next(batches, ([], [])))
+                    # a file still without its end mark in a replay never completes: quarantine it now;
+                    # the replay's clock is the newest plausible header time: silence follows the data
+                    result = ingest.ingest(items, source=UploadSource.REPLAY, now=max(arrived), arrivals=arrived,
+                                           register_unknown=register, by=Actor.system(Via.INGEST),
+                                           expired=range(len(items)), parsed=parsed, live=False)
                     touched.update(result.alarms)
                     done += len(items)
                     readings += result.readings
@@ -143,16 +147,43 @@ class Command(BaseCommand):
         self.stdout.write(f"{written} files written to {out}")
 
 
-def _read_and_parse(paths: list[str]) -> tuple[list[Upload], ParsedBatch | None]:
-    items = [Upload(os.path.basename(p), _read(p)) for p in paths]
-    return items, (parse_uploads(items) if items else None)
+def _read_and_parse(files: list[tuple[str, int]], arrived: list[datetime]
+                    ) -> tuple[list[Upload], list[datetime], ParsedBatch | None]:
+    items = [_read(p, n) for p, n in files]
+    return items, arrived, (ingest.parse(items, arrived) if items else None)
 
 
-def _read(path: str) -> bytes:
-    """A whole file, unbuffered (one read of its size; no Path object per file)."""
+def _read(path: str, size: int) -> Upload:
+    """A whole file, unbuffered (one read of its size; no Path object per file); a file over the upload
+    limit only by its beginning, its size and its digest (it is quarantined unread, as live)."""
+    if size > settings.UPLOAD_MAX_BYTES:
+        upload = read_upload(Path(path), settings.UPLOAD_MAX_BYTES)
+        if upload is not None:
+            return upload
     with open(path, "rb", buffering=0) as f:
-        return f.readall()
+        return Upload(os.path.basename(path), f.readall())
 
+
+def _arrivals(files: list[tuple[str, int, str]]) -> list[datetime]:
+    """When each file reaches the platform in the replay: the replay's clock, i.e. the newest plausible
+    header time so far (the time in the name; the files come in that order). It starts where the last
+    ingestion left the clock, so a file replayed after newer ones is late. A time further ahead of the
+    real clock than the tolerance is a clock fault: it does not move the replay's clock (and the parser
+    quarantines its file)."""
+    snapshot = EngineSnapshot.objects.filter(key="live").first()
+    now = clock.now()
+    latest = now + timedelta(seconds=settings.MONITORING_FUTURE_TOLERANCE_S)
+    current = snapshot.newest_header if snapshot is not None else None
+    out = []
+    for _path, _size, stamp in files:
+        try:
+            t = clock.from_local(datetime.strptime(stamp, "%Y%m%d%H%M%S"))  # noqa: DTZ007
+        except ValueError:
+            t = None
+        if t is not None and t <= latest:
+            current = t if current is None else max(current, t)
+        out.append(current if current is not None else now)
+    return out
 
 def _listing(root: Path) -> list[tuple[str, int, str]]:
     """Every file under `root` (its path, its size and the time in its name) in header order (a
@@ -172,19 +203,22 @@ def _listing(root: Path) -> list[tuple[str, int, str]]:
     return [(path, size, stamp) for stamp, _name, path, size in found]
 
 
-def _batches(files: list[tuple[str, int, str]], size: int) -> Iterator[list[str]]:
-    """The paths in batches of at most `size` files, BATCH_BYTES and one hour of header time."""
-    batch: list[str] = []
+def _batches(files: list[tuple[str, int, str]], arrivals: list[datetime], size: int
+             ) -> Iterator[tuple[list[tuple[str, int]], list[datetime]]]:
+    """(path, size) and arrival in batches of at most `size` files, BATCH_BYTES and one hour of header time."""
+    batch: list[tuple[str, int]] = []
+    arrived: list[datetime] = []
     total, hour = 0, ""
-    for path, n, stamp in files:
+    for (path, n, stamp), at in zip(files, arrivals, strict=True):
         if batch and (len(batch) >= size or total + n > BATCH_BYTES or stamp[:BATCH_HOUR] != hour):
-            yield batch
-            batch, total = [], 0
-        batch.append(path)
-        total += n
+            yield batch, arrived
+            batch, arrived, total = [], [], 0
+        batch.append((path, n))
+        arrived.append(at)
+        total += min(n, settings.UPLOAD_MAX_BYTES)
         hour = stamp[:BATCH_HOUR]
     if batch:
-        yield batch
+        yield batch, arrived
 
 
 def _local(t: datetime | None) -> str | None:
@@ -193,7 +227,7 @@ def _local(t: datetime | None) -> str | None:
 
 def _contract(a: Alarm) -> dict[str, Any]:
     return {"mine": a.mine.code, "point": a.point_code or None, "kind": a.kind, "start": _local(a.start),
-            "end": _local(a.end), "peak": a.peak}
+            "end": _local(a.end), "peak": a.peak, "late": a.late, "withdrawn": a.withdrawn}
 
 
 def _incident(text: str, codes: list[str], start: datetime) -> Incident:

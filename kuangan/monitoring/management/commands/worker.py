@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -50,12 +51,20 @@ class Command(BaseCommand):
         last_tick = 0.0
         self.stdout.write(f"worker: watching {settings.MONITORING_DROP_DIR}")
         while not stop["now"]:
-            found = folder.scan(limit=BATCH)
+            found = folder.scan(limit=BATCH, max_bytes=settings.UPLOAD_MAX_BYTES)
             fresh = found
             if fresh:
-                result = ingest.ingest([d.upload for d in fresh], source=UploadSource.DROP_FOLDER, now=clock.now(),
-                                       by=Actor.system(Via.INGEST),
-                                       expired=[i for i, d in enumerate(fresh) if d.age_s > GIVE_UP_S])
+                try:
+                    # arrival: the first scan that saw a file (its mtime is the sender's to set), so the
+                    # worker's own downtime is not the mines' silence
+                    result = ingest.ingest([d.upload for d in fresh], source=UploadSource.DROP_FOLDER,
+                                           now=clock.now(), by=Actor.system(Via.INGEST),
+                                           arrivals=[datetime.fromtimestamp(d.first_seen, tz=UTC) for d in fresh],
+                                           expired=[i for i, d in enumerate(fresh) if d.age_s > GIVE_UP_S])
+                except OSError as e:  # a full disk: nothing of the batch was kept; the files stay for later
+                    print(f"{clock.now():%H:%M:%S} 本批未能写入（{e}），稍后重试", file=sys.stderr)
+                    time.sleep(max(options["interval"], 5.0))
+                    continue
                 for i, d in enumerate(fresh):
                     if i not in result.incomplete:
                         folder.consume(d)
