@@ -397,8 +397,10 @@ class BatchResult:
     episodes: pl.DataFrame  # EPISODES: every alarm episode opened, changed or ended by this batch
     stored: Records = field(default_factory=Records.empty)  # what the batch adds to the store, each record once
     # points (and outstations) judged again from a checkpoint, with the time after which their episodes
-    # were derived again (null: all): an alarm of theirs open then or later without its episode was disproved
+    # were derived again: an alarm of theirs open then or later without its episode was disproved
     rejudged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJUDGED))
+    # mine judged again → the checkpoint time it was judged from: later checkpoints of it lack the late data
+    judged_from: dict[str, datetime] = field(default_factory=dict)
     checkpoints: list[Checkpoint] = field(default_factory=list)  # states to keep for judging late data
 
 
@@ -434,7 +436,7 @@ def run_batch(
         definitions=parsed.definitions.filter(~pl.col("mine_code").is_in(mines)) if mines else parsed.definitions,
     )
     checkpoints = _crossed(state, result.state)
-    episodes, rejudged, parts = [result.episodes], [], [stored]
+    episodes, rejudged, parts, judged_from = [result.episodes], [], [stored], {}
     new_state = result.state
     for mine in mines:
         again = _step("rejudge", _rejudge, mine, late[mine], state, parsed, settings, history)
@@ -442,12 +444,13 @@ def run_batch(
         episodes.append(again.episodes)
         parts.append(again.stored)
         rejudged.append(again.rejudged)
+        judged_from.update(again.judged_from)
         checkpoints += again.checkpoints
     out_episodes = episodes[0] if len(episodes) == 1 else pl.concat(episodes).sort(
         "start", "mine_code", "point_code", "kind", nulls_last=False)
     return BatchResult(state=new_state, episodes=out_episodes, stored=Records.concat(parts),
                        rejudged=pl.concat(rejudged) if rejudged else pl.DataFrame(schema=REJUDGED),
-                       checkpoints=checkpoints)
+                       judged_from=judged_from, checkpoints=checkpoints)
 
 
 def _stored_readings() -> list[pl.Expr]:
@@ -552,8 +555,10 @@ def _rejudge(mine: str, since: datetime, state: EngineState, parsed: ParsedBatch
     """The mine judged again in data-time order from the newest checkpoint before `since`: its stored
     records since then and the batch's, hour by hour (each hour's start is a checkpoint again)."""
     found = history.checkpoint(mine, since)
-    base, until = (found[0].of_mine(mine), found[1]) if found else (EngineState.empty(), None)
-    stored = history.stored(mine, None if until is None else until - LOOKBACK)
+    # no checkpoint before the data (a mine's first hour, or data older than the checkpoints kept): judged
+    # from an empty state an hour before it
+    base, until = (found[0].of_mine(mine), found[1]) if found else (EngineState.empty(), since - LOOKBACK)
+    stored = history.stored(mine, until - LOOKBACK)
     batch = Records(parsed.readings, parsed.outstation_status, parsed.events, parsed.definitions).of_mine(mine)
     merged, new = {}, {}
     for name in RECORD_TABLES:
@@ -591,9 +596,14 @@ def _rejudge(mine: str, since: datetime, state: EngineState, parsed: ParsedBatch
         judged_points += [p.readings.select(*POINT_KEY), p.status.select("mine_code", point_code="outstation_code")]
         current = judged.state
         episodes.append(judged.episodes)
+    # each point's alarms are derived again after the time the checkpoint had judged it to
     points = (pl.concat(judged_points).unique() if judged_points else pl.DataFrame(schema=REJUDGED).drop("since"))
+    judged_to = pl.concat([base.seen.select(*POINT_KEY, "last_t"),
+                           base.seen_status.select("mine_code", point_code="outstation_code", last_t="last_t")])
+    rejudged = points.join(judged_to, on=POINT_KEY, how="left").select(
+        *POINT_KEY, since=pl.coalesce("last_t", pl.lit(until - LOOKBACK, TIME)))
     return BatchResult(state=current, episodes=merge_episodes(episodes), stored=Records(**new),
-                       rejudged=points.with_columns(since=pl.lit(until, TIME)), checkpoints=checkpoints)
+                       rejudged=rejudged, judged_from={mine: until}, checkpoints=checkpoints)
 
 
 def merge_episodes(frames: list[pl.DataFrame]) -> pl.DataFrame:

@@ -43,7 +43,7 @@ def reconcile(alarms: pl.DataFrame, result: BatchResult) -> pl.DataFrame:
     disproved = (
         standing.filter(~pl.col("kind").is_in(ARRIVAL_KINDS))
         .join(judged, on=["mine_code", "point_code"], how="inner")
-        .filter(pl.col("since").is_null() | pl.col("end").is_null() | (pl.col("end") > pl.col("since")))
+        .filter(pl.col("end").is_null() | (pl.col("end") > pl.col("since")))
         .drop("since")
         .join(eps.filter(~pl.col("void")).select(KEY), on=KEY, how="anti", nulls_equal=True)
     )

@@ -116,13 +116,11 @@ def _existing(result: BatchResult, mines: dict[str, Mine]) -> dict[tuple[int, st
     if not eps.is_empty():
         ids = [mines[c].pk for c in eps.get_column("mine_code").unique().to_list() if c in mines]
         q |= Q(mine_id__in=ids, start__in=[from_local(t) for t in eps.get_column("start").unique().to_list()])
-    for mine_code, since in result.rejudged.select("mine_code", "since").unique().iter_rows():
+    for mine_code, since in result.rejudged.group_by("mine_code").agg(pl.col("since").min()).iter_rows():
         if mine_code not in mines:
             continue
-        window = Q(mine_id=mines[mine_code].pk) & ~Q(kind=AlarmKind.MINE_SILENT)
-        if since is not None:
-            window &= Q(end__isnull=True) | Q(end__gt=from_local(since))
-        q |= window
+        q |= (Q(mine_id=mines[mine_code].pk) & ~Q(kind=AlarmKind.MINE_SILENT)
+              & (Q(end__isnull=True) | Q(end__gt=from_local(since))))
     return {(a.mine_id, a.point_code, a.kind, a.start): a for a in Alarm.objects.filter(q)}
 
 

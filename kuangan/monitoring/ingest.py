@@ -278,11 +278,8 @@ def _save_checkpoints(outcome: Any, before: EngineState, snapshot: EngineSnapsho
                       at: datetime) -> None:
     """Checkpoints made stale by late data go; the batch's new ones are kept; those older than the
     back-fill window are dropped (late data older than that is judged from an empty state)."""
-    for mine, since in outcome.rejudged.select("mine_code", "since").unique().iter_rows():
-        stale = CheckpointMine.objects.filter(mine_code=mine)
-        if since is not None:
-            stale = stale.filter(seen_until__gt=from_local(since))
-        stale.delete()
+    for mine, since in outcome.judged_from.items():
+        CheckpointMine.objects.filter(mine_code=mine, seen_until__gt=from_local(since)).delete()
     for c in outcome.checkpoints:
         # the state before the batch is the snapshot's saved bytes: not encoded again
         blob = bytes(snapshot.state) if c.state is before else c.state.to_bytes(definitions=False)

@@ -214,9 +214,8 @@ class MemoryHistory:
         from kuangan.engine.pipeline import Records
 
         self.records = Records.concat([self.records, result.stored])
-        for mine, since in result.rejudged.select("mine_code", "since").unique().iter_rows():
+        for mine, since in result.judged_from.items():
             # checkpoints after the time a mine was judged again from lack the late data: dropped
-            self.checkpoints = [(blob, {m: t for m, t in seen.items()
-                                        if m != mine or (since is not None and t <= since)})
+            self.checkpoints = [(blob, {m: t for m, t in seen.items() if m != mine or t <= since})
                                 for blob, seen in self.checkpoints]
         self.checkpoints += [(c.state.to_bytes(), c.seen_until) for c in result.checkpoints]
