@@ -96,7 +96,9 @@ def apply_result(result: BatchResult, mines: dict[str, Mine], received: Callable
         elif r["action"] == RESTORE and alarm is not None:
             _restore(alarm, end, r["peak"], by=by)
         elif r["action"] == UPDATE and alarm is not None:
-            _update(alarm, end, r["peak"], by=by, note=note)
+            # a silence that ends records the backlog that ended it
+            evidence = json.loads(r["evidence"] or "{}") if r["kind"] == AlarmKind.MINE_SILENT else None
+            _update(alarm, end, r["peak"], by=by, note=note, evidence=evidence)
         elif r["action"] == RAISE:
             # silence is judged by arrival: it is never late
             at = by.at if r["kind"] == AlarmKind.MINE_SILENT else received(mine.code, r["start"])
@@ -162,13 +164,15 @@ def _duration(d: timedelta) -> str:
     return " ".join(parts)
 
 
-def _update(alarm: Alarm, end: datetime | None, peak: float | None, *, by: Actor, note: str = "") -> None:
+def _update(alarm: Alarm, end: datetime | None, peak: float | None, *, by: Actor, note: str = "",
+            evidence: dict[str, Any] | None = None) -> None:
     before = {"end": alarm.end, "peak": alarm.peak}
-    if alarm.end == end and alarm.peak == peak:
+    evidence = {**alarm.evidence, **evidence} if evidence else alarm.evidence
+    if alarm.end == end and alarm.peak == peak and evidence == alarm.evidence:
         return
     cleared = alarm.end is None and end is not None
-    alarm.end, alarm.peak = end, peak
-    alarm.save(update_fields=["end", "peak"])
+    alarm.end, alarm.peak, alarm.evidence = end, peak, evidence
+    alarm.save(update_fields=["end", "peak", "evidence"])
     if cleared:
         AlarmTransition.objects.create(alarm=alarm, action=AlarmAction.CLEARED, at=by.at, note=note)
     elif note:  # late data changed an alarm: its history says so

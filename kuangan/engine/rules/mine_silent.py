@@ -3,7 +3,7 @@ mine within its lateness. Judged by arrival, not by the times a mine writes into
 late from its last file's arrival + lateness until the next file's arrival; the mine is silent while
 any type is late (the union of those intervals), judged against `now` (the wall clock live; in a
 replay, the replay's clock). A backlog that arrives later does not undo a silence: the regulator had
-no data then.
+no data then; the silence records it (how many files, written from when to when).
 
 Two things are not the mine's silence:
 - the platform's own downtime: when two judgements lie further apart than `settings.platform_gap`
@@ -109,9 +109,27 @@ def evaluate(
     # a carried silence that no longer starts a union (disproved, or begun while the platform was down)
     voided = open_state.join(union.select("mine_code", "start"), on=["mine_code", "start"], how="anti").select(
         "mine_code", "start", end=pl.lit(None, TIME), types="types", void=pl.lit(True))
-    eps = pl.concat(
-        [union.filter(pl.col("end").is_not_null()), opened.drop("prev_types"), voided], how="diagonal_relaxed"
-    ).with_columns(evidence=evidence(types=pl.col("types")), void=pl.col("void").fill_null(False))
+    # a silence that ends records the backlog that ended it: the files written meanwhile that came late
+    backlog = (
+        union.filter(pl.col("end").is_not_null()).select("mine_code", "start", "end")
+        .join(batch.files.lazy().select("mine_code", "header_time"), on="mine_code")
+        .filter(pl.col("header_time") < pl.col("end"))
+        .group_by("mine_code", "start")
+        .agg(backlog_files=pl.len(), backlog_from=pl.col("header_time").min(), backlog_to=pl.col("header_time").max())
+    )
+    eps = (
+        pl.concat([union.filter(pl.col("end").is_not_null()), opened.drop("prev_types"), voided],
+                  how="diagonal_relaxed")
+        .join(backlog, on=["mine_code", "start"], how="left")
+        .with_columns(
+            evidence=pl.when(pl.col("backlog_files").is_null())
+            .then(evidence(types=pl.col("types")))
+            .otherwise(evidence(types=pl.col("types"), backlog_files=pl.col("backlog_files"),
+                                backlog_from=pl.col("backlog_from").dt.strftime("%Y-%m-%d %H:%M:%S"),
+                                backlog_to=pl.col("backlog_to").dt.strftime("%Y-%m-%d %H:%M:%S"))),
+            void=pl.col("void").fill_null(False),
+        )
+    )
     last, new_open, episodes = pl.collect_all([
         times.group_by("mine_code", "file_type").agg(last=pl.col("t").max()).select(list(LAST)),
         opened.select(list(OPEN)),

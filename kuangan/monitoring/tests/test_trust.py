@@ -296,3 +296,18 @@ def test_every_file_in_the_drop_folder_ends_accepted_duplicate_or_quarantined(wo
     assert rows["readme.csv"].status == "quarantined" and "文件名不符合" in rows["readme.csv"].reason
     assert not RejectedRecord.objects.filter(upload=rows[junk_name]).exists()  # counts, not 30 rows
     assert all(rows[n].status == "accepted" for n, _d in good)
+
+
+def test_a_backlog_does_not_undo_a_silence_and_is_recorded_with_it(world):
+    files = feed(world, minutes=30)
+    cut = START + timedelta(minutes=10)
+    deliver([f for f in files if stamp(f[0]) < cut], live=True)
+    for minute in range(11, 31):  # the worker judges every minute; nothing comes from the mine
+        deliver([], at=START + timedelta(minutes=minute), live=True)
+    back = START + timedelta(minutes=30, seconds=5)
+    backlog = [f for f in files if stamp(f[0]) >= cut]
+    deliver(backlog, at=back, live=True)  # the mine's system re-sends what it held back
+    silent = Alarm.objects.get(kind="mine_silent")
+    assert not silent.withdrawn and silent.end == from_local(back)
+    assert silent.evidence["backlog_files"] == len([f for f in backlog if stamp(f[0]) < back])  # written meanwhile
+    assert silent.evidence["backlog_from"].startswith("2024-06-01 08:10")
