@@ -42,7 +42,9 @@ def build_monitoring() -> int:
     files = list(simulate(specs, start, now, incidents=incidents))
     raised: set[int] = set()
     for i in range(0, len(files), BATCH):
-        result = ingest.ingest([Upload(n, d) for n, d in files[i:i + BATCH]], source=UploadSource.REPLAY,
-                               by=Actor.system(Via.INGEST))
+        items = [Upload(n, d) for n, d in files[i:i + BATCH]]
+        arrived = ingest.as_sent(items, clock.now())  # the history came in live, as it was sent
+        result = ingest.ingest(items, source=UploadSource.REPLAY, arrivals=arrived, now=max(arrived),
+                               by=Actor.system(Via.INGEST), live=False)
         raised.update(result.alarms)
     return len(raised)

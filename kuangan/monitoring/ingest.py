@@ -34,6 +34,7 @@ from kuangan.core.actor import Actor
 from kuangan.core.clock import SHANGHAI, from_local, local
 from kuangan.core.notify import notify
 from kuangan.engine.formats import Limits, ParsedBatch, Upload, parse_uploads
+from kuangan.engine.formats.envelope import stamp_text
 from kuangan.engine.io.parquet_store import ParquetStore
 from kuangan.engine.pipeline import EngineState, Records, run_batch
 from kuangan.registry.actions import register_mine_from_feed
@@ -94,6 +95,16 @@ def limits() -> Limits:
     return Limits(max_bytes=settings.UPLOAD_MAX_BYTES,
                   future_tolerance=timedelta(seconds=settings.MONITORING_FUTURE_TOLERANCE_S),
                   max_rejected_share=settings.MONITORING_MAX_REJECTED_SHARE)
+
+
+def as_sent(items: Sequence[Upload], default: datetime) -> list[datetime]:
+    """Arrivals as if each file had come live at the time in its name (the demo's history, simulated
+    feeds); `default` for a name without one."""
+    out = []
+    for u in items:
+        stamp = stamp_text(u.name)
+        out.append(from_local(datetime.strptime(stamp, "%Y%m%d%H%M%S")) if stamp else default)  # noqa: DTZ007
+    return out
 
 
 def parse(items: Sequence[Upload], arrivals: Sequence[datetime]) -> ParsedBatch:

@@ -39,15 +39,10 @@ def day_files(world, *incidents, minutes=60, points=24):
     return list(simulate(mines, START, START + timedelta(minutes=minutes), incidents=list(incidents)))
 
 
-def arrival(name):
-    """A simulated live feed: each file reaches the platform at its header's upload time."""
-    return from_local(datetime.strptime(name.rsplit("_", 1)[-1][:14], "%Y%m%d%H%M%S"))
-
-
 def run_live(files, size):
     for i in range(0, len(files), size):
         part = files[i:i + size]
-        arrived = [arrival(n) for n, _d in part]
+        arrived = ingest.as_sent([Upload(n, d) for n, d in part], from_local(START))  # a simulated live feed
         # live=False: a batch here stands for minutes of a feed, which live would take as the platform's
         # own downtime between judgements (tested on its own)
         ingest.ingest([Upload(n, d) for n, d in part], source=UploadSource.DROP_FOLDER, arrivals=arrived,
