@@ -14,31 +14,50 @@ What it does:
    /tmp/kuangan-bench-data/<mines>x<points>x<days>d) and reused while its parameters match
    (`--regenerate` writes it again);
 2. parse only (the baseline, in this process): every file read once untimed (so that every pass reads
-   from the page cache), then every file read and `parse_uploads` run on the batches the replay
-   makes (`_batches` of the replay command: 2000 files, 256 MiB or one hour of header time); only
-   reading and parsing are timed;
-3. end to end: a fresh database (SQLite in a temporary KUANGAN_VAR_DIR, or `--database-url`), migrated,
+   from the page cache), then every file read and parsed as the replay reads and parses it (`_read`,
+   `ingest.parse`: `parse_uploads` with each file's arrival, the replay's clock of `_arrivals` for a
+   fresh database, and this installation's `limits()`) in the batches the replay makes (`_batches` of
+   the replay command: 2000 files, 256 MiB or one hour of header time); only reading and parsing are
+   timed;
+3. bare (a second baseline, in this process): every file read, its envelope cut (the header up to the
+   first `~`, the records up to `||`, CR/LF taken out), the records of all files joined into one buffer
+   and split by ONE `polars.read_csv` (`~` ends a record, `;` separates fields, the 7 fields of a CDSS
+   record as strings: nothing typed, checked or joined; other types' records are cut or filled to 7);
+   no step per record in Python. The floor of any parser of these files (the whole data is in this
+   process's memory at once: for the 20-mine day the files' 1.8 GB, the joined records and the frame);
+4. end to end: a fresh database (SQLite in a temporary KUANGAN_VAR_DIR, or `--database-url`), migrated,
    then `kuangan monitoring replay DIR --register-unknown` run as a SUBPROCESS (its memory is its own);
    its wall time (including the start of Python and Django, some 0.9 s with the listing of the files),
    CPU time and peak RSS (VmHWM);
-   2 and 3 are made `--runs` times, alternately: on a shared virtual machine one pass may take 15 %
-   longer than the next for no reason of its own. The figures are those of the median run, the ratio
-   is the median of the runs' ratios (each from a parse-only pass and the end-to-end pass right after
+   2, 3 and 4 are made `--runs` times, alternately: on a shared virtual machine one pass may take 15 %
+   longer than the next for no reason of its own. The figures are those of the median run, each ratio
+   is the median of the runs' ratios (each from a baseline pass and the end-to-end pass right after
    it, so that a slower phase of the machine weighs on both), and every run's figures are printed;
-4. engine only (in this process, no database): the same batches through parse_uploads -> run_batch ->
-   ParquetStore.write_batch, with the engine state saved and loaded between batches as `ingest` does;
-   each step timed (the breakdown; end to end minus their sum is the database and the process start,
-   less whatever the replay overlaps);
-5. memory: one mine x `--memory-hours` and one mine x 3 times as long, each replayed `--memory-runs`
+   the installation of the last end-to-end run is kept for 6;
+5. engine only (in this process, no database): the same batches through parse (as in 2) -> run_batch
+   (with a history: the stored records from the ParquetStore itself, the checkpoints in a list in
+   memory) -> ParquetStore.stage + place, with the engine state encoded after each batch as `ingest`
+   saves it; each step timed (the breakdown; end to end minus their sum is the database and the process
+   start, less whatever the replay overlaps);
+6. shuffled hours: the data's files split by the hour in their names into one folder of hard links per
+   hour, the hours shuffled (`--shuffle-seed`), and `kuangan monitoring replay <hour> --register-unknown`
+   run once per hour in that order into ONE fresh database (the replay's clock persists in the database:
+   an hour replayed after a later one arrives late and is judged again from checkpoints); the wall time
+   of the sequence (with a Python start per hour), then its installation compared with the in-order
+   one of 4: the stored readings (every readings/ Parquet file, per mine, sorted by point and data
+   time: equal?) and the point-level alarms (mine, point, kind, start, end, peak of those not
+   withdrawn, mine_silent left out: it is judged by arrival, which the order changes; read from each
+   database right after its replay, so that a `--database-url` one, emptied in between, compares too);
+7. memory: one mine x `--memory-hours` and one mine x 3 times as long, each replayed `--memory-runs`
    times into a fresh database by a subprocess; the median peak RSS of each (a single peak varies by
    about +-5 % from run to run; the comparison means something once the short span fills more than
    one batch: a day of one mine is about 4,600 files);
-6. latency: a fresh database where the mine's CDDY and FZDY were ingested (by a replay), `kuangan worker
+8. latency: a fresh database where the mine's CDDY and FZDY were ingested (by a replay), `kuangan worker
    --interval 0.2` as a subprocess on its drop folder; a warm-up file, then `--latency-runs` times: a
    full CDSS scan (all points, the current time) with one methane point at 1.80 % is written under a
    hidden name and renamed into the drop folder, and the database is polled (every 10 ms) until that
    point's over_limit alarm row exists; seconds from the rename to the row;
-7. prints the machine, the code's fingerprint, the data, each figure with its target and PASS/FAIL,
+9. prints the machine, the code's fingerprint, the data, each figure with its target and PASS/FAIL,
    and the breakdown.
 
 The code measured is a copy of kuangan/ taken at the start (`--no-snapshot`: the tree itself),
@@ -106,14 +125,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--regenerate", action="store_true", help="write the data again even if it is cached")
     p.add_argument("--batch-files", type=int, default=2000, help="files per replay batch (default 2000)")
     p.add_argument("--runs", type=int, default=3,
-                   help="parse-only and end-to-end passes, made alternately; the medians count (default 3)")
+                   help="parse-only, bare and end-to-end passes, made alternately; the medians count (default 3)")
     p.add_argument("--memory-hours", type=float, default=24,
                    help="span of the short memory run; the long one is 3 times as long (default 24)")
     p.add_argument("--memory-runs", type=int, default=3,
                    help="replays of each memory data set; the median peak is compared (default 3)")
     p.add_argument("--latency-runs", type=int, default=5, help="timed drops in the latency test (default 5)")
+    p.add_argument("--shuffle-seed", type=int, default=1,
+                   help="seed of the order of the hours in the shuffled replay (default 1)")
     p.add_argument("--skip", action="append", default=[],
-                   choices=["parse", "engine", "end-to-end", "memory", "latency"],
+                   choices=["parse", "bare", "end-to-end", "engine", "shuffled", "memory", "latency"],
                    help="leave a measurement out (repeatable)")
     p.add_argument("--database-url", help="an empty PostgreSQL database to use instead of temporary SQLite ones "
                                           "(emptied again before each measurement)")
@@ -150,9 +171,10 @@ BEGAN = time.perf_counter()
 
 def prepare_environment(args: argparse.Namespace) -> tuple[Path, str | None]:
     """A temporary var directory for this process (in-process measurements write their Parquet files
-    there) and the subprocesses' var directories below it; Django set up on a SQLite database in it.
-    Unless --no-snapshot, kuangan/ is copied there first and every measurement (in this process and in
-    the subprocesses, through PYTHONPATH) imports that copy."""
+    there) and the subprocesses' var directories below it; Django set up on a SQLite database in it,
+    migrated (the replay's clock, `_arrivals`, is read from it: that of a fresh database). Unless
+    --no-snapshot, kuangan/ is copied there first and every measurement (in this process and in the
+    subprocesses, through PYTHONPATH) imports that copy."""
     var_dir = Path(tempfile.mkdtemp(prefix="kuangan-bench-monitoring."))
     if args.keep:
         atexit.register(lambda: print(f"kept {var_dir}", file=sys.stderr))
@@ -168,13 +190,8 @@ def prepare_environment(args: argparse.Namespace) -> tuple[Path, str | None]:
         os.environ.pop(name, None)  # never the developer's database or folders
     os.environ["KUANGAN_VAR_DIR"] = str(var_dir / "self")
     os.environ["DJANGO_SETTINGS_MODULE"] = "kuangan.settings"
-    code_root = ROOT
-    if not args.no_snapshot:  # the code measured: a copy, so that edits during the run do not mix versions
-        code_root = var_dir / "code"
-        shutil.copytree(ROOT / "kuangan", code_root / "kuangan", ignore=shutil.ignore_patterns("__pycache__"))
-        compileall.compile_dir(code_root / "kuangan", quiet=1)  # as scripts/setup compiles the installed code
-        if (ROOT / "node_modules").is_dir():  # the settings name static folders in it (system checks)
-            (code_root / "node_modules").symlink_to(ROOT / "node_modules")
+    # the code measured: a copy, so that edits during the run do not mix versions
+    code_root = ROOT if args.no_snapshot else snapshot_code(var_dir / "code")
     CODE_ROOT[0] = code_root
     os.environ["PYTHONPATH"] = os.pathsep.join([str(code_root), *filter(None, [os.environ.get("PYTHONPATH")])])
     sys.path.insert(0, str(code_root))
@@ -184,7 +201,28 @@ def prepare_environment(args: argparse.Namespace) -> tuple[Path, str | None]:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
     return var_dir, url
+
+
+def snapshot_code(dest: Path, rev: str | None = None) -> Path:
+    """dest/kuangan: kuangan/ of the working tree (rev None: copied) or of a commit (`git archive`, which
+    touches neither the checkout's branch nor its index); compiled as scripts/setup compiles the
+    installed code, node_modules linked beside it (the settings name static folders in it: system
+    checks). Returns dest, the tree to put on PYTHONPATH."""
+    if rev is None:
+        shutil.copytree(ROOT / "kuangan", dest / "kuangan", ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        dest.mkdir(parents=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "kuangan"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    compileall.compile_dir(dest / "kuangan", quiet=1)
+    if (ROOT / "node_modules").is_dir():
+        (dest / "node_modules").symlink_to(ROOT / "node_modules")
+    return dest
 
 
 def kuangan_cmd(*args: str) -> list[str]:
@@ -202,14 +240,14 @@ class Child:
     stderr: str
 
 
-def run_child(cmd: list[str], env: dict[str, str], *, check: bool = True) -> Child:
+def run_child(cmd: list[str], env: dict[str, str], *, check: bool = True, cwd: Path | None = None) -> Child:
     """Run a command; its wall time and its own peak RSS: VmHWM of /proc/<pid>/status, read every 20 ms
     while it runs. (Not ru_maxrss: Linux carries the high-water mark of the forking process over
     exec into the child's, so a child of this process, grown by the in-process passes, would report
-    this process's peak.)"""
+    this process's peak.) `cwd`: default the measured code's tree."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=CODE_ROOT[0], stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd or CODE_ROOT[0], stdout=out, stderr=err)
         status_file = Path(f"/proc/{proc.pid}/status")
         peak_kb = 0
         while True:
@@ -239,27 +277,38 @@ def run_child(cmd: list[str], env: dict[str, str], *, check: bool = True) -> Chi
 
 class Database:
     """A fresh database for one measurement: SQLite in its own var directory, or the PostgreSQL database
-    of the URL emptied (its public schema dropped) and migrated again."""
+    of the URL emptied (its public schema dropped) and migrated again. `code_root`: the tree of the
+    kuangan package its commands run (PYTHONPATH and cwd; default the measured code)."""
 
-    def __init__(self, root: Path, name: str, url: str | None) -> None:
+    def __init__(self, root: Path, name: str, url: str | None, code_root: Path | None = None) -> None:
         self.var_dir = root / name
         self.var_dir.mkdir(parents=True)
         self.url = url
+        self.code_root = code_root or CODE_ROOT[0]
         self.env = {k: v for k, v in os.environ.items()
                     if k not in ("KUANGAN_DATABASE_URL", "KUANGAN_MONITORING_DIR", "KUANGAN_DROP_DIR")}
         self.env.update(KUANGAN_VAR_DIR=str(self.var_dir), DJANGO_SETTINGS_MODULE="kuangan.settings",
                         PYTHONUNBUFFERED="1")
+        if code_root is not None:
+            self.env["PYTHONPATH"] = str(code_root)
         if url:
             self.env["KUANGAN_DATABASE_URL"] = url
             with self.connect() as con:
                 con.execute("DROP SCHEMA public CASCADE")
                 con.execute("CREATE SCHEMA public")
-        run_child(kuangan_cmd("migrate", "--verbosity", "0"), self.env)
+        self.run(kuangan_cmd("migrate", "--verbosity", "0"))
         self._con: Any = None
+
+    def run(self, cmd: list[str]) -> Child:
+        return run_child(cmd, self.env, cwd=self.code_root)
 
     @property
     def drop_dir(self) -> Path:
         return self.var_dir / "drop"
+
+    @property
+    def monitoring_dir(self) -> Path:
+        return self.var_dir / "monitoring"
 
     def connect(self) -> Any:
         if self.url:
@@ -283,6 +332,14 @@ class Database:
 
     def alarms_by_kind(self) -> dict[str, int]:
         return dict(self.query("SELECT kind, COUNT(*) FROM monitoring_alarm GROUP BY kind ORDER BY kind"))
+
+    def point_alarms(self) -> list[tuple[Any, ...]]:
+        """(mine code, point, kind, start, end, peak) of every alarm in force (not withdrawn) but the mines'
+        silence (judged by arrival), sorted; times as the backend gives them."""
+        rows = self.query(
+            'SELECT m.code, a.point_code, a.kind, a.start, a."end", a.peak FROM monitoring_alarm a '
+            "JOIN registry_mine m ON m.id = a.mine_id WHERE a.withdrawn_at IS NULL AND a.kind != 'mine_silent'")
+        return sorted(rows, key=lambda r: tuple((v is not None, str(v)) for v in r))
 
 
 def empty_check(url: str) -> None:
@@ -337,7 +394,7 @@ def ensure_data(path: Path, *, mines: int, points: int, hours: float, period: in
     """The data folder, generated unless a complete one with the same parameters is there. Its
     description is kept beside it (<path>.json), not inside (the replay takes every file under it)."""
     meta_path = path.with_name(path.name + ".json")
-    params = {"mines": mines, "points": points, "hours": hours, "period": period, "start": start, "seed": seed,
+    params: dict[str, Any] = {"mines": mines, "points": points, "hours": hours, "period": period, "start": start, "seed": seed,
               "incidents": incident_args(incidents, mines, hours, datetime.fromisoformat(start))}
     if not regenerate and meta_path.exists() and path.is_dir():
         meta = json.loads(meta_path.read_text())
@@ -369,26 +426,29 @@ def ensure_data(path: Path, *, mines: int, points: int, hours: float, period: in
     return DataSet(path, mines, points, hours, files, readings, size, child.seconds)
 
 
-def batches_of(root: Path, batch_files: int) -> list[list[str]]:
-    """Exactly the batches of `kuangan monitoring replay` (same listing, order and `_batches`)."""
-    from kuangan.monitoring.management.commands.monitoring import _batches, _listing
-
-    return list(_batches(_listing(root), batch_files))
+Batch = tuple[list[tuple[str, int]], list[datetime]]  # (path, size) of each file and its arrival
 
 
-def read_batch(batch: list[str]) -> list[Any]:
-    """The uploads of a batch, read as the replay reads them."""
-    from kuangan.engine.formats import Upload
-    from kuangan.monitoring.management.commands.monitoring import _read
+def batches_of(root: Path, batch_files: int) -> list[Batch]:
+    """Exactly the batches of `kuangan monitoring replay` into a fresh database (same listing, order,
+    arrivals and `_batches`)."""
+    from kuangan.monitoring.management.commands.monitoring import _arrivals, _batches, _listing
 
-    return [Upload(os.path.basename(p), _read(p)) for p in batch]
+    files = _listing(root)
+    return list(_batches(files, _arrivals(files), batch_files))
 
 
-def warm(batches: list[list[str]]) -> None:
+def data_files(root: Path) -> list[str]:
+    """Every file under root."""
+    return [os.path.join(folder, name) for folder, _dirs, names in os.walk(root) for name in names]
+
+
+def warm(paths: list[str]) -> None:
     """Every file read once, untimed, so that each timed pass reads from the page cache alike (on this
     machine the cache does not keep 1.8 GB for long: read before every pass)."""
-    for batch in batches:
-        read_batch(batch)
+    for path in paths:
+        with open(path, "rb", buffering=0) as f:
+            f.readall()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -432,7 +492,7 @@ def cpu_seconds() -> float:
     return u.ru_utime + u.ru_stime
 
 
-def parse_only(batches: list[list[str]]) -> Stages:
+def parse_only(batches: list[Batch]) -> Stages:
     """Reading and parsing, in a process set up as the replay sets itself up (`batchprocess.batches`)."""
     from kuangan.core import batchprocess
 
@@ -445,16 +505,19 @@ def parse_only(batches: list[list[str]]) -> Stages:
     return s
 
 
-def read_and_parse(batch: list[str], s: Stages) -> tuple[list[Any], Any]:
-    """One batch read and parsed, both timed and counted in `s`; returns (uploads, parsed batch)."""
+def read_and_parse(batch: Batch, s: Stages) -> tuple[list[Any], Any]:
+    """One batch read and parsed as the replay reads and parses it (`_read`; `ingest.parse`: the files'
+    arrivals and the installation's limits), both timed and counted in `s`; returns (uploads, parsed)."""
     import polars as pl
 
-    from kuangan.engine.formats import parse_uploads
+    from kuangan.monitoring import ingest
+    from kuangan.monitoring.management.commands.monitoring import _read
 
+    files, arrived = batch
     t0 = time.perf_counter()
-    items = read_batch(batch)
+    items = [_read(path, size) for path, size in files]
     t1 = time.perf_counter()
-    parsed = parse_uploads(items)
+    parsed = ingest.parse(items, arrived)
     s.parse += time.perf_counter() - t1
     s.read += t1 - t0
     s.readings += parsed.readings.height
@@ -464,49 +527,146 @@ def read_and_parse(batch: list[str], s: Stages) -> tuple[list[Any], Any]:
     return items, parsed
 
 
-def engine_only(batches: list[list[str]], store_dir: Path) -> Stages:
-    """What `ingest` does to a replay batch without the database: parse, engine (with the state saved and
-    loaded again between batches, as the snapshot row does), Parquet."""
-    import hashlib
+@dataclass
+class Bare:
+    """Seconds of the bare pass and what it read."""
 
+    read: float
+    cut: float
+    split: float
+    cpu_s: float
+    files: int
+    records: int
+
+    @property
+    def total(self) -> float:
+        return self.read + self.cut + self.split
+
+
+CDSS_FIELDS = 7  # point code; sensor type name; location; value; unit; status; data time (FORMATS.md)
+
+
+def bare(paths: list[str]) -> Bare:
+    """The floor of parsing these files: every file read, its envelope cut (the header up to the first
+    `~`, the records up to `||`; the CR/LF that some producers put after `~` taken out), the records of
+    every file joined into one buffer and split into fields by ONE `polars.read_csv`, as strings
+    (nothing typed or checked). A record ends with `~`, fields are separated by `;` (FORMATS.md,
+    family A); a CDSS record has 7 fields, the few other types' records are cut to 7 or filled up with
+    nulls. Nothing is done per record in Python, only per file (two searches and a slice)."""
     import polars as pl
 
     from kuangan.core import batchprocess
+
+    with batchprocess.batches():
+        cpu0 = cpu_seconds()
+        t0 = time.perf_counter()
+        datas = []
+        for path in paths:
+            with open(path, "rb", buffering=0) as f:
+                datas.append(f.readall())
+        t1 = time.perf_counter()
+        bodies: list[bytes | memoryview] = []
+        for data in datas:
+            start, end = data.find(b"~") + 1, data.rfind(b"||")
+            if start and end >= start:  # every generated file has its envelope
+                if data.find(b"\r", start, end) >= 0:
+                    bodies.append(data[start:end].replace(b"\r\n", b""))
+                else:
+                    bodies.append(memoryview(data)[start:end])
+        text = b"".join(bodies)  # each body's records end with `~`, its last one too
+        del bodies, datas
+        t2 = time.perf_counter()
+        frame = pl.read_csv(text, has_header=False, separator=";", eol_char="~", quote_char=None,
+                            schema={f"field_{i}": pl.String for i in range(CDSS_FIELDS)},
+                            truncate_ragged_lines=True, missing_columns="insert", extra_columns="ignore")
+        t3 = time.perf_counter()
+        cpu = cpu_seconds() - cpu0
+    records = frame.height
+    del frame, text
+    return Bare(read=t1 - t0, cut=t2 - t1, split=t3 - t2, cpu_s=cpu, files=len(paths), records=records)
+
+
+def engine_only(batches: list[Batch], store_dir: Path) -> Stages:
+    """What `ingest` does to a replay batch without the database: parse (as `read_and_parse`), the engine
+    (`run_batch` at the replay's clock with a history: stored records from the ParquetStore itself,
+    checkpoints in a list in memory), the records it decided are new staged and placed in Parquet, the
+    state encoded as `ingest` saves it (its definitions apart, only when they changed; the state itself
+    is not decoded again: `ingest` keeps the one it saved last)."""
+    import uuid
+
+    from kuangan.core import batchprocess
+    from kuangan.core.clock import local
     from kuangan.engine.io.parquet_store import ParquetStore
     from kuangan.engine.pipeline import EngineState, merge_episodes, run_batch
-    from kuangan.monitoring import configuration
+    from kuangan.monitoring import configuration, ingest
 
-    settings = configuration.engine_settings()
+    settings = configuration.engine_settings()  # a replay: no platform_gap (live=False)
     store = ParquetStore(store_dir)
+    history = memory_history(store)
     s = Stages()
-    blob: bytes | None = None
-    newest: datetime | None = None
+    state = EngineState.empty()
+    blob = state.to_bytes(definitions=True)  # as `ingest` creates the live snapshot
     episodes = []
     with batchprocess.batches():  # as the replay sets itself up
         cpu0 = cpu_seconds()
         for batch in batches:
-            items, parsed = read_and_parse(batch, s)
-            t2 = time.perf_counter()
-            state = EngineState.from_bytes(blob) if blob is not None else EngineState.empty()
+            _items, parsed = read_and_parse(batch, s)
             t3 = time.perf_counter()
-            headers = parsed.files.filter(pl.col("status") == "accepted")["header_time"].drop_nulls()
-            newest = max([t for t in (newest, headers.max()) if t is not None], default=None)  # type: ignore[type-var]
-            outcome = run_batch(state, parsed, newest or datetime.min, settings)  # no file yet: nothing is late
+            outcome = run_batch(state, parsed, local(max(batch[1])), settings, history)
             t4 = time.perf_counter()
-            batch_id = hashlib.sha256("".join(u.sha256 for u in items).encode()).hexdigest()[:24]
-            store.write_batch(parsed.readings, batch_id)
+            if not ingest._empty(outcome.stored):
+                batch_id = uuid.uuid4().hex
+                store.place(batch_id, store.stage(outcome.stored, batch_id))
             t5 = time.perf_counter()
-            blob = outcome.state.to_bytes()
+            if (outcome.state.definitions is not state.definitions
+                    and state.definitions_digest() != outcome.state.definitions_digest()):
+                outcome.state.definitions_bytes()  # saved in a row of their own
+            saved = outcome.state.to_bytes(definitions=False)
+            history.commit(outcome, state, blob)
+            state, blob = outcome.state, saved
             t6 = time.perf_counter()
-            s.state += (t3 - t2) + (t6 - t5)
             s.engine += t4 - t3
             s.parquet += t5 - t4
+            s.state += t6 - t5
             episodes.append(outcome.episodes)
         s.cpu_s = cpu_seconds() - cpu0
     merged = merge_episodes(episodes)
     s.alarms = merged.height
     s.by_kind = dict(merged.group_by("kind").len().sort("kind").iter_rows())
     return s
+
+
+def memory_history(store: Any) -> Any:
+    """`ingest`'s history (the stored records from the ParquetStore) with the checkpoints in a list in
+    memory instead of the database, as kuangan/engine/tests/factories.py's MemoryHistory keeps them;
+    `commit` does what `ingest._save_checkpoints` does (the back-fill horizon left out)."""
+    from kuangan.engine.pipeline import EngineState
+    from kuangan.monitoring.ingest import _History
+
+    class MemoryCheckpoints(_History):
+        def __init__(self, parquet: Any) -> None:
+            super().__init__(parquet)
+            self.kept: list[tuple[bytes, dict[str, datetime]]] = []
+
+        def checkpoint(self, mine_code: str, before: datetime) -> tuple[Any, datetime] | None:
+            found = [(seen[mine_code], blob) for blob, seen in self.kept
+                     if mine_code in seen and seen[mine_code] < before]
+            if not found:
+                return None
+            until, blob = max(found, key=lambda f: f[0])
+            return EngineState.from_bytes(blob, without_definitions=True), until
+
+        def commit(self, outcome: Any, before: Any, before_blob: bytes) -> None:
+            """Checkpoints made stale by late data go; the batch's new ones are kept (the state before the
+            batch as the bytes it was saved as)."""
+            for mine, since in outcome.rejudged.select("mine_code", "since").unique().iter_rows():
+                self.kept = [(blob, {m: t for m, t in seen.items() if m != mine or (since is not None and t <= since)})
+                             for blob, seen in self.kept]
+            for c in outcome.checkpoints:
+                blob = before_blob if c.state is before else c.state.to_bytes(definitions=False)
+                self.kept.append((blob, dict(c.seen_until)))
+
+    return MemoryCheckpoints(store)
 
 
 @dataclass
@@ -520,16 +680,127 @@ class Replay:
     by_kind: dict[str, int]
 
 
-def replay(data: Path, db: Database, batch_files: int) -> Replay:
-    cmd = kuangan_cmd("monitoring", "replay", str(data), "--register-unknown", "--batch-files", str(batch_files))
-    child = run_child(cmd, db.env)
+def replay(data: Path, db: Database, batch_files: int | None, *, count: bool = True) -> Replay:
+    """`kuangan monitoring replay DATA --register-unknown` into the database (`batch_files` None: the
+    command's default); `count`: the alarms by kind counted afterwards (else left empty)."""
+    cmd = kuangan_cmd("monitoring", "replay", str(data), "--register-unknown")
+    if batch_files is not None:
+        cmd += ["--batch-files", str(batch_files)]
+    child = db.run(cmd)
     m = re.search(r"(\d+) files, (\d+) readings, (\d+) alarms", child.stdout)
     if not m:
         raise SystemExit(f"unexpected output of the replay: {child.stdout!r}")
     files, readings, alarms = (int(g) for g in m.groups())
-    by_kind = db.alarms_by_kind()
+    by_kind = db.alarms_by_kind() if count else {}
     db.close()
     return Replay(child.seconds, child.cpu_s, child.max_rss_mb, files, readings, alarms, by_kind)
+
+
+def hour_folders(data: Path, dest: Path) -> dict[str, Path]:
+    """The data's files split by the hour of the time in their names (`<mine>_<TYPE>_<YYYYMMDDHHMMSS>.txt`)
+    into dest/<YYYYMMDDHH>/: hard links (symbolic ones where a hard link cannot be made)."""
+    from kuangan.monitoring.management.commands.monitoring import BATCH_HOUR, _listing
+
+    folders: dict[str, Path] = {}
+    for path, _size, stamp in _listing(data):
+        hour = stamp[:BATCH_HOUR] or "none"
+        if hour not in folders:
+            folders[hour] = dest / hour
+            folders[hour].mkdir(parents=True)
+        target = folders[hour] / os.path.basename(path)
+        try:
+            os.link(path, target)
+        except OSError:
+            os.symlink(path, target)
+    return folders
+
+
+@dataclass
+class Shuffled:
+    hours: list[str]  # in the order replayed
+    seconds: float  # wall time of the whole sequence
+    cpu_s: float
+    max_rss_mb: float  # the largest of the replays'
+    files: int
+    readings: int  # stored, over all the replays
+    by_kind: dict[str, int]
+    db: Database
+
+
+def shuffled(data: Path, root: Path, url: str | None, batch_files: int, seed: int) -> Shuffled:
+    """The data replayed hour by hour in a shuffled order, one `kuangan monitoring replay <hour folder>`
+    after the other into one fresh database; timed from the first replay's start to the last one's end."""
+    import random
+
+    folders = hour_folders(data, root / "hours")
+    hours = sorted(folders)
+    random.Random(seed).shuffle(hours)
+    db = Database(root, "shuffled", url)
+    warm(data_files(data))
+    runs = []
+    t0 = time.perf_counter()
+    for i, hour in enumerate(hours):
+        runs.append(replay(folders[hour], db, batch_files, count=False))
+        log(f"shuffled: {i + 1}/{len(hours)} hour {hour}: {runs[-1].seconds:.1f} s, {runs[-1].readings:,} readings")
+    seconds = time.perf_counter() - t0
+    shutil.rmtree(root / "hours", ignore_errors=True)
+    return Shuffled(hours, seconds, sum(r.cpu_s for r in runs), max(r.max_rss_mb for r in runs),
+                    sum(r.files for r in runs), sum(r.readings for r in runs), db.alarms_by_kind(), db)
+
+
+@dataclass
+class Comparison:
+    equal: bool
+    rows: tuple[int, int]  # of the in-order installation, of the other
+    differences: list[str]  # the first few, each side's rows that the other lacks
+
+
+def compare_readings(in_order: Path, other: Path, show: int = 5) -> Comparison:
+    """The stored readings of two monitoring folders: every readings/date=*/mine=*/part-*.parquet read with
+    Polars (the mine added from the path), mine by mine, sorted by mine, point and data time (ties by
+    the other columns), compared with `equals`."""
+    import polars as pl
+
+    def mines(folder: Path) -> set[str]:
+        return {p.name.removeprefix("mine=") for p in (folder / "readings").glob("date=*/mine=*")}
+
+    def stored(folder: Path, mine: str) -> pl.DataFrame:
+        files = sorted(str(p) for p in (folder / "readings").glob(f"date=*/mine={mine}/part-*.parquet"))
+        if not files:
+            return pl.DataFrame()
+        frame = pl.read_parquet(files, hive_partitioning=False).with_columns(mine=pl.lit(mine))
+        keys = ["mine", "point_code", "data_time"]
+        return frame.select(*keys, pl.exclude(keys)).sort(pl.all())
+
+    equal, rows, diffs = True, [0, 0], list[str]()
+    for mine in sorted(mines(in_order) | mines(other)):
+        a, b = stored(in_order, mine), stored(other, mine)
+        rows[0] += a.height
+        rows[1] += b.height
+        if a.equals(b):
+            continue
+        equal = False
+        if len(diffs) < 2 * show:
+            if a.is_empty() or b.is_empty():
+                diffs.append(f"mine {mine}: {a.height:,} readings in order, {b.height:,} shuffled")
+                continue
+            only_a = a.join(b, on=a.columns, how="anti", nulls_equal=True)
+            only_b = b.join(a, on=a.columns, how="anti", nulls_equal=True)
+            diffs += [f"only in order: {row}" for row in only_a.head(show).iter_rows()]
+            diffs += [f"only shuffled: {row}" for row in only_b.head(show).iter_rows()]
+            if only_a.is_empty() and only_b.is_empty():  # the same rows, some of them more than once
+                diffs.append(f"mine {mine}: the same readings, {a.height:,} rows in order, {b.height:,} shuffled")
+    return Comparison(equal, (rows[0], rows[1]), diffs[:2 * show])
+
+
+def compare_alarms(in_order: list[tuple[Any, ...]], other: list[tuple[Any, ...]], show: int = 5) -> Comparison:
+    """Two sorted lists of `Database.point_alarms`."""
+    from collections import Counter
+
+    a, b = Counter(in_order), Counter(other)
+    diffs = [f"only in order: {row}" for row in sorted((a - b).elements(), key=str)][:show]
+    diffs += [f"only shuffled: {row}" for row in sorted((b - a).elements(), key=str)][:show]
+    return Comparison(in_order == other, (len(in_order), len(other)), diffs)
 
 
 @dataclass
@@ -550,7 +821,7 @@ def latency(root: Path, url: str | None, runs: int, points: int) -> Latency:
     files = list(simulate([spec], now - timedelta(minutes=10), now - timedelta(minutes=9)))
     defs = root / "latency-definitions"
     write_files([(n, d) for n, d in files if "_CDDY_" in n or "_FZDY_" in n], defs)
-    run_child(kuangan_cmd("monitoring", "replay", str(defs), "--register-unknown"), db.env)
+    db.run(kuangan_cmd("monitoring", "replay", str(defs), "--register-unknown"))
     cdss = next((n, d) for n, d in files if "_CDSS_" in n)
     encoding = "utf-8"
     try:
@@ -585,7 +856,7 @@ def latency(root: Path, url: str | None, runs: int, points: int) -> Latency:
 
     log_path = root / "latency-worker.log"
     with open(log_path, "wb") as worker_log:
-        worker = subprocess.Popen(kuangan_cmd("worker", "--interval", "0.2"), env=db.env, cwd=CODE_ROOT[0],
+        worker = subprocess.Popen(kuangan_cmd("worker", "--interval", "0.2"), env=db.env, cwd=db.code_root,
                                   stdout=worker_log, stderr=subprocess.STDOUT)
     result = Latency([])
 
@@ -720,70 +991,141 @@ def main(argv: list[str] | None = None) -> None:
     info.append(f"data: {data.describe()}")
     info.append("incidents: " + " ".join(incident_args(INCIDENTS, args.mines, args.hours, start)))
     batches = batches_of(data.path, args.batch_files)
+    paths = [path for files, _arrived in batches for path, _size in files]  # in the replay's order
     log(f"data: {data.describe()}; {len(batches)} batches; reading every file once (page cache) ...")
-    warm(batches)
+    warm(paths)
 
     parses: list[Stages] = []
+    bares: list[Bare] = []
     replays: list[Replay] = []
-    for run in range(args.runs if {"parse", "end-to-end"} - skip else 0):
+    in_order: Database | None = None  # the installation of the last end-to-end run (for 6)
+    in_order_alarms: list[tuple[Any, ...]] = []  # read right after its replay (a PostgreSQL one is emptied next)
+    for run in range(args.runs if {"parse", "bare", "end-to-end"} - skip else 0):
         tag = f"run {run + 1}/{args.runs}: " if args.runs > 1 else ""
         if "parse" not in skip:
             log(tag + "parse only ...")
             if run:
-                warm(batches)
+                warm(paths)
             parses.append(parse_only(batches))
-            b = parses[-1]
-            log(f"{tag}parse only: {b.total:.1f} s ({b.read:.1f} s reading), {b.readings / b.total:,.0f} readings/s")
+            p = parses[-1]
+            log(f"{tag}parse only: {p.total:.1f} s ({p.read:.1f} s reading), {p.readings / p.total:,.0f} readings/s")
+        if "bare" not in skip:
+            log(tag + "bare: read, cut, one read_csv ...")
+            warm(paths)
+            bares.append(bare(paths))
+            b = bares[-1]
+            log(f"{tag}bare: {b.total:.2f} s ({b.read:.2f} s reading, {b.cut:.2f} s cutting, {b.split:.2f} s "
+                f"read_csv), {b.records:,} records, {data.readings / b.total:,.0f} readings/s")
         if "end-to-end" not in skip:
             db = Database(root, f"end-to-end-{run}", url)
             log(tag + "end to end: kuangan monitoring replay ...")
-            warm(batches)
+            warm(paths)
             replays.append(replay(data.path, db, args.batch_files))
-            shutil.rmtree(db.var_dir, ignore_errors=True)
+            if "shuffled" not in skip and run == args.runs - 1:
+                in_order, in_order_alarms = db, db.point_alarms()
+                db.close()
+            else:
+                shutil.rmtree(db.var_dir, ignore_errors=True)
             r = replays[-1]
             log(f"{tag}end to end: {r.seconds:.1f} s, {r.readings / r.seconds:,.0f} readings/s, peak RSS "
                 f"{r.max_rss_mb:,.0f} MB, {r.alarms} alarms ({kinds(r.by_kind)})")
-            if parses:
-                log(f"{tag}end to end / parse only: {r.seconds / parses[-1].total:.2f}x")
+            for label, base_s in (("parse only", parses[-1].total if parses else None),
+                                  ("bare", bares[-1].total if bares else None)):
+                if base_s is not None:
+                    log(f"{tag}end to end / {label}: {r.seconds / base_s:.2f}x")
+
+    eng: Stages | None = None
+    if "engine" not in skip:
+        log("engine only ...")
+        warm(paths)
+        eng = engine_only(batches, root / "engine-only")
+        shutil.rmtree(root / "engine-only", ignore_errors=True)
+        log(f"engine only: {eng.total:.1f} s, {eng.readings / eng.total:,.0f} readings/s, {eng.alarms} alarms "
+            f"({kinds(eng.by_kind)})")
+
+    sh: Shuffled | None = None
+    in_order_s: float | None = None
+    if "shuffled" not in skip:
+        if in_order is None:  # no end-to-end runs: one in-order replay to compare with
+            log("shuffled: an in-order replay to compare with ...")
+            in_order = Database(root, "in-order", url)
+            warm(paths)
+            in_order_s = replay(data.path, in_order, args.batch_files).seconds
+            in_order_alarms = in_order.point_alarms()
+            in_order.close()
+        log(f"shuffled: the hours in a shuffled order (seed {args.shuffle_seed}), one replay each ...")
+        sh = shuffled(data.path, root, url, args.batch_files, args.shuffle_seed)
+        log(f"shuffled: {sh.seconds:.1f} s, {data.readings / sh.seconds:,.0f} readings/s; comparing ...")
+        same_readings = compare_readings(in_order.monitoring_dir, sh.db.monitoring_dir)
+        same_alarms = compare_alarms(in_order_alarms, sh.db.point_alarms())
+        sh.db.close()
+        if not args.keep:
+            shutil.rmtree(in_order.var_dir, ignore_errors=True)
+            shutil.rmtree(sh.db.var_dir, ignore_errors=True)
+
+    # the table: end to end and its baselines, the engine, the shuffled replay; memory and latency follow
     of_runs = f"; median of {args.runs}: " if args.runs > 1 else ""
-    base = middle(parses, lambda b: b.total)
-    if base is not None:
-        runs = of_runs + ", ".join(f"{b.total:.1f}" for b in parses) + " s" if of_runs else ""
-        results.append(["parse only (baseline; read + parse_uploads, in-process)",
-                        f"{base.readings / base.total:,.0f} readings/s ({base.total:.1f} s; CPU {base.cpu_s:.0f} s{runs})",
-                        "", ""])
     e2e = middle(replays, lambda r: r.seconds)
     if e2e is not None:
         rate = e2e.readings / e2e.seconds
         runs = of_runs + ", ".join(f"{r.seconds:.1f}" for r in replays) + " s" if of_runs else ""
-        results.insert(0, ["end to end (kuangan monitoring replay, subprocess)",
-                           f"{rate:,.0f} readings/s ({e2e.seconds:.1f} s; CPU {e2e.cpu_s:.0f} s{runs})",
-                           f">= {TARGET_RATE:,} readings/s", verdict(rate >= TARGET_RATE)])
-        if parses:
-            ratios = [r.seconds / b.total for b, r in zip(parses, replays, strict=True)]
-            ratio = statistics.median(ratios)
+        results.append(["end to end (kuangan monitoring replay, subprocess)",
+                        f"{rate:,.0f} readings/s ({e2e.seconds:.1f} s; CPU {e2e.cpu_s:.0f} s{runs})",
+                        f">= {TARGET_RATE:,} readings/s", verdict(rate >= TARGET_RATE)])
+    base = middle(parses, lambda p: p.total)
+    if base is not None:
+        runs = of_runs + ", ".join(f"{p.total:.1f}" for p in parses) + " s" if of_runs else ""
+        results.append(["parse only (baseline; read + parse_uploads with arrivals and limits, in-process)",
+                        f"{base.readings / base.total:,.0f} readings/s ({base.total:.1f} s; CPU {base.cpu_s:.0f} s{runs})",
+                        "", ""])
+        if e2e is not None:
+            ratios = [r.seconds / p.total for p, r in zip(parses, replays, strict=True)]
             runs = of_runs + ", ".join(f"{x:.2f}x" for x in ratios) if of_runs else ""
-            results.insert(2, ["end to end / parse only (time)", f"{ratio:.2f}x{runs}", f"<= {TARGET_RATIO:g}x",
-                               verdict(ratio <= TARGET_RATIO)])
+            ratio = statistics.median(ratios)
+            results.append(["end to end / parse only (time)", f"{ratio:.2f}x{runs}", f"<= {TARGET_RATIO:g}x",
+                            verdict(ratio <= TARGET_RATIO)])
+    floor = middle(bares, lambda b: b.total)
+    if floor is not None:
+        runs = of_runs + ", ".join(f"{b.total:.2f}" for b in bares) + " s" if of_runs else ""
+        results.append(["bare (read + cut envelopes + ONE polars.read_csv of all records as strings, in-process)",
+                        f"{data.readings / floor.total:,.0f} readings/s ({floor.total:.2f} s: read {floor.read:.2f}, "
+                        f"cut {floor.cut:.2f}, read_csv {floor.split:.2f}; {floor.records:,} records; "
+                        f"CPU {floor.cpu_s:.0f} s{runs})", "", ""])
+        if e2e is not None:
+            ratios = [r.seconds / b.total for b, r in zip(bares, replays, strict=True)]
+            runs = of_runs + ", ".join(f"{x:.2f}x" for x in ratios) if of_runs else ""
+            results.append(["end to end / bare (time)",
+                            f"{statistics.median(ratios):.2f}x ({e2e.seconds:.1f} s / {floor.total:.2f} s{runs})",
+                            "", ""])
+    if eng is not None:
+        results.append(["engine only (parse + engine + Parquet, no database, in-process)",
+                        f"{eng.readings / eng.total:,.0f} readings/s ({eng.total:.1f} s; CPU {eng.cpu_s:.0f} s)",
+                        "", ""])
+    if e2e is not None:
         results.append(["peak RSS of that replay", f"{e2e.max_rss_mb:,.0f} MB", "", ""])
         info.append(f"alarms raised by the replay: {e2e.alarms} ({kinds(e2e.by_kind)})")
         if any(r.by_kind != e2e.by_kind for r in replays):
             info.append("NOTE: the end-to-end runs raised different alarms: "
                         + "; ".join(kinds(r.by_kind) for r in replays))
-
-    eng: Stages | None = None
-    if "engine" not in skip:
-        log("engine only ...")
-        warm(batches)
-        eng = engine_only(batches, root / "engine-only")
-        shutil.rmtree(root / "engine-only", ignore_errors=True)
-        rate = eng.readings / eng.total
-        log(f"engine only: {eng.total:.1f} s, {rate:,.0f} readings/s, {eng.alarms} alarms ({kinds(eng.by_kind)})")
-        results.insert(len(results) - (e2e is not None),  # before the end-to-end replay's peak RSS
-                       ["engine only (parse + engine + Parquet, no database, in-process)",
-                        f"{rate:,.0f} readings/s ({eng.total:.1f} s; CPU {eng.cpu_s:.0f} s)", "", ""])
-        if e2e is not None and eng.alarms != e2e.alarms:
+        if eng is not None and eng.alarms != e2e.alarms:
             info.append(f"NOTE: the engine-only pass found {eng.alarms} alarm episodes ({kinds(eng.by_kind)})")
+    if sh is not None:
+        ordered_s = e2e.seconds if e2e is not None else in_order_s
+        assert ordered_s is not None
+        results.append([f"shuffled hours: {len(sh.hours)} replays, one per hour, in a shuffled order (seed "
+                        f"{args.shuffle_seed}), into one database (subprocesses)",
+                        f"{data.readings / sh.seconds:,.0f} readings/s ({sh.seconds:.1f} s wall; CPU {sh.cpu_s:.0f} s; "
+                        f"peak RSS {sh.max_rss_mb:,.0f} MB; {sh.seconds / ordered_s:.2f}x the in-order replay's "
+                        f"{ordered_s:.1f} s)", "", ""])
+        for what, c in (("stored readings (sorted by mine, point, data time)", same_readings),
+                        ("point alarms in force (not withdrawn; mine_silent left out)", same_alarms)):
+            value = (f"EQUAL ({c.rows[0]:,} each)" if c.equal else
+                     f"DIFFERENT ({c.rows[0]:,} in order, {c.rows[1]:,} shuffled)")
+            results.append([f"shuffled vs in order: {what}", value, "equal", verdict(c.equal)])
+            info += [f"shuffled vs in order, {what.split(' (')[0]}: {d}" for d in c.differences]
+        info.append("shuffled order of the hours: " + " ".join(sh.hours))
+        info.append(f"alarm rows of the shuffled replay (the withdrawn too): {kinds(sh.by_kind)}; {sh.readings:,} readings stored "
+                    f"(of {data.readings:,})")
 
     if "memory" not in skip:
         peaks = []
@@ -841,8 +1183,8 @@ def main(argv: list[str] | None = None) -> None:
     print(render(["figure", "value", "target", "result"], results, args.markdown, {1}))
     if eng is not None:
         rows = []
-        for name, secs in (("read files", eng.read), ("parse_uploads", eng.parse), ("run_batch (rules)", eng.engine),
-                           ("engine state to/from bytes", eng.state), ("ParquetStore.write_batch", eng.parquet)):
+        for name, secs in (("read files", eng.read), ("parse_uploads (arrivals, limits)", eng.parse), ("run_batch (rules)", eng.engine),
+                           ("engine state to bytes, checkpoints", eng.state), ("ParquetStore.stage + place", eng.parquet)):
             rows.append([name, f"{secs:.1f}", f"{secs / eng.total:.0%}", f"{eng.readings / secs:,.0f}"])
         rows.append(["= engine only (sum of the steps)", f"{eng.total:.1f}", "100%", f"{eng.readings / eng.total:,.0f}"])
         if e2e is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from kuangan.core.models import AuditEvent
 from kuangan.hazards import actions as hazard_actions
 from kuangan.hazards.forms import ACTION_FORMS
 from kuangan.hazards.models import Hazard, HazardStandardItem
+from kuangan.monitoring import actions as monitoring_actions
+from kuangan.monitoring.models import PlannedWindow
 from kuangan.registry import actions
 from kuangan.registry.actions import MINE_RECORDS
 from kuangan.registry.models import Mine
@@ -62,13 +65,19 @@ def _our_records(world) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
         level="major", source="regulator_inspection", description="甲一矿长的秘密记录：瓦斯传感器未标校",
         found_at=by.at, found_by="中阳县应急管理局", standard_item_id=item.pk))
     records["attachment"] = records["hazard"].attachments.get()
+    # a planned window of ours waiting for the county's approval (5 hours: over the single limit)
+    start = by.at + timedelta(hours=1)
+    records["window"] = monitoring_actions.declare_planned_window(
+        world.a1.pk, by=world.actor(world.mine_head), window=monitoring_actions.Window(
+            "maintenance", start, start + timedelta(hours=5), "", "甲一矿长的秘密记录：主扇检修"))
+    assert records["window"].status == "pending"
     return {k: [v.pk] for k, v in records.items()}
 
 
 def _candidate_urls(world, records) -> list[str]:  # type: ignore[no-untyped-def]
     """Each page with its parameters filled by our objects' ids (every combination that fits)."""
     ids = {
-        "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk, *records["hazard"]],
+        "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk, *records["hazard"], *records["window"]],
         "record_id": sorted({i for v in records.values() for i in v}),
         "member_id": records["leadership"],
         "kind": list(MINE_RECORDS),
@@ -113,15 +122,19 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
     before = AuditEvent.objects.count()
     mine_before = list(Mine.objects.order_by("pk").values())
     hazards_before = list(Hazard.objects.order_by("pk").values())
+    windows_before = list(PlannedWindow.objects.order_by("pk").values())
     urls = _candidate_urls(world, records)
+    assert f"/monitoring/windows/{records['window'][0]}/approve/" in urls
+    assert f"/monitoring/windows/{records['window'][0]}/reject/" in urls
     assert len(urls) > 20
     for url in urls:
         _assert_nothing_of_ours(client.get(url), f"GET {url} as {persona}")
         _assert_nothing_of_ours(client.post(url, {"name": "改名", "to_status": "closed", "reason": "x",
-                                                  "effective_on": "2024-07-01", "active": "0"}),
+                                                  "effective_on": "2024-07-01", "active": "0", "note": "x"}),
                                 f"POST {url} as {persona}")
     assert list(Mine.objects.order_by("pk").values()) == mine_before, "a foreigner changed our mines"
     assert list(Hazard.objects.order_by("pk").values()) == hazards_before, "a foreigner changed our hazards"
+    assert list(PlannedWindow.objects.order_by("pk").values()) == windows_before, "a foreigner decided our window"
     changed = AuditEvent.objects.filter(seq__gt=before).exclude(verb="core.notification.read")
     assert not changed.filter(target_repr__in=OURS).exists()
     assert not changed.filter(parent_id__in=[str(world.a1.pk), str(world.a2.pk)],

@@ -27,16 +27,18 @@ ALL_VIEW = frozenset({Perm.MINE_VIEW})
 REGULATOR_HAZARDS = frozenset({Perm.HAZARD_REPORT, Perm.HAZARD_VERIFY, Perm.HAZARD_SUPERVISE})
 MINE_HAZARDS = frozenset({Perm.HAZARD_REPORT, Perm.HAZARD_RECTIFY})
 MINE_ALARMS = frozenset({Perm.ALARM_HANDLE, Perm.PLANNED_WINDOW_DECLARE})
+# A long planned window (or too many hours a day) takes effect once a regulator approves it.
+REGULATOR_ALARMS = frozenset({Perm.ALARM_HANDLE, Perm.PLANNED_WINDOW_DECIDE})
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     # The administrator manages accounts and the registry but does not read the audit trail;
     # the auditor reads the audit trail and changes nothing (R10.7, separation of duties).
-    Role.REGULATOR_ADMIN: ALL_VIEW | REGULATOR_HAZARDS | {Perm.ALARM_HANDLE} | {
+    Role.REGULATOR_ADMIN: ALL_VIEW | REGULATOR_HAZARDS | REGULATOR_ALARMS | {
         Perm.MINE_CREATE, Perm.MINE_EDIT, Perm.MINE_STATUS_CHANGE, Perm.MINE_IMPORT,
         Perm.ENTERPRISE_EDIT, Perm.SUPERVISION_EDIT, Perm.USER_MANAGE, Perm.TOKEN_MANAGE,
         Perm.PERSONAL_DATA_VIEW,
     },
-    Role.INSPECTOR: ALL_VIEW | REGULATOR_HAZARDS | {Perm.ALARM_HANDLE} | {
+    Role.INSPECTOR: ALL_VIEW | REGULATOR_HAZARDS | REGULATOR_ALARMS | {
         Perm.MINE_CREATE, Perm.MINE_EDIT, Perm.MINE_STATUS_CHANGE, Perm.ENTERPRISE_EDIT,
         Perm.SUPERVISION_EDIT, Perm.PERSONAL_DATA_VIEW,
     },

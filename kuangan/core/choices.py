@@ -63,6 +63,7 @@ class Perm(models.TextChoices):
     MONITORING_UPLOAD = "monitoring_upload", _("上传监测联网数据")
     ALARM_HANDLE = "alarm_handle", _("确认、指派和处置报警")
     PLANNED_WINDOW_DECLARE = "planned_window_declare", _("申报标校、检修计划作业")
+    PLANNED_WINDOW_DECIDE = "planned_window_decide", _("审批计划作业")
 
 
 class Via(models.TextChoices):

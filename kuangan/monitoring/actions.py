@@ -1,28 +1,33 @@
-"""What people do with alarms (R4.8) and planned windows. Raising and clearing alarms is the
-engine's part (kuangan.monitoring.alarms, inside ingestion)."""
+"""What people do with alarms (R4.8) and planned windows (declared by the mines, approved by the
+county when long). Raising and clearing alarms is the engine's part (kuangan.monitoring.alarms,
+inside ingestion)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kuangan.core import audit
 from kuangan.core.access import require, visible
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Perm
+from kuangan.core.clock import SHANGHAI
 from kuangan.core.errors import DomainError
 from kuangan.core.models import User
 from kuangan.core.notify import notify
+from kuangan.core.transitions import transition
 from kuangan.registry.models import Mine
+from kuangan.registry.people import county_inspectors
 
 from . import rules
 from .alarms import recipients
-from .choices import GAS_RESPONSE, AlarmAction, WindowKind
+from .choices import GAS_RESPONSE, AlarmAction, WindowKind, WindowStatus
 from .models import Alarm, AlarmDisposal, AlarmTransition, PlannedWindow
 
 
@@ -141,29 +146,86 @@ class Window:
     reason: str
 
 
+def _span(w: PlannedWindow) -> rules.WindowSpan:
+    return rules.WindowSpan(w.start, w.end, tuple(w.point_codes()))
+
+
+def _window_title(w: PlannedWindow) -> str:
+    return _("%(mine)s 申报%(kind)s计划作业：%(start)s～%(end)s") % {
+        "mine": w.mine.name, "kind": w.get_kind_display(), "start": rules.beijing(w.start)[:16],
+        "end": rules.beijing(w.end)[:16]}
+
+
 @transaction.atomic(durable=True)
 def declare_planned_window(mine_id: int, *, by: Actor, window: Window) -> PlannedWindow:
-    """A mine declares calibration or maintenance ahead; alarms inside it become planned ones
-    (kept and shown, nobody paged). Alarms already raised in the window are marked too."""
+    """A mine declares calibration or maintenance ahead: alarms raised inside it (and only those
+    raised after it takes effect; nothing already raised changes) are planned ones, kept and shown,
+    the mine's dispatchers not paged (kuangan.monitoring.alarms). A window longer than settings.MONITORING_WINDOW_MAX_HOURS, or one that would bring
+    the windows of one of its points above settings.MONITORING_WINDOW_DAILY_HOURS on a Beijing day,
+    waits for the county's approval (pending); any other takes effect at once. The county's
+    inspectors are told of every window."""
     require(by.user, Perm.PLANNED_WINDOW_DECLARE)
     mine = visible(by.user, Mine).filter(pk=mine_id).first()
     if mine is None:
         raise PermissionDenied(Perm.PLANNED_WINDOW_DECLARE)
     if window.kind not in WindowKind.values:
         raise DomainError(_("未知的作业类别。"), field="kind")
+    if window.start < by.at:  # no retroactive window: it would turn alarms already raised into planned ones
+        raise DomainError(_("开始时间不得早于申报时间（%(now)s）：计划作业须事先申报。") % {
+            "now": rules.beijing(by.at)}, field="start")
     if window.end <= window.start:
         raise DomainError(_("结束时间须晚于开始时间。"), field="end")
-    if (window.end - window.start).total_seconds() > 24 * 3600:
-        raise DomainError(_("单次计划作业不得超过 24 小时。"), field="end")
     if not window.reason.strip():
         raise DomainError(_("请填写事由。"), field="reason")
+    # one declaration per mine at a time: the daily hours are counted over the windows already saved
+    Mine.objects.select_for_update().filter(pk=mine.pk).first()
+    new = rules.WindowSpan(window.start, window.end,
+                           tuple(line.strip() for line in window.points.splitlines() if line.strip()))
+    others = (PlannedWindow.objects.filter(mine=mine, status__in=[WindowStatus.APPROVED, WindowStatus.PENDING],
+                                           end__gt=rules.day_start(window.start.astimezone(SHANGHAI).date()),
+                                           start__lt=window.end + timedelta(days=1))
+              .only("start", "end", "points"))
+    why = rules.window_approval_reason(new, [_span(w) for w in others],
+                                       max_hours=settings.MONITORING_WINDOW_MAX_HOURS,
+                                       daily_hours=settings.MONITORING_WINDOW_DAILY_HOURS)
     w = PlannedWindow.objects.create(mine=mine, kind=window.kind, start=window.start, end=window.end,
-                                     points=window.points.strip(), reason=window.reason.strip(),
-                                     declared_by=by.user, declared_at=by.at)
-    inside: Any = Alarm.objects.filter(mine=mine, start__gte=w.start, start__lte=w.end, planned_window__isnull=True)
-    if w.point_codes():
-        inside = inside.filter(point_code__in=w.point_codes())
-    marked = inside.update(planned_window=w)
-    audit.record("monitoring.plannedwindow.declared", w, by=by, after={**audit.snapshot(w), "alarms": marked},
-                 parent=mine)
+                                     points="\n".join(new.points), reason=window.reason.strip(),
+                                     declared_by=by.user, declared_at=by.at,
+                                     status=WindowStatus.PENDING if why else WindowStatus.APPROVED)
+    audit.record("monitoring.plannedwindow.declared", w, by=by, after=audit.snapshot(w), reason=why, parent=mine)
+    url = reverse("monitoring:window_list") + f"?mine={mine.pk}#window-{w.pk}"
+    if why:
+        notify(county_inspectors(mine), by=by, url=url,
+               title=_("请审批：%(title)s") % {"title": _window_title(w)},
+               body=_("%(why)s，须县局审批后生效。事由：%(reason)s") % {"why": why, "reason": w.reason})
+    else:
+        notify(county_inspectors(mine), by=by, url=url, title=_window_title(w),
+               body=_("已生效。事由：%(reason)s") % {"reason": w.reason})
+    return w
+
+
+@transaction.atomic(durable=True)
+def decide_planned_window(window_id: int, *, by: Actor, approve: bool, note: str = "") -> PlannedWindow:
+    """The county approves a pending window (it takes effect from then on: alarms already raised stay
+    as they are) or rejects it (with a note); the declarer is told. Decided once: a second decision,
+    or two at the same time, is refused (a conditional update of the status)."""
+    w = (visible(by.user, PlannedWindow).select_for_update(of=("self",)).select_related("mine", "declared_by")
+         .filter(pk=window_id).first())
+    if w is None:
+        raise PermissionDenied(Perm.PLANNED_WINDOW_DECIDE)
+    require(by.user, Perm.PLANNED_WINDOW_DECIDE)
+    if w.status != WindowStatus.PENDING:
+        raise DomainError(_("该计划作业已审批（%(status)s），不能再次审批。") % {"status": w.get_status_display()})
+    note = note.strip()
+    if not approve and not note:
+        raise DomainError(_("驳回须填写审批意见。"), field="note")
+    w.decided_by, w.decided_at, w.decision_note = by.user, by.at, note
+    transition(w, to=WindowStatus.APPROVED if approve else WindowStatus.REJECTED,
+               fields=("decided_by", "decided_at", "decision_note"))
+    audit.record("monitoring.plannedwindow.approved" if approve else "monitoring.plannedwindow.rejected", w, by=by,
+                 before={"status": WindowStatus.PENDING},
+                 after={"status": w.status, "decided_at": by.at, "decision_note": note}, reason=note, parent=w.mine)
+    title = _("计划作业已批准：%(title)s") if approve else _("计划作业被驳回：%(title)s")
+    notify([w.declared_by], by=by, url=reverse("monitoring:window_list") + f"?mine={w.mine_id}#window-{w.pk}",
+           title=title % {"title": _window_title(w)}, body=note)
     return w

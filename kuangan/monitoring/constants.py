@@ -18,6 +18,7 @@ ALARM_LIST_POLL_SECONDS = 10
 # The point chart on an alarm's page: this much before the start and after the end (or now).
 CHART_MARGIN_MINUTES = 60
 CHART_MAX_DAYS = 3  # a long episode (a silent mine, a stuck sensor) shows its first days only
+CHART_MAX_SWITCHES = 4  # a feed failure's chart: the power state of at most this many linked switch points
 
 # --- Trust in the mines' files (issue "monitoring that no mine and no network fault can defeat") ---
 # No official figure was found for any of these (RULES.md, FORMATS.md): each is a setting (KUANGAN_*),

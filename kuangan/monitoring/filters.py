@@ -1,4 +1,5 @@
-"""Filters of the monitoring ledgers (alarms, received files), shared by the pages and the Excel export."""
+"""Filters of the monitoring ledgers (alarms, received files, planned windows), shared by the pages and
+the Excel export."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pydantic import field_validator
 from kuangan.core.dates import Day
 from kuangan.registry.filters import MAX_ID
 
-from .choices import AlarmKind, Severity, UploadStatus
+from .choices import AlarmKind, Severity, UploadStatus, WindowStatus
 from .rules import day_start
 
 ALARM_SORTS = {"start": "start", "end": "end", "severity": "severity", "mine": "mine__name", "kind": "kind",
@@ -39,6 +40,8 @@ class AlarmFilter(Schema):
     active: bool | None = None  # not ended
     acknowledged: bool | None = None
     planned: bool | None = None  # inside a declared calibration or maintenance window
+    withdrawn: bool | None = None  # disproved by later data (kept and shown, styled as withdrawn)
+    late: bool | None = None  # raised from data that came late (迟到数据)
     start_from: Day | None = None
     start_to: Day | None = None
     sort: str | None = None
@@ -66,6 +69,10 @@ class AlarmFilter(Schema):
             qs = qs.filter(acknowledged_at__isnull=not self.acknowledged)
         if self.planned is not None:
             qs = qs.filter(planned_window__isnull=not self.planned)
+        if self.withdrawn is not None:
+            qs = qs.filter(withdrawn_at__isnull=not self.withdrawn)
+        if self.late is not None:
+            qs = qs.filter(late=self.late)
         if self.start_from:
             qs = qs.filter(start__gte=day_start(self.start_from))
         if self.start_to:
@@ -109,4 +116,16 @@ class UploadFilter(Schema):
         key = (self.sort or "").lstrip("-")
         if key in UPLOAD_SORTS:
             qs = qs.order_by(("-" if (self.sort or "").startswith("-") else "") + UPLOAD_SORTS[key], "-id")
+        return qs
+
+
+class WindowFilter(Schema):
+    mine: int | None = Field(None, ge=1, le=MAX_ID)
+    status: WindowStatus | None = None
+
+    def apply(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+        if self.mine is not None:
+            qs = qs.filter(mine_id=self.mine)
+        if self.status is not None:
+            qs = qs.filter(status=self.status)
         return qs

@@ -1,5 +1,6 @@
 """Shape validation of the monitoring forms; the rules (the 两停一撤六查 checklist of a gas over-limit,
-the length of a planned window) are checked by the actions and shown beside the form."""
+a planned window declared ahead, its length and the county's approval) are checked by the actions and
+shown beside the form."""
 
 from __future__ import annotations
 
@@ -74,3 +75,9 @@ class PlannedWindowForm(forms.Form):
     def __init__(self, *args: Any, mines: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["mine"].queryset = mines  # type: ignore[attr-defined]
+
+
+class WindowDecisionForm(forms.Form):
+    """批准 / 驳回 a pending window; a rejection needs the note (the action says so)."""
+
+    note = forms.CharField(label=_("审批意见"), max_length=300, required=False)

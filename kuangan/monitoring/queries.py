@@ -10,8 +10,9 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext as _
 
 from kuangan.core.access import ROLE_PERMS, get_visible_or_404, visible
 from kuangan.core.audit import history
@@ -21,8 +22,8 @@ from kuangan.core.models import User
 from kuangan.registry.models import Mine
 
 from . import constants, rules
-from .choices import AlarmKind, UploadStatus
-from .filters import AlarmFilter, UploadFilter
+from .choices import AlarmKind, UploadStatus, WindowStatus
+from .filters import AlarmFilter, UploadFilter, WindowFilter
 from .models import Alarm, AlarmDisposal, MonitoringPoint, PlannedWindow, RejectedRecord, Upload
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,16 @@ def export_alarms(user: Any, filters: AlarmFilter) -> QuerySet[Alarm]:
     return visible_alarms(user, filters).select_related("disposal")
 
 
-def unacknowledged_active(qs: QuerySet[Alarm]) -> QuerySet[Alarm]:
-    """Alarms still going that nobody has acknowledged; planned ones (calibration, maintenance) aside."""
-    return qs.filter(end__isnull=True, acknowledged_at__isnull=True, planned_window__isnull=True)
+def unacknowledged(qs: QuerySet[Alarm]) -> QuerySet[Alarm]:
+    """Alarms nobody has acknowledged, whether still going or cleared (an alarm that cleared by itself
+    still asks for someone to look at it); withdrawn ones (later data disproved them) and planned ones
+    (calibration, maintenance declared ahead) aside. The one definition of "未确认" for every count:
+    the home page, the alarm list and the link between them (the list filtered with
+    UNACKNOWLEDGED_QUERY shows exactly these)."""
+    return qs.filter(acknowledged_at__isnull=True, withdrawn_at__isnull=True, planned_window__isnull=True)
+
+
+UNACKNOWLEDGED_QUERY = "acknowledged=false&planned=false&withdrawn=false"  # the same rows, as list filters
 
 
 def get_visible_alarm(user: Any, pk: int) -> Alarm:
@@ -55,8 +63,18 @@ def get_visible_alarm(user: Any, pk: int) -> Alarm:
 
 
 @dataclass
+class SwitchSeries:
+    """A switch point's power state (1 on, 0 off) beside a feed failure's analog point."""
+
+    code: str
+    name: str  # the legend's label
+    values: list[list[Any]]
+
+
+@dataclass
 class PointChart:
-    """The point's values around the alarm, for ECharts: [time, value] pairs in Beijing time."""
+    """The point's values around the alarm, for ECharts: [time, value] pairs in Beijing time; for a
+    feed failure also the linked switch points' power state, drawn on a second axis."""
 
     point_code: str
     unit: str
@@ -67,11 +85,17 @@ class PointChart:
     values: list[list[Any]]
     threshold: float | None
     aggregated: bool  # 5-minute averages instead of every reading
+    threshold_label: str = ""  # 报警值, or 断电值 for a feed failure
+    switches: list[SwitchSeries] = field(default_factory=list)
+    switch_axis: str = ""  # the second axis' name, when there are switches
     error: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("point_code", "unit", "start", "end", "alarm_start", "alarm_end",
-                                              "values", "threshold", "aggregated")}
+        out = {k: getattr(self, k) for k in ("point_code", "unit", "start", "end", "alarm_start", "alarm_end",
+                                             "values", "threshold", "threshold_label", "aggregated",
+                                             "switch_axis")}
+        out["switches"] = [{"code": s.code, "name": s.name, "values": s.values} for s in self.switches]
+        return out
 
 
 @dataclass
@@ -102,17 +126,36 @@ def point_chart(alarm: Alarm, now: datetime) -> PointChart | None:
         point_code=alarm.point_code, unit=alarm.point.unit if alarm.point else "",
         start=rules.beijing(start), end=rules.beijing(end), alarm_start=rules.beijing(alarm.start),
         alarm_end=rules.beijing(alarm.end or min(now, end)), values=[],
-        threshold=rules.threshold_of(alarm.kind, alarm.evidence), aggregated=False)
+        threshold=rules.threshold_of(alarm.kind, alarm.evidence), aggregated=False,
+        threshold_label=rules.threshold_label(alarm.kind))
+    switches = (rules.power_off_switches(alarm.evidence, alarm.point.relations if alarm.point else "")
+                [:constants.CHART_MAX_SWITCHES] if alarm.kind == AlarmKind.FEED_FAILURE else [])
     try:
         frame = store().point_series(alarm.mine.code, alarm.point_code, local(start), local(end))
+        frames = [(code, store().point_series(alarm.mine.code, code, local(start), local(end))) for code in switches]
     except (OSError, duckdb.Error, pl.exceptions.PolarsError) as e:  # a damaged or missing file
         log.warning("point series of %s unreadable: %s", alarm.point_code, e)
         chart.error = str(e)[:200]
         return chart
     chart.aggregated = "min" in frame.columns
-    chart.values = [[t.strftime(rules.TIME), v] for t, v in zip(frame["time"].to_list(), frame["value"].to_list(),
-                                                                strict=True) if t is not None]
+    chart.values = _pairs(frame)
+    if switches:
+        chart.switch_axis = _("馈电状态（1 有电）")
+        where = dict(_locations(alarm, switches))
+        for code, f in frames:
+            name = chart.switch_axis if len(switches) == 1 else f"{chart.switch_axis} {where.get(code) or code}"
+            chart.switches.append(SwitchSeries(code=code, name=name, values=_pairs(f)))
     return chart
+
+
+def _pairs(frame: pl.DataFrame) -> list[list[Any]]:
+    return [[t.strftime(rules.TIME), v] for t, v in zip(frame["time"].to_list(), frame["value"].to_list(),
+                                                        strict=True) if t is not None]
+
+
+def _locations(alarm: Alarm, codes: list[str]) -> list[tuple[str, str]]:
+    """(code, location) of points of the alarm's mine (the alarm was read through the policy already)."""
+    return list(MonitoringPoint.objects.filter(mine_id=alarm.mine_id, code__in=codes).values_list("code", "location"))
 
 
 def alarm_page(user: Any, pk: int, now: datetime) -> AlarmPage:
@@ -121,17 +164,44 @@ def alarm_page(user: Any, pk: int, now: datetime) -> AlarmPage:
     from .choices import GAS_RESPONSE
 
     checklist = [(key, label, bool(disposal.checklist.get(key))) for key, label in GAS_RESPONSE] if disposal else []
+    span = ((alarm.end or now) - alarm.start).total_seconds()
     return AlarmPage(
         alarm=alarm,
-        transitions=list(alarm.transitions.select_related("by")),
+        transitions=alarm_history(alarm),
         disposal=disposal,
-        evidence=rules.evidence_lines(alarm.kind, alarm.evidence, alarm.point.unit if alarm.point else ""),
-        duration=rules.duration(((alarm.end or now) - alarm.start).total_seconds()),
+        evidence=rules.evidence_lines(alarm.kind, alarm.evidence, alarm.point.unit if alarm.point else "",
+                                      span_s=span),
+        duration=rules.duration(span),
         chart=point_chart(alarm, now),
         audit_events=history(alarm)[:50],
         gas=rules.is_gas_over_limit(alarm.kind, alarm.point_code, alarm.point.sensor_type if alarm.point else None),
         checklist=checklist,
     )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """A line of an alarm's history: the event itself and its data's arrival, then what people and
+    the platform did (the alarm's transitions)."""
+
+    at: datetime | None
+    label: str
+    by: str  # "" for the platform
+    note: str = ""
+    action: str = ""  # the transition's action ("" for the event and its data)
+
+
+def alarm_history(alarm: Alarm) -> list[HistoryRow]:
+    """When the event happened (start), when its data reached the platform (received_at, with its
+    delay when late), then the transitions: raised (raised_at), cleared, acknowledged, withdrawn…"""
+    rows = [HistoryRow(alarm.start, _("事件开始（数据时间）"), "")]
+    if alarm.received_at is not None:
+        rows.append(HistoryRow(alarm.received_at, _("数据到达平台"), "",
+                               rules.late_text(alarm.delay) if alarm.late else ""))
+    for t in alarm.transitions.select_related("by"):
+        rows.append(HistoryRow(t.at, str(t.get_action_display()), str(t.by.display_name) if t.by else "", t.note,
+                               t.action))
+    return rows
 
 
 def assignable_users(alarm: Alarm) -> QuerySet[User]:
@@ -154,9 +224,19 @@ def assignable_users(alarm: Alarm) -> QuerySet[User]:
 # --- planned windows ------------------------------------------------------------------------------
 
 
-def visible_windows(user: Any) -> QuerySet[PlannedWindow]:
-    return (visible(user, PlannedWindow).select_related("mine", "declared_by")
-            .annotate(alarm_count=Count("alarms")).order_by("-start", "-id"))
+def visible_windows(user: Any, filters: WindowFilter | None = None) -> QuerySet[PlannedWindow]:
+    """Every window of the user's mines, whatever its status: the county sees all that were declared."""
+    qs = (visible(user, PlannedWindow).select_related("mine", "declared_by", "decided_by")
+          .annotate(alarm_count=Count("alarms")).order_by("-start", "-id"))
+    return filters.apply(qs) if filters is not None else qs
+
+
+def pending_windows(user: Any) -> QuerySet[PlannedWindow]:
+    return visible(user, PlannedWindow).filter(status=WindowStatus.PENDING)
+
+
+def get_visible_window(user: Any, pk: int) -> PlannedWindow:
+    return get_visible_or_404(user, visible(user, PlannedWindow).select_related("mine"), pk=pk)
 
 
 def window_mines(user: Any) -> QuerySet[Mine]:
@@ -217,7 +297,8 @@ def mine_monitoring(user: Any, mine: Mine, now: datetime) -> MineMonitoring:
     return MineMonitoring(
         points=points, findings=findings, finding_count=sum(len(v) for v in findings.values()),
         online=rules.online_days(online_counts(user, mine, first, now), now),
-        open_alarms=list(visible_alarms(user).filter(mine=mine, end__isnull=True).order_by("severity", "-start")[:100]),
+        open_alarms=list(visible_alarms(user).filter(mine=mine, end__isnull=True, withdrawn_at__isnull=True)
+                         .order_by("severity", "-start")[:100]),
     )
 
 
@@ -229,25 +310,30 @@ class AlarmOverview:
     today_total: int
     today_by_kind: list[tuple[str, str, int]]  # (kind, label, count)
     unacknowledged_count: int
-    unacknowledged: list[Alarm]
+    unacknowledged: list[Alarm]  # the most urgent of them
     silent: list[Alarm]  # open mine_silent alarms: mines whose data stopped coming
+    pending_windows: int = 0  # planned windows waiting for the county's approval
+    unacknowledged_query: str = UNACKNOWLEDGED_QUERY  # the alarm list showing the unacknowledged ones
 
 
 def alarm_overview(user: Any, now: datetime, limit: int = 8) -> AlarmOverview:
     """Today's alarms (started since Beijing midnight) by kind, the active unacknowledged ones and the
     silent mines, all within the user's scope (a regulator's jurisdiction, a mine's own)."""
-    alarms = visible(user, Alarm)
+    alarms = visible(user, Alarm).filter(withdrawn_at__isnull=True)  # disproved by later data: not counted
     today = rules.day_start(now.astimezone(SHANGHAI).date())
     labels = dict(AlarmKind.choices)
     counts = dict(alarms.filter(start__gte=today).order_by().values_list("kind").annotate(n=Count("pk"))
                   .values_list("kind", "n"))
     by_kind = [(k, str(labels[k]), counts[k]) for k in AlarmKind.values if counts.get(k)]
-    pending = unacknowledged_active(alarms)
+    pending = unacknowledged(alarms)
     return AlarmOverview(
         today_total=sum(counts.values()),
         today_by_kind=by_kind,
         unacknowledged_count=pending.count(),
-        unacknowledged=list(pending.select_related("mine").order_by("severity", "-start")[:limit]),
+        # the ones still going first, then by severity
+        unacknowledged=list(pending.select_related("mine")
+                            .order_by(F("end").asc(nulls_first=True), "severity", "-start")[:limit]),
         silent=list(alarms.filter(kind=AlarmKind.MINE_SILENT, end__isnull=True).select_related("mine")
                     .order_by("start")[:limit]),
+        pending_windows=pending_windows(user).count(),
     )

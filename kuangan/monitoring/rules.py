@@ -18,6 +18,7 @@ from . import constants as c
 from .choices import AlarmKind
 
 D_RELATION = re.compile(r"(?:^|◇)\s*D-[0-9A-Za-z]+")
+D_CODE = re.compile(r"D-([0-9A-Za-z]+)")  # the switch point a D relation names (as the engine reads it)
 
 # Sensor types (FORMATS.md §1), the common ones; a page shows an unknown code as it is. Marked for
 # translation here, translated where they are shown (sensor_name).
@@ -215,8 +216,11 @@ def _codes(value: Any) -> str:
     return str(value) if value not in (None, "") else "—"
 
 
-def evidence_lines(kind: str, evidence: dict[str, Any], unit: str = "") -> list[tuple[str, str]]:
-    """An alarm's evidence as (label, text) pairs in Chinese; keys the page does not know are shown as they are."""
+def evidence_lines(kind: str, evidence: dict[str, Any], unit: str = "", span_s: float | None = None
+                   ) -> list[tuple[str, str]]:
+    """An alarm's evidence as (label, text) pairs in Chinese; keys the page does not know are shown as they are.
+    `span_s`: the alarm's span (end - start, or now - start while active); a calibration's length is
+    that span, not the minutes the engine saw when it raised the alarm (the calibration went on)."""
     e = dict(evidence or {})
     u = unit or ""
     lines: list[tuple[str, str]] = []
@@ -256,6 +260,8 @@ def evidence_lines(kind: str, evidence: dict[str, Any], unit: str = "") -> list[
         lines.append((_("判定时长"), _("%(n)s 小时以上不变") % {"n": number(hours)}))
     elif kind == "calibration_abuse":
         minutes, nth, max_minutes, per_day = take("minutes"), take("nth_today"), take("max_minutes"), take("per_day")
+        if span_s is not None:
+            minutes = round(max(0.0, span_s) / 60, 1)
         if minutes is not None:
             lines.append((_("标校时长"), _("%(n)s 分钟（上限 %(max)s 分钟）") % {
                 "n": number(minutes), "max": number(max_minutes)}))
@@ -275,3 +281,111 @@ def threshold_of(kind: str, evidence: dict[str, Any]) -> float | None:
     """The line drawn on the point's chart: the alarm threshold, or the power-off value."""
     value = (evidence or {}).get("threshold" if kind == "over_limit" else "power_off")
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def threshold_label(kind: str) -> str:
+    """What that line is: a feed failure is judged against the power-off value (断电值), an over-limit
+    against the alarm value."""
+    return _("断电值") if kind == "feed_failure" else _("报警值")
+
+
+def power_off_switches(evidence: dict[str, Any], relations: str) -> list[str]:
+    """The switch points a feed failure concerns: those the evidence found still on, then the others
+    the point's D relations name (CDDY field 22, `D-<code>` groups separated by ◇); each once."""
+    found = (evidence or {}).get("switches_on") or []
+    codes = [str(c) for c in found] if isinstance(found, list | tuple) else []
+    codes += D_CODE.findall(relations or "")
+    return list(dict.fromkeys(c for c in codes if c))
+
+
+def late_text(delay: timedelta | None) -> str:
+    """迟到 1 小时 5 分: how long after the event its data reached the platform."""
+    if delay is None:
+        return _("迟到数据")
+    seconds = delay.total_seconds()
+    # whole minutes once it is a minute or more: a mark, not a measurement (and it fits the list's cell)
+    return _("迟到 %(d)s") % {"d": duration(seconds if seconds < 60 else seconds // 60 * 60)}
+
+
+# --- planned windows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WindowSpan:
+    """A planned window as the limits see it: its instants and its points (empty: every point)."""
+
+    start: datetime
+    end: datetime
+    points: tuple[str, ...] = ()
+
+
+def hours_text(hours: float) -> str:
+    """5, 4.5: hours as a limit is written (one decimal at most)."""
+    rounded = round(float(hours), 1)
+    return str(int(rounded)) if rounded.is_integer() else f"{rounded:.1f}"
+
+
+ALL_POINTS = ""  # stands for "a point no window names": only windows of every point cover it
+
+
+def day_slices(start: datetime, end: datetime) -> dict[date, tuple[datetime, datetime]]:
+    """The part of [start, end) on each Beijing calendar day it touches."""
+    out: dict[date, tuple[datetime, datetime]] = {}
+    day = start.astimezone(SHANGHAI).date()
+    while day_start(day) < end:
+        lo, hi = max(start, day_start(day)), min(end, day_start(day + timedelta(days=1)))
+        if hi > lo:
+            out[day] = (lo, hi)
+        day += timedelta(days=1)
+    return out
+
+
+def _covered_hours(spans: list[tuple[datetime, datetime]]) -> float:
+    """Hours covered by the union of the spans (overlapping windows count once)."""
+    total, reach = 0.0, None
+    for lo, hi in sorted(spans):
+        if reach is not None and lo < reach:
+            lo = reach
+        if hi > lo:
+            total += (hi - lo).total_seconds()
+            reach = hi
+    return total / 3600
+
+
+def window_busiest_day(new: WindowSpan, others: Iterable[WindowSpan]) -> tuple[date, float] | None:
+    """The Beijing day the new window touches on which one of its points would be in planned windows
+    (the new one and the others, approved or pending) the most hours, and those hours. Per point and
+    day the windows are united, not summed: two overlapping windows on a point count once."""
+    others = list(others)
+    if new.points:
+        points = set(new.points)
+    else:  # every point of the mine: each point some window names, and any point none names
+        points = {p for w in others for p in w.points} | {ALL_POINTS}
+    busiest: tuple[date, float] | None = None
+    for day, (lo, hi) in day_slices(new.start, new.end).items():
+        for point in points:
+            spans = [(lo, hi)]
+            for w in others:
+                if not w.points or point in w.points:
+                    part = day_slices(w.start, w.end).get(day)
+                    if part is not None:
+                        spans.append(part)
+            hours = _covered_hours(spans)
+            if busiest is None or hours > busiest[1]:
+                busiest = (day, hours)
+    return busiest
+
+
+def window_approval_reason(new: WindowSpan, others: Iterable[WindowSpan], *, max_hours: float,
+                           daily_hours: float) -> str:
+    """Why a window needs the county's approval ("" when it takes effect at once): longer than
+    `max_hours`, or more than `daily_hours` of windows on one of its points on one Beijing day."""
+    length = (new.end - new.start).total_seconds() / 3600
+    if length > max_hours:
+        return _("单次时长 %(h)s 小时，超过 %(max)s 小时") % {"h": hours_text(length), "max": hours_text(max_hours)}
+    busiest = window_busiest_day(new, others)
+    if busiest is not None and busiest[1] > daily_hours + 1e-9:
+        day, hours = busiest
+        return _("%(day)s 同一测点累计 %(h)s 小时，超过每日 %(max)s 小时") % {
+            "day": day.isoformat(), "h": hours_text(hours), "max": hours_text(daily_hours)}
+    return ""

@@ -26,7 +26,7 @@ def alarm_duration(a: Any, now: datetime) -> str:
 
 
 def _state(a: Any, now: datetime) -> str:
-    return "报警中" if a.end is None else "已解除"
+    return "已撤销" if a.withdrawn_at is not None else "报警中" if a.end is None else "已解除"
 
 
 def _ack(a: Any, now: datetime) -> str:

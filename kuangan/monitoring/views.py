@@ -1,5 +1,6 @@
 """Pages of monitoring: the alarm list (polled by HTMX), an alarm's page and its handling, planned
-windows, received files and the dossier's monitoring tab. Thin: parse, call queries/actions, render."""
+windows (declared by the mines, approved by the county when long), received files and the dossier's
+monitoring tab. Thin: parse, call queries/actions, render."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -29,9 +31,16 @@ from kuangan.registry.forms import division_choices_for
 from kuangan.registry.queries import get_visible_mine
 
 from . import actions, constants, queries, rules
-from .choices import AlarmKind, Severity, UploadStatus, WindowKind
-from .filters import AlarmFilter, UploadFilter
-from .forms import AcknowledgeForm, AssignForm, DisposeForm, HazardFromAlarmForm, PlannedWindowForm
+from .choices import AlarmKind, Severity, UploadStatus, WindowKind, WindowStatus
+from .filters import AlarmFilter, UploadFilter, WindowFilter
+from .forms import (
+    AcknowledgeForm,
+    AssignForm,
+    DisposeForm,
+    HazardFromAlarmForm,
+    PlannedWindowForm,
+    WindowDecisionForm,
+)
 from .tables import ALARM_COLUMNS
 
 PAGE_COLUMNS = [c for c in ALARM_COLUMNS if c.on_page]
@@ -70,8 +79,10 @@ def alarm_list(request: AuthedRequest) -> HttpResponse:
     page = Paginator(alarms, 50).get_page(request.GET.get("page"))
     context = {
         "page": page, "filters": filters, "query": _query(request), "columns": PAGE_COLUMNS,
-        "rows": [(a, {c.key: c.get(a, now) for c in PAGE_COLUMNS}) for a in page],
-        "pending": queries.unacknowledged_active(alarms).count(),
+        "rows": [(a, {**{c.key: c.get(a, now) for c in PAGE_COLUMNS},
+                      "late": rules.late_text(a.delay) if a.late else ""}) for a in page],
+        "pending": queries.unacknowledged(alarms).count(),
+        "unacknowledged_query": queries.UNACKNOWLEDGED_QUERY,
         "poll_seconds": poll_seconds(), "now": now,
     }
     if request.headers.get("HX-Request"):
@@ -123,7 +134,7 @@ def _forms(request: AuthedRequest, page: queries.AlarmPage, bound: dict[str, Any
     user, alarm = request.user, page.alarm
     out: dict[str, Any] = {}
     if can(user, Perm.ALARM_HANDLE):
-        if alarm.acknowledged_at is None or "acknowledge" in bound:
+        if (alarm.acknowledged_at is None and alarm.withdrawn_at is None) or "acknowledge" in bound:
             out["acknowledge"] = bound.get("acknowledge") or AcknowledgeForm()
         out["assign"] = bound.get("assign") or AssignForm(
             users=queries.assignable_users(alarm), initial={"assignee": alarm.assignee_id})
@@ -151,6 +162,7 @@ def _detail(request: AuthedRequest, pk: int, bound: dict[str, Any] | None = None
         "sensor_name": rules.sensor_name(alarm.point.sensor_type) if alarm.point else "",
         "peak": rules.number(alarm.peak),
         "gas": page.gas,
+        "late": rules.late_text(alarm.delay) if alarm.late else "",
         "chart": page.chart.as_dict() if page.chart else None,
     }, status=400 if bound else 200)
 
@@ -221,15 +233,33 @@ def alarm_report_hazard(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 def _windows(request: AuthedRequest, form: PlannedWindowForm | None = None) -> HttpResponse:
+    """Every window of the user's mines (the county sees each one declared), the limits that send a
+    window to the county for approval, the declaration form for a mine's people and, for the county,
+    approve / reject on each pending window."""
     user = request.user
+    mines = queries.window_mines(user)
     if form is None and can(user, Perm.PLANNED_WINDOW_DECLARE):
-        mines = queries.window_mines(user)
         only = list(mines[:2])
         form = PlannedWindowForm(mines=mines, initial={"mine": only[0].pk if len(only) == 1 else None,
                                                        "kind": WindowKind.CALIBRATION})
-    windows = Paginator(queries.visible_windows(user), 50).get_page(request.GET.get("page"))
-    return render(request, "monitoring/window_list.html", {"page": windows, "form": form, "query": ""},
-                  status=400 if form is not None and form.is_bound else 200)
+    filters = page_filter(WindowFilter, request)
+    page = Paginator(queries.visible_windows(user, filters), 50).get_page(request.GET.get("page"))
+    max_hours, daily_hours = settings.MONITORING_WINDOW_MAX_HOURS, settings.MONITORING_WINDOW_DAILY_HOURS
+    rows = []
+    for w in page:
+        hours = (w.end - w.start).total_seconds() / 3600
+        why = ""
+        if w.status == WindowStatus.PENDING:
+            why = (_("单次超过 %(h)s 小时") % {"h": max_hours} if hours > max_hours
+                   else _("同一测点当日累计超过 %(h)s 小时") % {"h": daily_hours})
+        rows.append((w, rules.duration((w.end - w.start).total_seconds()), why))
+    return render(request, "monitoring/window_list.html", {
+        "page": page, "rows": rows, "form": form, "filters": filters, "query": _query(request),
+        "mines": mines, "choices": {"status": WindowStatus.choices},
+        "may_decide": can(user, Perm.PLANNED_WINDOW_DECIDE),
+        "pending_count": queries.pending_windows(user).count(),
+        "max_hours": max_hours, "daily_hours": daily_hours,
+    }, status=400 if form is not None and form.is_bound else 200)
 
 
 @require_perm(Perm.MINE_VIEW)
@@ -244,14 +274,44 @@ def window_declare(request: AuthedRequest) -> HttpResponse:
     if form.is_valid():
         d = form.cleaned_data
         try:
-            actions.declare_planned_window(d["mine"].pk, by=request.actor, window=actions.Window(
+            w = actions.declare_planned_window(d["mine"].pk, by=request.actor, window=actions.Window(
                 kind=d["kind"], start=d["start"], end=d["end"], points=d["points"], reason=d["reason"]))
         except DomainError as e:
             form.add_error(e.field if e.field in form.fields else None, e.message)
         else:
-            messages.success(request, _("计划作业已申报；其间的报警将标为计划作业，不再通知。"))
+            if w.status == WindowStatus.PENDING:
+                messages.warning(request, _("计划作业已申报，但超出限值，须县局审批后才生效；审批前其间的报警照常通知。"))
+            else:
+                messages.success(request, _("计划作业已申报并生效；其间产生的报警将标为计划作业，不再通知矿山调度员。"))
             return redirect("monitoring:window_list")
     return _windows(request, form)
+
+
+def _decide(request: AuthedRequest, pk: int, approve: bool) -> HttpResponse:
+    window = queries.get_visible_window(request.user, pk)
+    form = WindowDecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.decide_planned_window(window.pk, by=request.actor, approve=approve, note=form.cleaned_data["note"])
+        except DomainError as e:
+            messages.error(request, e.message)
+        else:
+            messages.success(request, _("已批准，该计划作业自即时起生效。") if approve else _("已驳回该计划作业。"))
+    else:
+        messages.error(request, _("审批意见不得超过 300 字。"))
+    return redirect(reverse("monitoring:window_list") + f"?mine={window.mine_id}#window-{window.pk}")
+
+
+@require_perm(Perm.PLANNED_WINDOW_DECIDE)
+@require_POST
+def window_approve(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, approve=True)
+
+
+@require_perm(Perm.PLANNED_WINDOW_DECIDE)
+@require_POST
+def window_reject(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, approve=False)
 
 
 # --- received files -------------------------------------------------------------------------------

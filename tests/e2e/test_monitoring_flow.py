@@ -113,3 +113,52 @@ def _flow(base: str, world: World, page: Page, screenshot: Callable[[str], Path]
     expect(history.locator("tr", has_text="已处置").first).to_contain_text("王检查")
     expect(history.locator("tr", has_text="报警产生")).to_have_count(1)
     screenshot("disposed")
+
+
+def test_the_county_decides_a_long_planned_window(
+    live_server, world: World, page: Page, page_errors: list[str], screenshot: Callable[[str], Path],
+) -> None:
+    """The mine head declares five hours of maintenance: more than the single limit, so it waits for the
+    county. The inspector finds it from the home page, is refused a rejection without a note, approves
+    it; the mine head sees the decision. The page fits a 1,440-px screen."""
+    base = live_server.url
+    with clock.frozen(aware(at(7))):
+        log_in(page, base, world.mine_head.username)
+        page.locator("nav.sidenav").get_by_role("link", name="计划作业").click()
+        expect(page.locator("#window-rules")).to_contain_text("未找到规章依据，可由系统管理员配置")
+        form = page.locator("#declare-window")
+        form.locator("[name=kind]").select_option(label="检修")
+        form.locator("[name=start]").fill("2024-06-01T08:00")
+        form.locator("[name=end]").fill("2024-06-01T13:00")
+        form.locator("[name=reason]").fill("主要通风机检修")
+        form.get_by_role("button", name="申报").click()
+        expect(page.locator(".messages")).to_contain_text("须县局审批后才生效")
+        row = page.locator("#window-ledger tbody tr").first
+        expect(row).to_contain_text("待县局审批")
+        expect(row).to_contain_text("5 小时")
+        expect(row).to_contain_text("等待县局审批")
+        screenshot("declared")
+
+        log_in(page, base, world.inspector.username)
+        page.locator("#home-pending-windows").click()
+        row = page.locator("#window-ledger tbody tr").first
+        expect(row).to_contain_text("主要通风机检修")
+        expect(row).to_contain_text("单次超过 4 小时")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1440, "the page must fit 1,440 px"
+        screenshot("pending")
+        row.get_by_role("button", name="驳回").click()
+        expect(page.locator(".messages")).to_contain_text("驳回须填写审批意见")
+        row = page.locator("#window-ledger tbody tr").first
+        row.locator("[name=note]").fill("已核实检修计划")
+        row.get_by_role("button", name="批准").click()
+        expect(page.locator(".messages")).to_contain_text("已批准")
+        row = page.locator("#window-ledger tbody tr").first
+        expect(row).to_contain_text("已生效")
+        expect(row).to_contain_text("王检查")
+        expect(row).to_contain_text("已核实检修计划")
+        screenshot("approved")
+
+        log_in(page, base, world.mine_head.username)
+        page.goto(f"{base}/monitoring/windows/")
+        expect(page.locator("#window-ledger tbody tr").first).to_contain_text("已生效")
+    assert page_errors == []
