@@ -250,6 +250,10 @@ def evidence_lines(kind: str, evidence: dict[str, Any], unit: str = "", span_s: 
     elif kind == "mine_silent":
         types = take("types") or []
         lines.append((_("未按时上传的文件"), "、".join(f"{t}（{_(FILE_TYPES[t])}）" if t in FILE_TYPES else t for t in types) or "—"))
+        files, first, last = take("backlog_files"), take("backlog_from"), take("backlog_to")
+        if files:  # the backlog that ended the silence: the regulator had none of it in time
+            lines.append((_("断线后补传的文件"), _("%(n)d 份（文件时间 %(first)s 至 %(last)s）") % {
+                "n": files, "first": first, "last": last}))
     elif kind == "point_fault":
         source, status = take("source"), take("status")
         lines.append((_("来源"), _("分站状态（FZSS）") if source == "outstation" else _("测点状态（CDSS）")))

@@ -100,3 +100,11 @@ def test_a_calibrations_length_is_the_alarms_span():
     assert dict(rules.evidence_lines("calibration_abuse", evidence))["标校时长"] == "31.2 分钟（上限 30 分钟）"
     assert dict(rules.evidence_lines("calibration_abuse", evidence, span_s=50 * 60))["标校时长"] == (
         "50 分钟（上限 30 分钟）")
+
+
+def test_a_silence_shows_the_backlog_that_ended_it():
+    lines = dict(rules.evidence_lines("mine_silent", {"types": ["CDSS"], "backlog_files": 64,
+                                                "backlog_from": "2024-06-01 08:10:05",
+                                                "backlog_to": "2024-06-01 08:29:39"}))
+    assert lines["断线后补传的文件"] == "64 份（文件时间 2024-06-01 08:10:05 至 2024-06-01 08:29:39）"
+    assert "backlog_files" not in lines
