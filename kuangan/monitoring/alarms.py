@@ -100,10 +100,11 @@ def apply_result(result: BatchResult, mines: dict[str, Mine], received: Callable
             evidence = json.loads(r["evidence"] or "{}") if r["kind"] == AlarmKind.MINE_SILENT else None
             _update(alarm, end, r["peak"], by=by, note=note, evidence=evidence)
         elif r["action"] == RAISE:
-            # silence is judged by arrival: it is never late
-            at = by.at if r["kind"] == AlarmKind.MINE_SILENT else received(mine.code, r["start"])
+            # silence is judged by arrival: it is never late data
+            silence = r["kind"] == AlarmKind.MINE_SILENT
+            at = by.at if silence else received(mine.code, r["start"])
             alarm = _raise(mine, code, r, start, end, points.get((mine.pk, code)), windows.get(mine.pk, []),
-                           received=at, late=at - start > lateness, by=by)
+                           received=at, late=not silence and at - start > lateness, by=by)
         else:
             continue
         touched.append(alarm.pk)

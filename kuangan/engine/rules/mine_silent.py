@@ -112,8 +112,8 @@ def evaluate(
     # a silence that ends records the backlog that ended it: the files written meanwhile that came late
     backlog = (
         union.filter(pl.col("end").is_not_null()).select("mine_code", "start", "end")
-        .join(batch.files.lazy().select("mine_code", "header_time"), on="mine_code")
-        .filter(pl.col("header_time") < pl.col("end"))
+        .join(batch.files.lazy().select("mine_code", "header_time", "arrival"), on="mine_code")
+        .filter((pl.col("header_time") < pl.col("end")) & (pl.coalesce("arrival", "header_time") >= pl.col("end")))
         .group_by("mine_code", "start")
         .agg(backlog_files=pl.len(), backlog_from=pl.col("header_time").min(), backlog_to=pl.col("header_time").max())
     )
