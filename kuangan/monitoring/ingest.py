@@ -184,7 +184,9 @@ def _ingest(items: list[Upload], arrived: list[datetime], *, source: str, now: d
     try:
         with transaction.atomic(durable=True):
             snapshot = EngineSnapshot.objects.select_for_update().get(key="live")
-            parquet.sweep(_committed)  # what crashed batches left: finished or removed
+            placed, _removed = parquet.sweep(_committed)  # what crashed batches left: finished or removed
+            if placed:
+                StoredBatch.objects.filter(batch_id__in=placed).update(placed=True)
             # files already stored, by content whatever their name (checked under the lock: two ingesters
             # given the same file store it once)
             stored_before = set(UploadRow.objects.filter(sha256__in=[u.sha256 for u in items],

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from kuangan.core import audit
@@ -284,7 +284,11 @@ def register_mine_from_feed(code: str, name: str, *, by: Actor) -> Mine:
         "disaster_grade": DisasterGrade.SIMPLE, "standardization_grade": StandardizationGrade.BELOW,
         "supervision_class": SupervisionClass.D, "address": _("由联网数据自动登记，档案待核实"),
     }
-    mine = Mine.objects.create(**data)
+    try:
+        with transaction.atomic():  # two ingesters meeting the same unknown mine: the second finds it
+            mine = Mine.objects.create(**data)
+    except IntegrityError:
+        return Mine.objects.get(code=code)
     reason = _("由联网数据自动登记，档案待核实")
     MineStatusChange.objects.create(mine=mine, from_status="", to_status=mine.status, at=by.at,
                                     effective_on=by.at.date(), by=None, by_name=by.name, reason=reason)

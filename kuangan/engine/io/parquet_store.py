@@ -88,20 +88,20 @@ class ParquetStore:
     def discard(self, batch_id: str) -> None:
         shutil.rmtree(self.root / STAGING / batch_id, ignore_errors=True)
 
-    def sweep(self, committed: Callable[[list[str]], dict[str, list[str]]]) -> tuple[int, int]:
+    def sweep(self, committed: Callable[[list[str]], dict[str, list[str]]]) -> tuple[list[str], int]:
         """Finish or remove what earlier batches left in staging; `committed(ids)` gives the files of those
-        whose record was committed. Returns (placed, removed)."""
+        whose record was committed. Returns (the batches placed, how many were removed)."""
         folder = self.root / STAGING
         ids = sorted(os.listdir(folder)) if folder.is_dir() else []
         if not ids:
-            return 0, 0
+            return [], 0
         done = committed(ids)
         for batch_id in ids:
             if batch_id in done:
                 self.place(batch_id, done[batch_id])
             else:
                 self.discard(batch_id)
-        return len(done), len(ids) - len(done)
+        return sorted(done), len(ids) - len(done)
 
     def records(self, mine_code: str, since: datetime | None, until: datetime | None = None) -> Records:
         """A mine's stored records with a time after `since` and at or before `until` (None: no bound); its

@@ -53,7 +53,7 @@ def test_only_committed_batches_are_placed_and_orphans_are_removed(tmp_path: Pat
     store = ParquetStore(tmp_path)
     committed = store.stage(records(), "done")
     store.stage(records(), "crashed")  # its transaction never committed
-    assert store.sweep(lambda ids: {"done": committed} if "done" in ids else {}) == (1, 1)
+    assert store.sweep(lambda ids: {"done": committed} if "done" in ids else {}) == (["done"], 1)
     assert not (tmp_path / ".staging").exists() or not any((tmp_path / ".staging").iterdir())
     assert all("part-done" in f for f in files(tmp_path))
     store.place("done", committed)  # the committer places it too after the sweeper did: nothing changes
