@@ -21,6 +21,8 @@ def now() -> datetime:
 
 def local(t: datetime) -> datetime:
     """An instant as a naive Beijing wall-clock time, the form the mines' files write."""
+    if t.tzinfo is SHANGHAI:  # already Beijing time (from_local): no zone lookup (ingestion does this per file)
+        return t.replace(tzinfo=None)
     return t.astimezone(SHANGHAI).replace(tzinfo=None)
 
 

@@ -222,7 +222,7 @@ def _ingest(items: list[Upload], arrived: list[datetime], *, source: str, now: d
             # the points' definitions in force now (a late CDDY does not overwrite a newer one)
             _update_points(outcome.state.definitions.join(parsed.definitions.select("mine_code", "point_code"),
                                                           on=["mine_code", "point_code"], how="semi"), mines, by=by)
-            _tell_county(uploads.rows, mines, by=by)
+            _tell_county(uploads, mines, by=by)
             receipts = _Receipts(files, arrived, aware(judged_at) or by.at)
             result.alarms = alarms.apply_result(outcome, mines, receipts, by=by)
             blob = _save_state(state, outcome.state, at=by.at)
@@ -359,7 +359,8 @@ def _save_state(before: EngineState, after: EngineState, *, at: datetime) -> byt
 
 @dataclass
 class _Recorded:
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]]  # the upload rows written (their columns)
+    notes: list[tuple[int, datetime | None, datetime]]  # per row: records of other mines, header, arrival (naive)
     rejected: int
 
 
@@ -370,15 +371,16 @@ def _record_uploads(uploads: list[Upload], arrived: list[datetime], files: list[
     quarantine = monitoring_dir() / "quarantine" / by.at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
     adapt = connection.ops.adapt_datetimefield_value
     received = adapt(by.at)
-    times: dict[datetime | None, Any] = {}  # a batch's files share few header and arrival times
-    for f, a in zip(files, arrived, strict=True):
-        for t in (f["header_time"], local(a)):
-            if t not in times:
-                times[t] = adapt(aware(t))
-    rows = []
+    times: dict[Any, Any] = {}  # a batch's files share few header times; arrivals are aware already
+    rows, notes = [], []
     for u, f, a in zip(uploads, files, arrived, strict=True):
         if f["status"] in ("incomplete", "duplicate"):
             continue
+        header = f["header_time"]
+        if header not in times:
+            times[header] = adapt(aware(header))
+        if a not in times:
+            times[a] = adapt(a)
         stored = ""
         if f["status"] == "quarantined":
             quarantine.mkdir(parents=True, exist_ok=True)
@@ -389,15 +391,13 @@ def _record_uploads(uploads: list[Upload], arrived: list[datetime], files: list[
         rows.append({
             "mine_id": mine.pk if mine else None, "mine_code": (f["mine_code"] or "")[:40], "name": u.name[:200],
             "sha256": u.sha256, "file_type": (f["file_type"] or "")[:10], "family": (f["family"] or "")[:40],
-            "header_time": times[f["header_time"]], "received_at": received, "arrived_at": times[local(a)],
-            "source": source,
+            "header_time": times[header], "received_at": received, "arrived_at": times[a], "source": source,
             "status": UploadStatus.ACCEPTED.value if f["status"] == "accepted" else UploadStatus.QUARANTINED.value,
             "reason": (f["reason"] or "")[:300], "encoding": f["encoding"] or "", "records": f["records"] or 0,
             "rejected": f["rejected"] or 0, "stored_as": stored,
-            # for the county's notices, not columns
-            "_foreign": f.get("foreign") or 0, "_header": f["header_time"], "_arrival": local(a),
         })
-    _insert_many(UploadRow, [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
+        notes.append((f.get("foreign") or 0, header, a))
+    _insert_many(UploadRow, rows)
     records = parsed.rejects.filter(pl.col("record_no").is_not_null())
     if records.height:
         names = records.get_column("name").unique().to_list()
@@ -408,16 +408,19 @@ def _record_uploads(uploads: list[Upload], arrived: list[datetime], files: list[
                            raw=r["raw"] or "")
             for r in records.iter_rows(named=True) if r["name"] in by_file
         )
-    return _Recorded(rows=rows, rejected=sum(int(f["rejected"] or 0) for f in files
-                                             if f["status"] in ("accepted", "quarantined")))
+    return _Recorded(rows=rows, notes=notes, rejected=sum(int(f["rejected"] or 0) for f in files
+                                                          if f["status"] in ("accepted", "quarantined")))
 
 
-def _tell_county(rows: list[dict[str, Any]], mines: dict[str, Mine], *, by: Actor) -> None:
+def _tell_county(recorded: _Recorded, mines: dict[str, Mine], *, by: Actor) -> None:
     """The county of the uploading mine hears of records naming another mine's points (once per file) and
     of back-filled data (补传: a file older than the back-fill window at its arrival), each an audited event."""
     backfill = timedelta(days=settings.MONITORING_BACKFILL_DAYS)
-    flagged = [r for r in rows if r["mine_id"] and (
-        r["_foreign"] or (r["_header"] is not None and r["_arrival"] - r["_header"] > backfill))]
+    flagged = []
+    for row, (foreign, header, arrival) in zip(recorded.rows, recorded.notes, strict=True):
+        late = header is not None and local(arrival) - header > backfill
+        if row["mine_id"] and (foreign or late):
+            flagged.append({**row, "_foreign": foreign, "_header": header, "_backfill": late})
     if not flagged:
         return
     uploads = {(u.sha256, u.name): u for u in UploadRow.objects.filter(
@@ -434,7 +437,7 @@ def _tell_county(rows: list[dict[str, Any]], mines: dict[str, Mine], *, by: Acto
                    title=_("%(mine)s 上传了属于其他矿井的测点数据") % {"mine": mine.name},
                    body=_("文件 %(name)s 中 %(n)d 条记录的测点编码不属于本矿，已拒收。") % {
                        "name": upload.name, "n": r["_foreign"]})
-        if r["_header"] is not None and r["_arrival"] - r["_header"] > backfill:
+        if r["_backfill"]:
             audit.record("monitoring.upload.backfilled", upload, by=by, parent=mine,
                          after={"header_time": upload.header_time, "arrived_at": upload.arrived_at})
             notify(county_inspectors(mine), by=by, url="",

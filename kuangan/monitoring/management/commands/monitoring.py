@@ -169,21 +169,36 @@ def _arrivals(files: list[tuple[str, int, str]]) -> list[datetime]:
     header time so far (the time in the name; the files come in that order). It starts where the last
     ingestion left the clock, so a file replayed after newer ones is late. A time further ahead of the
     real clock than the tolerance is a clock fault: it does not move the replay's clock (and the parser
-    quarantines its file)."""
+    quarantines its file). Worked on the names' 14 digits, which sort as the times do (a county's day
+    is some 500,000 files)."""
     snapshot = EngineSnapshot.objects.filter(key="live").first()
     now = clock.now()
-    latest = now + timedelta(seconds=settings.MONITORING_FUTURE_TOLERANCE_S)
-    current = snapshot.newest_header if snapshot is not None else None
+    latest = _stamp(now + timedelta(seconds=settings.MONITORING_FUTURE_TOLERANCE_S))
+    current = _stamp(snapshot.newest_header) if snapshot is not None and snapshot.newest_header else ""
+    times: dict[str, datetime] = {"": now}
     out = []
     for _path, _size, stamp in files:
-        try:
-            t = clock.from_local(datetime.strptime(stamp, "%Y%m%d%H%M%S"))  # noqa: DTZ007
-        except ValueError:
-            t = None
-        if t is not None and t <= latest:
-            current = t if current is None else max(current, t)
-        out.append(current if current is not None else now)
+        if current < stamp <= latest and _time(stamp) is not None:
+            current = stamp
+        t = times.get(current)
+        if t is None:
+            t = times[current] = _time(current) or now
+        out.append(t)
     return out
+
+
+def _stamp(t: datetime) -> str:
+    return clock.local(t).strftime("%Y%m%d%H%M%S")
+
+
+def _time(stamp: str) -> datetime | None:
+    """A name's 14 digits as an aware Beijing time (None: not a time, e.g. month 13)."""
+    try:
+        return datetime(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]), int(stamp[8:10]), int(stamp[10:12]),
+                        int(stamp[12:14]), tzinfo=clock.SHANGHAI)
+    except ValueError:
+        return None
+
 
 def _listing(root: Path) -> list[tuple[str, int, str]]:
     """Every file under `root` (its path, its size and the time in its name) in header order (a
