@@ -1,13 +1,15 @@
 """What the mines sent, stored once, in Parquet partitioned by date and mine; read with DuckDB and Polars.
 
     <root>/readings/date=2024-06-01/mine=140000000001/part-<batch id>.parquet   (CDSS, by data time)
-    <root>/status/date=…/mine=…/part-<batch id>.parquet                        (FZSS, by data time)
-    <root>/events/date=…/mine=…/part-<batch id>.parquet                        (YCBJ, by header time)
-    <root>/definitions/date=…/mine=…/part-<batch id>.parquet                   (CDDY, by header time)
+    <root>/status/date=2024-06-01/part-<batch id>.parquet       (FZSS of every mine of the batch, by data time)
+    <root>/events/date=…/part-<batch id>.parquet                (YCBJ, by header time)
+    <root>/definitions/date=…/part-<batch id>.parquet           (CDDY, by header time)
     <root>/stats5m/date=2024-06-01/part-<batch id>.parquet      (5-minute statistics of every mine of the batch)
 
-One file per (batch, table, date, mine), never one per upload; each table is written by one partitioned
-Polars sink (a Python loop writing one file per mine took 131 ms for a batch of 100 mines, the sink 66-87 ms).
+Readings, the bulk, are one file per (batch, date, mine), never one per upload; the smaller tables one per
+(batch, date), the mine code a column (a file per mine would be 20 more small files a batch for a few hundred
+rows). Each table is written by one partitioned Polars sink (a Python loop writing one file per mine took
+131 ms for a batch of 100 mines, the sink 66-87 ms).
 
 Exactly once (docs/architecture.md): a batch is written under `<root>/.staging/<batch id>/`, which no reader
 looks at; the caller commits the batch's database rows together with a record of its files, and only then
@@ -59,8 +61,8 @@ class ParquetStore:
                 continue
             columns = READING_COLUMNS if table == "readings" else [c for c in schema if c != "file_id"]
             rows = frame.lazy().select(columns).with_columns(date=pl.col(dated_by).dt.date())
-            parts += [f"{table}/{p}" for p in _sink(rows, staging / table, {"date": "date", "mine_code": "mine"},
-                                                   batch_id)]
+            keys = {"date": "date", "mine_code": "mine"} if table == "readings" else {"date": "date"}
+            parts += [f"{table}/{p}" for p in _sink(rows, staging / table, keys, batch_id)]
         if not records.readings.is_empty():
             # a bucket lies within one day: its date is no key of the grouping; grouped as the sink writes
             stats = (
@@ -113,6 +115,8 @@ class ParquetStore:
                 out[name] = pl.DataFrame(schema=schema)
                 continue
             lf = pl.scan_parquet(files)
+            if table != "readings":  # the other tables keep every mine of a batch in one file
+                lf = lf.filter(pl.col("mine_code") == mine_code)
             if table != "definitions":
                 if since is not None:
                     lf = lf.filter(pl.col(dated_by) > since)
@@ -137,7 +141,7 @@ class ParquetStore:
             day = datetime.strptime(entry[5:], "%Y-%m-%d").date()
             if (first is not None and day < first) or (last is not None and day > last):
                 continue
-            mine = folder / entry / f"mine={mine_code}"
+            mine = folder / entry / f"mine={mine_code}" if table == "readings" else folder / entry
             if mine.is_dir():
                 out += [str(p) for p in sorted(mine.glob("part-*.parquet"))]
         return out

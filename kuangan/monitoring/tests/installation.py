@@ -229,8 +229,12 @@ class Installation:
         uploads = sorted(tuple(u) for u in db["uploads"])
         tables = {}
         for table in RECORD_TABLES:
-            frames = [pl.read_parquet(p).with_columns(mine=pl.lit(p.parent.name.removeprefix("mine=")))
-                      for p in sorted(self.monitoring.glob(f"{table}/date=*/mine=*/part-*.parquet"))]
+            # readings are partitioned by mine too; the smaller tables keep the mine as a column
+            frames = ([pl.read_parquet(p).with_columns(mine=pl.lit(p.parent.name.removeprefix("mine=")))
+                       for p in sorted(self.monitoring.glob(f"{table}/date=*/mine=*/part-*.parquet"))]
+                      if table == "readings" else
+                      [pl.read_parquet(p).rename({"mine_code": "mine"})
+                       for p in sorted(self.monitoring.glob(f"{table}/date=*/part-*.parquet"))])
             frame = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame({"mine": []}, {"mine": pl.String})
             tables[table] = frame.select("mine", *sorted(set(frame.columns) - {"mine"}))
             tables[table] = tables[table].sort(tables[table].columns, nulls_last=True)
