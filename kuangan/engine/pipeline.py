@@ -462,18 +462,12 @@ def _judge(state: EngineState, latest: pl.DataFrame, readings: pl.DataFrame, sta
            events: pl.DataFrame, files: pl.DataFrame, now: datetime, settings: Settings,
            rules: list[tuple[str, Any]]) -> BatchResult:
     """The rules over prepared records; the state's rows of mines without records pass through."""
-    frontier = pl.concat([
-        readings.select("mine_code", "header_time"), status.select("mine_code", "header_time"),
-        events.select("mine_code", "header_time"),
-    ]).unique() if not (status.is_empty() and events.is_empty()) else (
-        readings.lazy().select("mine_code", "header_time").unique().collect())
     batch = RuleInput(
         readings=readings,
         files=files.select("mine_code", "file_type", "header_time", "arrival"),
         reports=events,
         outstation_status=status,
         settings=settings,
-        frontier=frontier,
     )
     rule_states: dict[str, Any] = dict(state.rules)
     episodes = []

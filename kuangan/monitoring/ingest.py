@@ -371,16 +371,19 @@ def _record_uploads(uploads: list[Upload], arrived: list[datetime], files: list[
     quarantine = monitoring_dir() / "quarantine" / by.at.astimezone(SHANGHAI).strftime("%Y-%m-%d")
     adapt = connection.ops.adapt_datetimefield_value
     received = adapt(by.at)
-    times: dict[Any, Any] = {}  # a batch's files share few header times; arrivals are aware already
+    # by naive Beijing time: a batch's files share few header times, and a file replayed in order arrives at
+    # its header time (adapting a time costs 13 µs on SQLite)
+    times: dict[datetime | None, Any] = {}
+    accepted, quarantined = UploadStatus.ACCEPTED.value, UploadStatus.QUARANTINED.value
     rows, notes = [], []
     for u, f, a in zip(uploads, files, arrived, strict=True):
         if f["status"] in ("incomplete", "duplicate"):
             continue
-        header = f["header_time"]
+        header, arrival = f["header_time"], local(a)
         if header not in times:
             times[header] = adapt(aware(header))
-        if a not in times:
-            times[a] = adapt(a)
+        if arrival not in times:
+            times[arrival] = adapt(a)
         stored = ""
         if f["status"] == "quarantined":
             quarantine.mkdir(parents=True, exist_ok=True)
@@ -391,12 +394,12 @@ def _record_uploads(uploads: list[Upload], arrived: list[datetime], files: list[
         rows.append({
             "mine_id": mine.pk if mine else None, "mine_code": (f["mine_code"] or "")[:40], "name": u.name[:200],
             "sha256": u.sha256, "file_type": (f["file_type"] or "")[:10], "family": (f["family"] or "")[:40],
-            "header_time": times[header], "received_at": received, "arrived_at": times[a], "source": source,
-            "status": UploadStatus.ACCEPTED.value if f["status"] == "accepted" else UploadStatus.QUARANTINED.value,
+            "header_time": times[header], "received_at": received, "arrived_at": times[arrival], "source": source,
+            "status": accepted if f["status"] == "accepted" else quarantined,
             "reason": (f["reason"] or "")[:300], "encoding": f["encoding"] or "", "records": f["records"] or 0,
             "rejected": f["rejected"] or 0, "stored_as": stored,
         })
-        notes.append((f.get("foreign") or 0, header, a))
+        notes.append((f.get("foreign") or 0, header, arrival))
     _insert_many(UploadRow, rows)
     records = parsed.rejects.filter(pl.col("record_no").is_not_null())
     if records.height:
@@ -418,7 +421,7 @@ def _tell_county(recorded: _Recorded, mines: dict[str, Mine], *, by: Actor) -> N
     backfill = timedelta(days=settings.MONITORING_BACKFILL_DAYS)
     flagged = []
     for row, (foreign, header, arrival) in zip(recorded.rows, recorded.notes, strict=True):
-        late = header is not None and local(arrival) - header > backfill
+        late = header is not None and arrival - header > backfill
         if row["mine_id"] and (foreign or late):
             flagged.append({**row, "_foreign": foreign, "_header": header, "_backfill": late})
     if not flagged:
