@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from kuangan.engine.pipeline import EngineState, run_batch
 from kuangan.engine.reconcile import ALARMS, apply, reconcile
 
-from .factories import CH4, LAG, METHANE_FACE, SWITCH, MemoryHistory, at, batch, readings, report, take
-from .test_replay import FAST
+from .factories import CH4, LAG, METHANE_FACE, MemoryHistory, at, batch, readings, report, take
+from .test_replay import FAST, day, steps
 
 pytestmark = pytest.mark.nodb
 
@@ -39,31 +39,6 @@ def deliver(batches, *, reload: bool = True):
     stored = history.records.readings.select("point_code", "data_time", "value", "status").sort("point_code",
                                                                                                   "data_time")
     return [tuple(r) for r in standing.select(CONTRACT).iter_rows()], stored, alarms
-
-
-def day(steps):
-    methane, switch, events = [], [], []
-    for i, (value, status, sw, sent, reported) in enumerate(steps):
-        if not sent:
-            continue
-        methane += readings(CH4, [value], start=i * 30, status=status)
-        switch += readings(SWITCH, [sw], start=i * 30)
-        if reported:
-            events.append(report(CH4, at(i * 30), None, header_time=at(i * 30) + LAG))
-    return batch(definitions=[{**METHANE_FACE, "header_time": at(-60)}], readings=methane + switch, events=events)
-
-
-steps = st.lists(
-    st.tuples(
-        st.sampled_from([0.3, 0.3, 0.5, 0.9, 1.0, 1.2, 1.6, 2.2, 4.5]),  # methane
-        st.sampled_from([0, 0, 0, 0, 4, 16, 8]),  # its status
-        st.sampled_from([1, 1, 0]),  # the linked switch
-        st.booleans() | st.just(True),  # whether the mine sent this step
-        st.booleans(),  # whether the mine's YCBJ reports an over-limit starting here
-    ),
-    min_size=5,
-    max_size=60,
-)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

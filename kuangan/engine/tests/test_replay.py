@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kuangan.engine.formats import ParsedBatch
 from kuangan.engine.pipeline import EngineState, merge_episodes, run_batch
 from kuangan.engine.settings import Override, PointSettings, Settings
 
@@ -50,11 +51,8 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    steps=steps, cuts=st.lists(st.integers(min_value=0, max_value=80 * 30), max_size=6), reload=st.booleans()
-)
-def test_replay_in_one_batch_equals_many_small_batches(steps, cuts, reload):
+def day(steps) -> ParsedBatch:
+    """A face methane point and its linked switch, a step every 30 s, from drawn `steps`."""
     methane, switch, events = [], [], []
     for i, (value, status, sw, sent, reported) in enumerate(steps):
         if not sent:
@@ -63,9 +61,15 @@ def test_replay_in_one_batch_equals_many_small_batches(steps, cuts, reload):
         switch += readings(SWITCH, [sw], start=i * 30)
         if reported:
             events.append(report(CH4, at(i * 30), None, header_time=at(i * 30) + LAG))
-    whole = batch(
-        definitions=[{**METHANE_FACE, "header_time": at(-60)}], readings=methane + switch, events=events
-    )
+    return batch(definitions=[{**METHANE_FACE, "header_time": at(-60)}], readings=methane + switch, events=events)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    steps=steps, cuts=st.lists(st.integers(min_value=0, max_value=80 * 30), max_size=6), reload=st.booleans()
+)
+def test_replay_in_one_batch_equals_many_small_batches(steps, cuts, reload):
+    whole = day(steps)
     one = replay([whole], reload=False)
     many = replay(split(whole, [at(c) for c in cuts]), reload=reload)
     assert one == many
