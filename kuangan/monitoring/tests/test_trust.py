@@ -311,3 +311,23 @@ def test_a_backlog_does_not_undo_a_silence_and_is_recorded_with_it(world):
     assert not silent.withdrawn and silent.end == from_local(back)
     assert silent.evidence["backlog_files"] == len([f for f in backlog if stamp(f[0]) < back])  # written meanwhile
     assert silent.evidence["backlog_from"].startswith("2024-06-01 08:10")
+
+
+def test_a_replay_rejects_another_mines_records_and_a_file_from_the_future(world, tmp_path):
+    a, t = world.a1.code, START
+    folder = tmp_path / "replayed"
+    folder.mkdir()
+    foreign = text(a, world.a1.name, [f"{a}01MN000100100003;甲烷;x;0.2;%;0;2024-06-01 08:00:00",
+                                      f"{a}01MN000100100004;甲烷;x;0.2;%;0;2024-06-01 08:00:00",
+                                      f"{world.b1.code}01MN000100100003;甲烷;x;3.0;%;0;2024-06-01 08:00:00"], t)
+    (folder / f"{a}_CDSS_20240601080000.txt").write_bytes(foreign.encode())
+    future = text(a, world.a1.name, [f"{a}01MN000100100003;甲烷;x;0.2;%;0;2099-01-01 08:00:00"],
+                  datetime(2099, 1, 1, 8))
+    (folder / f"{a}_CDSS_20990101080000.txt").write_bytes(future.encode())
+    call_command("monitoring", "replay", str(folder), stdout=io.StringIO(), stderr=io.StringIO())
+    rows = {u.name: u for u in UploadRow.objects.all()}
+    assert rows[f"{a}_CDSS_20240601080000.txt"].rejected == 1
+    assert RejectedRecord.objects.get().reason.startswith("属于其他矿井的测点")
+    assert rows[f"{a}_CDSS_20990101080000.txt"].status == "quarantined"
+    assert EngineSnapshot.objects.get(key="live").newest_header == from_local(t)  # 2099 never became "now"
+    assert not MonitoringPoint.objects.filter(mine=world.b1).exists() and not Alarm.objects.filter(mine=world.b1)
