@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import hashlib
 import threading
 import uuid
 from collections.abc import Sequence
@@ -97,14 +98,20 @@ def limits() -> Limits:
                   max_rejected_share=settings.MONITORING_MAX_REJECTED_SHARE)
 
 
+def stamp_time(stamp: str) -> datetime | None:
+    """A name's 14 digits (`envelope.stamp_text`) as an aware Beijing time (None: not a time, e.g. month 13).
+    Built from the digits: `strptime` per file took 3 s of a 20-mine day's replay."""
+    try:
+        return datetime(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]), int(stamp[8:10]), int(stamp[10:12]),
+                        int(stamp[12:14]), tzinfo=SHANGHAI)
+    except ValueError:
+        return None
+
+
 def as_sent(items: Sequence[Upload], default: datetime) -> list[datetime]:
     """Arrivals as if each file had come live at the time in its name (the demo's history, simulated
     feeds); `default` for a name without one."""
-    out = []
-    for u in items:
-        stamp = stamp_text(u.name)
-        out.append(from_local(datetime.strptime(stamp, "%Y%m%d%H%M%S")) if stamp else default)  # noqa: DTZ007
-    return out
+    return [stamp_time(stamp_text(u.name)) or default for u in items]
 
 
 def parse(items: Sequence[Upload], arrivals: Sequence[datetime]) -> ParsedBatch:
@@ -330,8 +337,6 @@ def _load_state(blob: bytes) -> EngineState:
     """The saved engine state; the one this process saved last is reused instead of read again (a
     replay or a busy worker saves and loads it every batch). Another process's save has other bytes.
     The points' definitions are read from their own row only when the state is not the cached one."""
-    import hashlib
-
     key = hashlib.blake2b(blob, digest_size=16).digest()
     if key in _STATE:
         return _STATE[key]
@@ -344,8 +349,6 @@ def _load_state(blob: bytes) -> EngineState:
 def _save_state(before: EngineState, after: EngineState, *, at: datetime) -> bytes:
     """The state's bytes for the live row; the definitions go to a row of their own, written only when
     they changed (a county's 30,000 points are 3 MB, and most batches bring no definition)."""
-    import hashlib
-
     changed = (after.definitions is not before.definitions  # before's encoded first: after's stays cached
                and before.definitions_digest() != after.definitions_digest())
     blob = after.to_bytes(definitions=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ def test_bad_arguments_are_errors_of_the_caller() -> None:
     with pytest.raises(ValueError, match="arrivals"):
         parse_uploads([upload("CDSS", [])], arrivals=[])
     with pytest.raises(ValueError, match="naive"):
-        parse_uploads([upload("CDSS", [])], arrivals=[datetime.now().astimezone()])
+        parse_uploads([upload("CDSS", [])], arrivals=[datetime(2024, 6, 1, 8, tzinfo=UTC)])
     with pytest.raises(ValueError):
         Limits(max_rejected_share=1.5)
     with pytest.raises(ValueError):

@@ -178,11 +178,11 @@ def _arrivals(files: list[tuple[str, int, str]]) -> list[datetime]:
     times: dict[str, datetime] = {"": now}
     out = []
     for _path, _size, stamp in files:
-        if current < stamp <= latest and _time(stamp) is not None:
+        if current < stamp <= latest and ingest.stamp_time(stamp) is not None:
             current = stamp
         t = times.get(current)
         if t is None:
-            t = times[current] = _time(current) or now
+            t = times[current] = ingest.stamp_time(current) or now
         out.append(t)
     return out
 
@@ -190,14 +190,6 @@ def _arrivals(files: list[tuple[str, int, str]]) -> list[datetime]:
 def _stamp(t: datetime) -> str:
     return clock.local(t).strftime("%Y%m%d%H%M%S")
 
-
-def _time(stamp: str) -> datetime | None:
-    """A name's 14 digits as an aware Beijing time (None: not a time, e.g. month 13)."""
-    try:
-        return datetime(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]), int(stamp[8:10]), int(stamp[10:12]),
-                        int(stamp[12:14]), tzinfo=clock.SHANGHAI)
-    except ValueError:
-        return None
 
 
 def _listing(root: Path) -> list[tuple[str, int, str]]:
