@@ -158,6 +158,31 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 
+# Security (等保 2.0 level 3, docs/security.md).
+# KUANGAN_HTTPS=1: secure cookies, HSTS and the redirect to HTTPS (behind a TLS-terminating proxy).
+HTTPS = _env_bool("KUANGAN_HTTPS", False)
+# The audit chain's HMAC key lives outside the database: KUANGAN_AUDIT_KEY is the key itself or the path
+# of a file holding it (the scripts create var/audit.key when none is set).
+AUDIT_KEY = os.environ.get("KUANGAN_AUDIT_KEY", "")
+# Append-only log of the chain head, written at every tick, outside the database.
+AUDIT_ANCHOR_PATH = Path(os.environ.get("KUANGAN_AUDIT_ANCHOR", VAR_DIR / "audit-anchor.log"))
+
+
+def _env_rate(name: str, default: str) -> tuple[int, int]:
+    """"20/600" -> (20 attempts, per 600 seconds)."""
+    raw = os.environ.get(name) or default
+    try:
+        count, seconds = (int(x) for x in raw.split("/"))
+    except ValueError:
+        raise ValueError(f"{name} must be attempts/seconds, e.g. 20/600, got {raw!r}") from None
+    if count < 1 or seconds < 1:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return count, seconds
+
+
+# Log-in attempts per client address (per 10 minutes by default), whatever the account.
+LOGIN_RATE = _env_rate("KUANGAN_LOGIN_RATE", "20/600")
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "kuangan" / "locale"]

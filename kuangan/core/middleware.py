@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from . import clock
+from . import passwords
 from .actor import Actor
 
 
@@ -56,8 +54,6 @@ class PasswordExpiryMiddleware:
         user = request.user
         if (user.is_authenticated and not request.path.startswith(("/static/", "/api/"))
                 and request.path not in {reverse(n) for n in self.EXEMPT}):
-            changed = user.password_changed_at
-            max_age = timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
-            if changed is None or clock.now() - changed > max_age:
+            if passwords.must_change(user):
                 return redirect("core:password_change")
         return self.get_response(request)
