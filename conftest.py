@@ -23,6 +23,13 @@ def chinese() -> Iterator[None]:
     translation.activate("zh-hans")
 
 
+@pytest.fixture(autouse=True)
+def audit_anchor_log(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Each test anchors the audit chain in a log of its own: a tick in one test must not leave an
+    anchor that another test's database (or the demo's) then fails to match."""
+    settings.AUDIT_ANCHOR_PATH = tmp_path / "audit-anchor.log"
+
+
 @pytest.fixture
 def world(db: None) -> World:
     return build_world()

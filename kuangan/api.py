@@ -1,29 +1,56 @@
-"""The one NinjaAPI under /api/v1/: bearer tokens for machine clients, the session for pages."""
+"""The one NinjaAPI under /api/v1/: bearer tokens for machine clients, the session for pages.
+
+Who may call what, before any operation runs (R10.7, issue 17):
+- no credentials, or a token that is unknown, revoked or of an inactive account: 401 with
+  `WWW-Authenticate: Bearer`;
+- a person who must change their password first (`passwords.must_change`): 403 on every operation;
+- a machine account (a mine's networking system) only on the operations mounted with `MACHINE_AUTH`
+  (the monitoring uploads): 403 everywhere else.
+The session cookie is checked for CSRF on unsafe methods, but only when it carries a logged-in user:
+a request without a session has nothing a forged page could borrow.
+"""
 
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import APIKeyCookie, HttpBearer
 
+from kuangan.core import passwords
 from kuangan.core.actor import Actor
 from kuangan.core.auth import user_for_token
-from kuangan.core.choices import Via
+from kuangan.core.choices import Role, Via
 from kuangan.core.errors import DomainError
 
 
+def _admit(request: HttpRequest, user: Any, *, machines: bool) -> Any:
+    """The caller, if this operation may serve them; a 403 with the reason otherwise."""
+    if user.is_machine or user.role == Role.MINE_SYSTEM:
+        if not machines:
+            raise HttpError(403, _("机器账户只能上传联网文件，不能调用此接口。"))
+    elif passwords.must_change(user):
+        raise HttpError(403, _("请先登录网页修改密码（初始密码或已过期的密码），然后才能使用接口。"))
+    request.actor = Actor.of(user, via=Via.API)  # type: ignore[attr-defined]
+    return user
+
+
 class TokenAuth(HttpBearer):
+    def __init__(self, *, machines: bool = False) -> None:
+        self.machines = machines
+        super().__init__()
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = user_for_token(token)
         if user is None:
             return None
         request.user = user
-        request.actor = Actor.of(user, via=Via.API)  # type: ignore[attr-defined]
-        return user
+        return _admit(request, user, machines=self.machines)
 
 
 class SessionAuth(APIKeyCookie):
@@ -31,18 +58,69 @@ class SessionAuth(APIKeyCookie):
 
     param_name = "sessionid"
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None  # no session to ride on: a 401, not a CSRF failure
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not user.is_machine:
-            request.actor = Actor.of(user, via=Via.API)  # type: ignore[attr-defined]
-            return user
-        return None
+        if key is None or user is None or not user.is_authenticated or user.is_machine:
+            return None
+        return _admit(request, user, machines=False)
 
 
-api = NinjaAPI(
+# The operations a machine account may call: the routers mounted with it (kuangan.monitoring.api.uploads).
+MACHINE_AUTH = [TokenAuth(machines=True), SessionAuth()]
+
+ERROR_SCHEMAS = {
+    "Error": {"type": "object", "title": "Error", "required": ["detail"],
+              "properties": {"detail": {"type": "string", "title": "说明"}}},
+    "InvalidInput": {
+        "type": "object", "title": "InvalidInput", "required": ["detail"],
+        "properties": {"detail": {"type": "array", "title": "各项错误", "items": {
+            "type": "object", "required": ["loc", "msg"],
+            "properties": {"loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                           "msg": {"type": "string"}, "type": {"type": "string"}}}}}},
+}
+
+
+def _error_response(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+class KuanganAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict[str, Any] | None = None) -> OpenAPISchema:
+        """Every operation documents the errors every operation can give, in one place: 401 and 403
+        always, 404 with an id in the path, 400 and 422 with input (400: a NUL in the query string)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {})
+        components["schemas"] = {**components.get("schemas", {}), **ERROR_SCHEMAS}
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                params = {p["in"] for p in operation.get("parameters", [])}
+                errors = {401: _error_response("未登录，或接口令牌无效", "Error"),
+                          403: _error_response("无权执行此操作（含须先修改密码、机器账户）", "Error")}
+                if "path" in params:
+                    errors[404] = _error_response("未找到，或不在您的管辖范围内", "Error")
+                if "query" in params:
+                    errors[400] = _error_response("请求中含有空字符", "Error")
+                if params or "requestBody" in operation:
+                    errors[422] = _error_response("输入有误", "InvalidInput")
+                responses = operation.setdefault("responses", {})
+                for status, response in errors.items():
+                    responses.setdefault(status, response)
+        return schema
+
+
+api = KuanganAPI(
     title="kuangan 矿安 API",
     version="1",
-    description="矿山安全监管平台接口。机器客户端使用 `Authorization: Bearer <token>`（`kuangan token create` 生成）。",
+    description="矿山安全监管平台接口。机器客户端使用 `Authorization: Bearer <token>`（`kuangan token create` 生成）；"
+                "矿山联网系统的机器账户只能调用联网文件上传接口。",
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
 )
@@ -69,7 +147,36 @@ def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(AuthenticationError)
 def unauthorized(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _error(request, 401, "需要登录或有效的接口令牌。")
+    response = _error(request, 401, _("需要登录或有效的接口令牌。"))
+    response["WWW-Authenticate"] = 'Bearer realm="kuangan"'
+    return response
+
+
+_QUERY_NAMES: dict[str, frozenset[str]] = {}  # operation id -> its documented query parameters
+
+
+def _known_query_only(run: Any) -> Any:
+    """A query parameter the operation does not have is refused (422), not ignored: a misspelt filter
+    would otherwise answer with everything. The names are the OpenAPI's, so the two cannot differ."""
+    operation_id = run.__self__.operation_id
+
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.GET:
+            if not _QUERY_NAMES:
+                for item in api.get_openapi_schema()["paths"].values():
+                    for op in item.values():
+                        _QUERY_NAMES[op["operationId"]] = frozenset(
+                            p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+            unknown = sorted(set(request.GET) - _QUERY_NAMES.get(operation_id, frozenset()))
+            if unknown:
+                return _error(request, 422, [{"loc": ["query", name], "msg": _("此接口没有这个查询参数。"),
+                                              "type": "unknown_parameter"} for name in unknown])
+        return run(request, *args, **kwargs)
+
+    return checked
+
+
+api.add_decorator(_known_query_only, mode="view")
 
 
 # Schema errors in the user's language (pydantic's own messages are English); custom errors keep theirs.
@@ -128,6 +235,6 @@ from kuangan.hazards.api import router as hazards_router  # noqa: E402
 
 api.add_router("/hazards/", hazards_router)
 
-from kuangan.monitoring.api import router as monitoring_router  # noqa: E402
+from kuangan.monitoring.api import uploads as monitoring_uploads  # noqa: E402
 
-api.add_router("/monitoring/", monitoring_router)
+api.add_router("/monitoring/", monitoring_uploads, auth=MACHINE_AUTH)

@@ -6,6 +6,7 @@ Parsing is strict: a malformed value stops start-up with a message naming the va
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -61,9 +62,21 @@ def database_from_url(url: str) -> dict[str, object]:
 
 
 DEBUG = _env_bool("KUANGAN_DEBUG", False)
+# Where a missing key may fall back to a development one (the secret key, the audit key): debug, tests,
+# and mypy's Django plugin (which imports the settings to read them and serves nothing).
+DEV_KEYS_ALLOWED = DEBUG or bool(os.environ.get("PYTEST_VERSION")) or "mypy" in sys.modules
 SECRET_KEY = os.environ.get("KUANGAN_SECRET_KEY", "")
 if not SECRET_KEY:
-    # Development and tests only; a deployment sets KUANGAN_SECRET_KEY.
+    if not DEV_KEYS_ALLOWED:
+        # A key known to anyone with the source would let them forge sessions and password-reset links.
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "KUANGAN_SECRET_KEY is not set. With KUANGAN_DEBUG off the platform needs its own secret key: "
+            "create one with `python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`, keep it outside "
+            "the repository and export it as KUANGAN_SECRET_KEY (scripts/demo and scripts/test create "
+            "var/secret.key for you).")
+    # Development (debug on) and tests only.
     SECRET_KEY = "kuangan-dev-only-" + str(BASE_DIR)
 ALLOWED_HOSTS = [h for h in os.environ.get("KUANGAN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
@@ -93,6 +106,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kuangan.core.headers.SecurityHeadersMiddleware",  # outside WhiteNoise: static files get the CSP too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kuangan.core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kuangan.core.middleware.IdleSessionMiddleware",
     "kuangan.core.middleware.ActorMiddleware",
     "kuangan.core.middleware.PasswordExpiryMiddleware",
 ]
@@ -152,7 +167,9 @@ LOGIN_LOCKOUT_MINUTES = _env_int("KUANGAN_LOGIN_LOCKOUT_MINUTES", 30)
 SESSION_IDLE_MINUTES = _env_int("KUANGAN_SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 SESSION_ENGINE = "kuangan.core.sessions"
-SESSION_SAVE_EVERY_REQUEST = True  # the idle timer restarts with every request
+# The idle timer restarts only with requests a person makes (core.middleware.IdleSessionMiddleware saves
+# the session then); the pages' polling does not keep a session alive.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -161,6 +178,17 @@ X_FRAME_OPTIONS = "DENY"
 # Security (等保 2.0 level 3, docs/security.md).
 # KUANGAN_HTTPS=1: secure cookies, HSTS and the redirect to HTTPS (behind a TLS-terminating proxy).
 HTTPS = _env_bool("KUANGAN_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+# Preloading is a submission to the browsers' lists, which a host on a government intranet cannot join:
+# the operator decides (KUANGAN_HSTS_PRELOAD=1); without it the deploy check's reminder is silenced.
+SECURE_HSTS_PRELOAD = _env_bool("KUANGAN_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# KUANGAN_BEHIND_PROXY=1: the TLS-terminating proxy says the original scheme in X-Forwarded-Proto (it must
+# overwrite any such header from the client); without it, the redirect to HTTPS would loop behind the proxy.
+if _env_bool("KUANGAN_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The audit chain's HMAC key lives outside the database: KUANGAN_AUDIT_KEY is the key itself or the path
 # of a file holding it (the scripts create var/audit.key when none is set).
 AUDIT_KEY = os.environ.get("KUANGAN_AUDIT_KEY", "")

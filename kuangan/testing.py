@@ -85,8 +85,9 @@ class World:
     a2: Mine
     b1: Mine
     inspector: User
-    county_admin: User
-    auditor: User
+    county_admin: User  # the county's system administrator (系统管理员)
+    sec_admin: User  # the county's security administrator (安全管理员)
+    auditor: User  # the county's audit administrator (审计管理员)
     city_inspector: User
     foreign_inspector: User
     group_manager: User
@@ -118,6 +119,7 @@ def build_world() -> World:
         ent_b=ent_b, a1=a1, a2=a2, b1=b1,
         inspector=make_user("inspector", county, Role.INSPECTOR, full_name="王检查"),
         county_admin=make_user("county_admin", county, Role.REGULATOR_ADMIN, full_name="县管理员"),
+        sec_admin=make_user("sec_admin", county, Role.SECURITY_ADMIN, full_name="县安全管理员"),
         auditor=make_user("auditor", county, Role.AUDITOR, full_name="县审计员"),
         city_inspector=make_user("city_inspector", city, Role.INSPECTOR),
         foreign_inspector=make_user("foreign_inspector", foreign, Role.INSPECTOR),

@@ -1,5 +1,5 @@
-"""Every page and every API operation, walked as a foreign county's inspector and a foreign mine's
-head: nothing of ours is shown or changed. The URL patterns and the OpenAPI schema are enumerated,
+"""Every page and every API operation, walked as a foreign county's inspector, auditor and system and
+security administrators and a foreign mine's head: nothing of ours is shown or changed. The URL patterns and the OpenAPI schema are enumerated,
 so new pages and endpoints join the walk without editing this file."""
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from kuangan.api import api
-from kuangan.core.models import AuditEvent
+from kuangan.core import actions as core_actions
+from kuangan.core.actor import Actor
+from kuangan.core.choices import Role, Via
+from kuangan.core.models import ApiToken, AuditEvent, User
 from kuangan.hazards import actions as hazard_actions
 from kuangan.hazards.forms import ACTION_FORMS
 from kuangan.hazards.models import Hazard, HazardStandardItem
@@ -23,6 +26,7 @@ from kuangan.monitoring.models import PlannedWindow
 from kuangan.registry import actions
 from kuangan.registry.actions import MINE_RECORDS
 from kuangan.registry.models import Mine
+from kuangan.testing import make_user
 
 # Names that only a user who may see our mines can know.
 OURS = ["甲一煤矿", "甲二煤矿", "1411290001", "1411290002", "中阳县甲煤业有限公司", "吕梁宏泰能源集团有限公司",
@@ -39,6 +43,20 @@ def _walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, URLPattern]]
         elif isinstance(p, URLPattern):
             out.append((route, p))
     return out
+
+
+# The foreign county's three administrators (三员分立) join its inspector and mine head in the walk; our
+# own security administrator holds no mine data at all, so it walks the API as a foreigner would.
+FOREIGN_ADMINS = {"foreign_auditor": Role.AUDITOR, "foreign_admin": Role.REGULATOR_ADMIN,
+                  "foreign_sec_admin": Role.SECURITY_ADMIN}
+PAGE_PERSONAS = ["foreign_inspector", "foreign_mine_head", *FOREIGN_ADMINS]
+API_PERSONAS = [*PAGE_PERSONAS, "sec_admin"]
+
+
+def _persona(world, name):  # type: ignore[no-untyped-def]
+    if name in FOREIGN_ADMINS:
+        return make_user(name, world.foreign_county, FOREIGN_ADMINS[name])
+    return getattr(world, name)
 
 
 def _our_records(world) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
@@ -71,13 +89,18 @@ def _our_records(world) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
         world.a1.pk, by=world.actor(world.mine_head), window=monitoring_actions.Window(
             "maintenance", start, start + timedelta(hours=5), "", "甲一矿长的秘密记录：主扇检修"))
     assert records["window"].status == "pending"
+    # our accounts and our mine's machine token: the account pages take their ids
+    machine = make_user("a1_system", world.a1.organization, Role.MINE_SYSTEM, is_machine=True)
+    records["token"], _secret = core_actions.create_token(machine.pk, by=Actor.system(Via.SHELL), name="KJ95N")
+    records["account"] = world.inspector
     return {k: [v.pk] for k, v in records.items()}
 
 
 def _candidate_urls(world, records) -> list[str]:  # type: ignore[no-untyped-def]
     """Each page with its parameters filled by our objects' ids (every combination that fits)."""
     ids = {
-        "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk, *records["hazard"], *records["window"]],
+        "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk, *records["hazard"], *records["window"],
+               *records["token"], *records["account"]],
         "record_id": sorted({i for v in records.values() for i in v}),
         "member_id": records["leadership"],
         "kind": list(MINE_RECORDS),
@@ -115,14 +138,17 @@ def _assert_nothing_of_ours(response: Any, where: str) -> None:
         assert name not in body, f"{where} shows {name!r}"
 
 
-@pytest.mark.parametrize("persona", ["foreign_inspector", "foreign_mine_head"])
+@pytest.mark.parametrize("persona", PAGE_PERSONAS)
 def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
     records = _our_records(world)
-    client.force_login(getattr(world, persona))
+    client.force_login(_persona(world, persona))
     before = AuditEvent.objects.count()
     mine_before = list(Mine.objects.order_by("pk").values())
     hazards_before = list(Hazard.objects.order_by("pk").values())
     windows_before = list(PlannedWindow.objects.order_by("pk").values())
+    ours = User.objects.filter(organization__division__path__startswith=world.county.division.path)
+    accounts_before = list(ours.order_by("pk").values("pk", "role", "is_active", "password", "locked_until"))
+    tokens_before = list(ApiToken.objects.order_by("pk").values())
     urls = _candidate_urls(world, records)
     assert f"/monitoring/windows/{records['window'][0]}/approve/" in urls
     assert f"/monitoring/windows/{records['window'][0]}/reject/" in urls
@@ -135,6 +161,9 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
     assert list(Mine.objects.order_by("pk").values()) == mine_before, "a foreigner changed our mines"
     assert list(Hazard.objects.order_by("pk").values()) == hazards_before, "a foreigner changed our hazards"
     assert list(PlannedWindow.objects.order_by("pk").values()) == windows_before, "a foreigner decided our window"
+    assert list(ours.order_by("pk").values("pk", "role", "is_active", "password", "locked_until")) == accounts_before, \
+        "a foreigner changed our accounts"
+    assert list(ApiToken.objects.order_by("pk").values()) == tokens_before, "a foreigner changed our tokens"
     changed = AuditEvent.objects.filter(seq__gt=before).exclude(verb="core.notification.read")
     assert not changed.filter(target_repr__in=OURS).exists()
     assert not changed.filter(parent_id__in=[str(world.a1.pk), str(world.a2.pk)],
@@ -146,10 +175,10 @@ def _api_operations() -> list[tuple[str, str]]:
     return [(method.upper(), path) for path, ops in schema["paths"].items() for method in ops]
 
 
-@pytest.mark.parametrize("persona", ["foreign_inspector", "foreign_mine_head"])
+@pytest.mark.parametrize("persona", API_PERSONAS)
 def test_api_shows_nothing_of_ours_to_foreigners(world, client, persona):
     records = _our_records(world)
-    client.force_login(getattr(world, persona))
+    client.force_login(_persona(world, persona))
     ids = {"mine_id": [world.a1.pk, world.a2.pk], "enterprise_id": [world.ent_a.pk, world.group.pk],
            "record_id": records["licence"], "hazard_id": records["hazard"]}
     mine_before = list(Mine.objects.order_by("pk").values())

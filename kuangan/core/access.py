@@ -31,13 +31,14 @@ MINE_ALARMS = frozenset({Perm.ALARM_HANDLE, Perm.PLANNED_WINDOW_DECLARE})
 REGULATOR_ALARMS = frozenset({Perm.ALARM_HANDLE, Perm.PLANNED_WINDOW_DECIDE})
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
-    # The administrator manages accounts and the registry but does not read the audit trail;
-    # the auditor reads the audit trail and changes nothing (R10.7, separation of duties).
+    # 三员分立 (R10.7): the system administrator manages accounts and the registry, without the audit
+    # trail, roles or tokens; the security administrator gives roles, unlocks accounts and manages tokens,
+    # without mine data; the audit administrator reads the audit trail and changes nothing.
     Role.REGULATOR_ADMIN: ALL_VIEW | REGULATOR_HAZARDS | REGULATOR_ALARMS | {
         Perm.MINE_CREATE, Perm.MINE_EDIT, Perm.MINE_STATUS_CHANGE, Perm.MINE_IMPORT,
-        Perm.ENTERPRISE_EDIT, Perm.SUPERVISION_EDIT, Perm.USER_MANAGE, Perm.TOKEN_MANAGE,
-        Perm.PERSONAL_DATA_VIEW,
+        Perm.ENTERPRISE_EDIT, Perm.SUPERVISION_EDIT, Perm.USER_MANAGE, Perm.PERSONAL_DATA_VIEW,
     },
+    Role.SECURITY_ADMIN: frozenset({Perm.ROLE_MANAGE, Perm.ACCOUNT_UNLOCK, Perm.TOKEN_MANAGE}),
     Role.INSPECTOR: ALL_VIEW | REGULATOR_HAZARDS | REGULATOR_ALARMS | {
         Perm.MINE_CREATE, Perm.MINE_EDIT, Perm.MINE_STATUS_CHANGE, Perm.ENTERPRISE_EDIT,
         Perm.SUPERVISION_EDIT, Perm.PERSONAL_DATA_VIEW,
@@ -69,9 +70,10 @@ def perms_of(user: Any) -> frozenset[str]:
 
 
 def mine_q(user: Any, path: str) -> Q:
-    """Rows whose mine (reached by `path`) the user may see."""
+    """Rows whose mine (reached by `path`) the user may see: none without MINE_VIEW (a machine account
+    uploads and reads nothing; the security administrator holds no mine data)."""
     org = getattr(user, "organization", None)
-    if not perms_of(user) or org is None:
+    if Perm.MINE_VIEW not in perms_of(user) or org is None:
         return NOTHING
     if org.kind == OrganizationKind.REGULATOR:
         return Q(**{_join(path, "division__path__startswith"): org.division.path})
@@ -91,7 +93,7 @@ def enterprise_q(user: Any, model: type[models.Model]) -> Q:
     see (and their parent companies); a regulator also sees every enterprise registered in its
     jurisdiction."""
     org = getattr(user, "organization", None)
-    if not perms_of(user) or org is None:
+    if Perm.MINE_VIEW not in perms_of(user) or org is None:
         return NOTHING
     if org.kind == OrganizationKind.ENTERPRISE:
         return Q(organization=org) | Q(parent__organization=org)
@@ -141,3 +143,20 @@ def require(user: Any, perm: str, obj: models.Model | None = None) -> None:
 class ScopedQuerySet(models.QuerySet[M]):
     def visible_to(self, user: Any) -> models.QuerySet[M]:
         return visible(user, self)
+
+
+def accounts_in_reach(user: Any, perm: str) -> models.QuerySet[Any]:
+    """The accounts an administrator's `perm` reaches: those of organizations in its jurisdiction."""
+    from .models import User  # the models import this module's policy
+
+    org = getattr(user, "organization", None)
+    if perm not in perms_of(user) or org is None:
+        raise PermissionDenied(perm)
+    return User.objects.filter(organization__division__path__startswith=org.division.path) \
+        .select_related("organization__division").order_by("organization__kind", "organization__name", "username")
+
+
+def tokens_in_reach(user: Any) -> models.QuerySet[Any]:
+    from .models import ApiToken
+
+    return ApiToken.objects.filter(user__in=accounts_in_reach(user, Perm.TOKEN_MANAGE)).select_related("user")

@@ -1,21 +1,65 @@
-"""Django admin for system operators. Audit events are read-only here, as everywhere."""
+"""Django admin, under the same rules as the pages (三员分立): a page of the admin opens only for an
+active staff account whose role holds the permission the page needs (Django's superuser flag and
+model permissions grant nothing here); rows are limited to the administrator's jurisdiction; every
+change is audited; account changes with rules of their own (password, activation, role, tokens) go
+through the same actions as the pages or are not offered here. Audit events are read-only, as
+everywhere."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Model
-from django.http import HttpRequest
+from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from . import audit
+from . import access, actions, audit, queries
 from .actor import Actor
-from .choices import Via
-from .models import ApiToken, AuditEvent, Division, Notification, Organization, User
+from .choices import ADMIN_ROLES, Perm, Via
+from .errors import DomainError
+from .models import ApiToken, AuditEvent, Division, Organization, User
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class RoleAdmin(admin.ModelAdmin):
+    """Opens for the roles holding `perm`; `read_only` pages show and change nothing."""
+
+    perm: str = Perm.USER_MANAGE
+    read_only = False
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and access.can(user, self.perm))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request) and not self.read_only
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request) and not self.read_only
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deletions go through the pages' actions, which check what depends on the row
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        if hasattr(self.model, "scope_path") or getattr(self.model, "enterprise_scoped", False):
+            return access.visible(request.user, qs)  # mine data: the administrator's jurisdiction only
+        return qs
+
+
+class AuditedAdmin(RoleAdmin):
     """Every change made through the admin goes into the audit chain like any other action."""
 
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
@@ -29,12 +73,17 @@ class AuditedAdmin(admin.ModelAdmin):
                      by=Actor.of(request.user, via=Via.ADMIN), before=audit.snapshot(obj))
         super().delete_model(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # deletions go through the pages' actions, which check what depends on the row
+
+def _jurisdiction(request: HttpRequest) -> str:
+    org = getattr(request.user, "organization", None)
+    return org.division.path if org is not None else "\x00"  # no organization: nothing matches
 
 
 @admin.register(Division)
-class DivisionAdmin(AuditedAdmin):
+class DivisionAdmin(RoleAdmin):
+    """Reference data (GB/T 2260), loaded by a migration: shown, not edited."""
+
+    read_only = True
     list_display = ["code", "name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
@@ -45,46 +94,110 @@ class OrganizationAdmin(AuditedAdmin):
     list_display = ["name", "kind", "division"]
     list_filter = ["kind"]
     search_fields = ["name"]
-    autocomplete_fields = ["division"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).filter(division__path__startswith=_jurisdiction(request))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "division":
+            kwargs["queryset"] = Division.objects.filter(path__startswith=_jurisdiction(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class PasswordResetForm(AdminPasswordChangeForm):
+    """The admin's "set password", as the reset on the pages: a password is always set (an account is
+    stopped by deactivating it, on the user page)."""
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.fields.pop("usable_password", None)
+        self.fields["password1"].required = self.fields["password2"].required = True
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin, AuditedAdmin):
+    """For the system administrator. Accounts are created on the user page or, for administrators, at
+    the command line; roles are changed by the security administrator; activation on the user page.
+    Here: the name and contact fields, and the password reset (which forces a change at the next log-in)."""
+
     list_display = ["username", "full_name", "organization", "role", "is_active", "locked_until"]
     list_filter = ["role", "is_active", "organization__kind"]
     search_fields = ["username", "full_name"]
-    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("矿安", {"fields": ("full_name", "organization", "role", "phone",
-                                                                 "is_machine", "locked_until", "password_changed_at")}))
+    change_password_form = PasswordResetForm
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (gettext_lazy("账户"), {"fields": ("full_name", "phone", "email", "organization", "role", "is_active",
+                                         "is_machine", "is_staff", "is_superuser", "locked_until",
+                                         "password_changed_at", "last_login", "date_joined")}),
+    )
+    readonly_fields = ["username", "organization", "role", "is_active", "is_machine", "is_staff", "is_superuser",
+                       "locked_until", "password_changed_at", "last_login", "date_joined"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        if not self._allowed(request):
+            return User.objects.none()
+        return queries.managed_users(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.role in ADMIN_ROLES and obj.role != getattr(request.user, "role", None):
+            return False  # another kind of administrator's account: shown, never changed
+        return super().has_change_permission(request, obj)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        if request.method != "POST":
+            return super().user_change_password(request, id, form_url)
+        user = self.get_object(request, unquote(id))
+        if user is None or not self.has_change_permission(request, user):
+            raise PermissionDenied
+        form = self.change_password_form(user, request.POST)
+        if not form.is_valid():
+            return super().user_change_password(request, id, form_url)  # shows the form's errors, saves nothing
+        change_url = reverse("admin:core_user_change", args=[user.pk])
+        try:
+            actions.reset_password(user.pk, by=Actor.of(request.user, via=Via.ADMIN),
+                                   password=form.cleaned_data["password1"])
+        except DomainError as e:
+            messages.error(request, e.message)
+            return HttpResponseRedirect(change_url)
+        messages.success(request, _("密码已重置，该用户下次登录时须修改密码。"))
+        return HttpResponseRedirect(change_url)
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RoleAdmin):
+    perm = Perm.AUDIT_VIEW
+    read_only = True
     list_display = ["seq", "at", "actor_name", "via", "verb", "target_repr"]
     list_filter = ["via"]
     search_fields = ["verb", "target_repr", "actor_name"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["recipient", "created_at", "title", "read_at"]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        if not self._allowed(request):
+            return AuditEvent.objects.none()
+        return queries.audit_events(request.user)  # the auditor's jurisdiction, as on the page
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+class ApiTokenAdmin(RoleAdmin):
+    """For the security administrator: tokens are created on the account security page or with
+    `kuangan token create` (the secret is shown once); revoking here goes through the audited action."""
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # tokens are created by `kuangan token create`, which shows the secret once
+    perm = Perm.TOKEN_MANAGE
+    read_only = True
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        if not self._allowed(request):
+            return ApiToken.objects.none()
+        return access.tokens_in_reach(request.user)
+
+    @admin.action(description=gettext_lazy("吊销所选令牌"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        by = Actor.of(request.user, via=Via.ADMIN)
+        for token in queryset.filter(revoked_at__isnull=True):
+            actions.revoke_token(token.pk, by=by)
+        messages.success(request, _("已吊销所选令牌。"))

@@ -18,14 +18,16 @@ class OrganizationKind(models.TextChoices):
 
 
 class Role(models.TextChoices):
-    REGULATOR_ADMIN = "regulator_admin", _("监管部门管理员")
+    # The three administrators (三员分立): accounts and registry / roles, lock-outs and tokens / the audit trail.
+    REGULATOR_ADMIN = "regulator_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
     INSPECTOR = "inspector", _("执法人员")
     ENTERPRISE_SAFETY_MANAGER = "enterprise_safety_manager", _("企业安全管理人员")
     MINE_HEAD = "mine_head", _("矿长")
     MINE_SAFETY_OFFICER = "mine_safety_officer", _("矿山安全员")
     MINE_DISPATCHER = "mine_dispatcher", _("矿山调度员")
     EXPERT = "expert", _("专家")
-    AUDITOR = "auditor", _("安全审计员")
+    AUDITOR = "auditor", _("审计管理员")
     MINE_SYSTEM = "mine_system", _("矿山联网系统")  # a machine account that uploads networking files
 
 
@@ -33,6 +35,7 @@ class Role(models.TextChoices):
 ROLE_ORGANIZATION_KIND: dict[str, str] = {
     Role.REGULATOR_ADMIN: OrganizationKind.REGULATOR,
     Role.INSPECTOR: OrganizationKind.REGULATOR,
+    Role.SECURITY_ADMIN: OrganizationKind.REGULATOR,
     Role.AUDITOR: OrganizationKind.REGULATOR,
     Role.ENTERPRISE_SAFETY_MANAGER: OrganizationKind.ENTERPRISE,
     Role.MINE_HEAD: OrganizationKind.MINE,
@@ -41,6 +44,13 @@ ROLE_ORGANIZATION_KIND: dict[str, str] = {
     Role.MINE_SYSTEM: OrganizationKind.MINE,
     Role.EXPERT: OrganizationKind.EXPERT,
 }
+
+# Accounts holding these roles are made with `kuangan account create-admin` only: no page, no Django admin
+# page and no administrator can create one, grant one of these roles, or act on another one's account.
+ADMIN_ROLES = frozenset({Role.REGULATOR_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
+# What the security administrator may give or take on the pages: people's roles (a machine account is
+# made as one and stays one).
+BUSINESS_ROLES = [r for r in Role if r not in ADMIN_ROLES and r != Role.MINE_SYSTEM]
 
 
 class Perm(models.TextChoices):
@@ -55,6 +65,8 @@ class Perm(models.TextChoices):
     USER_MANAGE = "user_manage", _("管理用户")
     AUDIT_VIEW = "audit_view", _("查看审计记录")
     TOKEN_MANAGE = "token_manage", _("管理接口令牌")
+    ROLE_MANAGE = "role_manage", _("分配用户角色")
+    ACCOUNT_UNLOCK = "account_unlock", _("解锁账户、查看登录异常")
     HAZARD_REPORT = "hazard_report", _("登记隐患")
     HAZARD_RECTIFY = "hazard_rectify", _("填报整改与申请销号")
     HAZARD_VERIFY = "hazard_verify", _("验收销号")
@@ -74,3 +86,9 @@ class Via(models.TextChoices):
     IMPORT = "import", _("导入")
     SHELL = "shell", _("命令行")
     ADMIN = "admin", _("后台管理")
+
+
+class LoginOutcome(models.TextChoices):
+    FAILED = "failed", _("登录失败")
+    LOCKED = "locked", _("账户在该地址被锁定")
+    RATE_LIMITED = "rate_limited", _("该地址尝试过多被拒绝")

@@ -19,6 +19,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def is_frozen() -> bool:
+    """Whether `now()` reads a frozen instant (tests, `frozen`) rather than the wall clock."""
+    return _frozen is not None
+
+
 def local(t: datetime) -> datetime:
     """An instant as a naive Beijing wall-clock time, the form the mines' files write."""
     if t.tzinfo is SHANGHAI:  # already Beijing time (from_local): no zone lookup (ingestion does this per file)

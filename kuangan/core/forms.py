@@ -4,32 +4,22 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Role
+from .choices import ADMIN_ROLES, BUSINESS_ROLES, Role
 from .models import Organization
+
+LOGIN_REFUSED = _("用户名或密码不正确，或账户暂时不能登录。请稍后再试或联系管理员。")
 
 
 class LoginForm(AuthenticationForm):
-    error_messages = {
-        "invalid_login": _("用户名或密码不正确。连续失败多次后账户将被锁定。"),
-        "inactive": _("该账户已停用。"),
-        "locked": _("该账户因多次登录失败已被锁定，请于 %(until)s 之后再试，或联系管理员解锁。"),
-    }
+    """One message whatever the cause (wrong password, unknown or inactive account, machine account,
+    locked for this address, too many attempts from it): the page tells nobody which accounts exist."""
 
-    def clean(self) -> dict[str, Any]:
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            until = getattr(self.request, "login_locked_until", None)
-            if until is not None:
-                raise forms.ValidationError(
-                    self.error_messages["locked"],
-                    code="locked",
-                    params={"until": formats.date_format(until.astimezone(), "Y-m-d H:i")},
-                ) from None
-            raise
+    error_messages = {
+        "invalid_login": LOGIN_REFUSED,
+        "inactive": LOGIN_REFUSED,
+    }
 
 
 class PasswordChangeForm(forms.Form):
@@ -49,7 +39,8 @@ class UserCreateForm(forms.Form):
                                 error_messages={"invalid": _("用户名只能包含字母、数字、下划线、点和连字符，3–40 个字符。")})
     full_name = forms.CharField(label=_("姓名"), max_length=50)
     organization = forms.ModelChoiceField(label=_("单位"), queryset=Organization.objects.none())
-    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+    # Administrator roles are given at the server's command line only (三员分立).
+    role = forms.ChoiceField(label=_("角色"), choices=[(r.value, r.label) for r in Role if r not in ADMIN_ROLES])
     phone = forms.RegexField(label=_("手机号"), regex=r"^1\d{10}$", required=False,
                              error_messages={"invalid": _("请输入 11 位手机号。")})
     password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput,
@@ -58,3 +49,8 @@ class UserCreateForm(forms.Form):
     def __init__(self, *args: Any, organizations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organizations  # type: ignore[attr-defined]
+
+
+class RoleChangeForm(forms.Form):
+    role = forms.ChoiceField(label=_("角色"), choices=[(r.value, r.label) for r in BUSINESS_ROLES])
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)

@@ -8,11 +8,13 @@ from typing import Any
 
 
 def mask_phone(phone: str) -> str:
-    """13912345678 -> 139****5678."""
+    """13912345678 -> 139****5678; a shorter number keeps only its last 4 (a 7-digit one would
+    otherwise be shown whole)."""
     digits = phone.strip()
     if len(digits) < 7:
         return "*" * len(digits)
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    head = 3 if len(digits) >= 11 else 0
+    return digits[:head] + "*" * (len(digits) - head - 4) + digits[-4:]
 
 
 def mask_id_number(number: str) -> str:

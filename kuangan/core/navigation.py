@@ -43,3 +43,4 @@ def register(section: str, label: object, url_name: str, perm: str | None = None
     if not any(i.url_name == url_name for i in ITEMS):
         ITEMS.append(NavItem(section, label, url_name, perm, order))
         ITEMS.sort(key=lambda i: i.order)
+

@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kuangan.core import clock
 from kuangan.core.actor import Actor
@@ -196,6 +197,7 @@ def build() -> str:
         admins[code] = _user(f"{prefix}_admin", _person(rng), org, Role.REGULATOR_ADMIN, rng, now)
         inspectors[code] = _user(f"{prefix}_inspector", _person(rng), org, Role.INSPECTOR, rng, now)
         _user(f"{prefix}_auditor", _person(rng), org, Role.AUDITOR, rng, now)
+        _user(f"{prefix}_secadmin", _person(rng), org, Role.SECURITY_ADMIN, rng, now)
     expert_org = Organization.objects.create(name=EXPERT_ORG[1], kind=OrganizationKind.EXPERT, division=div[CITY])
     _user(EXPERT_ORG[0], _person(rng), expert_org, Role.EXPERT, rng, now)
 
@@ -269,6 +271,8 @@ def build() -> str:
             _workings(by, mine, spec, rng)
         if spec.status != S.CLOSED:
             _supervisors(by, mine, rng, inspectors[spec.county], today)
+        if spec.slug == "xinyan":  # one proposal waiting for zy_inspector (issue 17: regulated facts)
+            _capacity_proposal(mine, mine_users[Role.MINE_SAFETY_OFFICER], now)
     hazards = build_hazards(today)
     alarms = build_monitoring()
     return f"{Mine.objects.count()} mines, {User.objects.count()} users, {hazards} hazards, {alarms} alarms"
@@ -354,9 +358,18 @@ def _supervisors(by: Actor, mine: Mine, rng: random.Random, inspector: User, tod
         "start_on": date(today.year, 1, 1), "end_on": None})
 
 
+def _capacity_proposal(mine: Mine, officer: User, now: datetime) -> None:
+    report = SimpleUploadedFile("生产能力核定报告.pdf", b"%PDF-1.4\n% demo: capacity assessment report\n")
+    actions.propose_mine_change(
+        mine.pk, by=Actor(user=officer, at=now - timedelta(days=2), via=Via.WEB), target="mine",
+        changes={"approved_capacity": Decimal("150")}, files=[report],
+        reason="综采工作面智能化改造完成，经生产能力核定，申请核定生产能力由 120 万吨/年调整为 150 万吨/年。")
+
+
 def logins_text() -> str:
     rows = [
-        ("县监管部门管理员", "zy_admin"), ("县执法人员", "zy_inspector"), ("县安全审计员", "zy_auditor"),
+        ("县系统管理员", "zy_admin"), ("县安全管理员", "zy_secadmin"), ("县审计管理员", "zy_auditor"),
+        ("县执法人员", "zy_inspector"),
         ("市执法人员", "ll_inspector"), ("企业安全管理人员", "hongtai_manager"), ("矿长", "xinyan_head"),
         ("矿山安全员", "xinyan_safety"), ("矿山调度员", "xinyan_dispatch"), ("专家", "ll_expert"),
     ]

@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from kuangan.core.access import get_visible_or_404, visible
-from kuangan.core.audit import history
+from kuangan.core.audit import history, with_changes
 from kuangan.core.clock import SHANGHAI
 from kuangan.registry.models import Mine
 
@@ -65,7 +65,7 @@ def hazard_page(user: Any, pk: int) -> HazardPage:
         attachments=list(hazard.attachments.all()),
         investigation=Investigation.objects.filter(hazard=hazard).first(),
         repeats=list(hazard.repeats.all()),
-        audit_events=history(hazard)[:100],
+        audit_events=with_changes(history(hazard)[:100]),
     )
 
 

@@ -78,7 +78,7 @@ def hazard_export(request: AuthedRequest) -> HttpResponse:
         subtitle=f"导出人：{request.user.display_name}　导出时间：{now:%Y-%m-%d %H:%M}",
         headers=[("序号", 6), *[(c.label, c.width) for c in HAZARD_COLUMNS]],
         rows=([i, *[c.get(h, today) for c in HAZARD_COLUMNS]] for i, h in enumerate(hazards.iterator(), start=1)))
-    return xlsx_response(data, f"隐患台账-{now:%Y%m%d}.xlsx")
+    return xlsx_response(data, f"隐患台账-{now:%Y%m%d}.xlsx", by=request.actor, description=_("导出隐患台账"))
 
 
 @require_perm(Perm.HAZARD_REPORT)

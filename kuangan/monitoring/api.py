@@ -26,7 +26,8 @@ from kuangan.engine.formats.envelope import parse_name
 from . import ingest
 from .choices import UploadSource
 
-router = Router(tags=["monitoring"])
+# The only operations a machine account may call: kuangan.api mounts this router with MACHINE_AUTH.
+uploads = Router(tags=["monitoring"])
 
 
 class UploadOut(Schema):
@@ -38,7 +39,7 @@ class UploadOut(Schema):
     alarms: int
 
 
-@router.post("/uploads", response={200: UploadOut, 202: UploadOut}, operation_id="monitoring_upload_create")
+@uploads.post("/uploads", response={200: UploadOut, 202: UploadOut}, operation_id="monitoring_upload_create")
 def upload_create(request: HttpRequest, file: File[UploadedFile]) -> Any:
     """A family-A file (CDDY, CDSS, FZDY, FZSS, TJSJ, YCBJ) of the token's own mine. 200 with the outcome
     (accepted, quarantined with its reason, or a duplicate); 202 when the file is not complete yet

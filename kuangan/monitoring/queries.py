@@ -15,7 +15,7 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from kuangan.core.access import ROLE_PERMS, get_visible_or_404, visible
-from kuangan.core.audit import history
+from kuangan.core.audit import history, with_changes
 from kuangan.core.choices import OrganizationKind, Perm
 from kuangan.core.clock import SHANGHAI, local
 from kuangan.core.models import User
@@ -173,7 +173,7 @@ def alarm_page(user: Any, pk: int, now: datetime) -> AlarmPage:
                                       span_s=span),
         duration=rules.duration(span),
         chart=point_chart(alarm, now),
-        audit_events=history(alarm)[:50],
+        audit_events=with_changes(history(alarm)[:50]),
         gas=rules.is_gas_over_limit(alarm.kind, alarm.point_code, alarm.point.sensor_type if alarm.point else None),
         checklist=checklist,
     )

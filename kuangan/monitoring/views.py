@@ -108,7 +108,7 @@ def alarm_export(request: AuthedRequest) -> HttpResponse:
         subtitle=f"导出人：{request.user.display_name}　导出时间：{local:%Y-%m-%d %H:%M:%S}",
         headers=[("序号", 6), *[(c.label, c.width) for c in ALARM_COLUMNS]],
         rows=([i, *[c.get(a, now) for c in ALARM_COLUMNS]] for i, a in enumerate(alarms.iterator(), start=1)))
-    return xlsx_response(data, f"报警台账-{local:%Y%m%d}.xlsx")
+    return xlsx_response(data, f"报警台账-{local:%Y%m%d}.xlsx", by=request.actor, description=_("导出报警台账"))
 
 
 # --- an alarm's page ------------------------------------------------------------------------------

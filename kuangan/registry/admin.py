@@ -7,11 +7,13 @@ from .models import (
     LeadershipMember,
     Licence,
     Mine,
+    MineChangeProposal,
     MineStatusChange,
     MineSupervisor,
     MiningLevel,
     WorkingFace,
 )
+from .rules import REGULATED_MINE_FIELDS
 
 
 @admin.register(Enterprise)
@@ -25,12 +27,12 @@ class MineAdmin(AuditedAdmin):
     list_display = ["code", "name", "enterprise", "division", "kind", "status", "approved_capacity"]
     list_filter = ["kind", "status", "gas_class", "supervision_class"]
     search_fields = ["code", "name"]
-    readonly_fields = ["status"]  # a status changes only with a reason, on the mine's page
+    # a status changes only with a reason, and every regulated fact through the county (issue 17), on the mine's page
+    readonly_fields = list(REGULATED_MINE_FIELDS)
 
 
-@admin.register(MineStatusChange)
-class MineStatusChangeAdmin(admin.ModelAdmin):
-    list_display = ["mine", "from_status", "to_status", "at", "by_name"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by their actions (with their audit events): the admin shows them."""
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
@@ -40,6 +42,19 @@ class MineStatusChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(MineStatusChange)
+class MineStatusChangeAdmin(ReadOnlyAdmin):
+    list_display = ["mine", "from_status", "to_status", "at", "by_name"]
+
+
+@admin.register(MineChangeProposal)
+class MineChangeProposalAdmin(ReadOnlyAdmin):
+    """Proposals are decided on the mine's pages, where the change is applied and audited."""
+
+    list_display = ["mine", "target", "status", "proposed_by", "proposed_at", "decided_by"]
+    list_filter = ["status", "target"]
 
 
 for model in (Licence, LeadershipMember, MiningLevel, WorkingFace, MineSupervisor):

@@ -13,4 +13,5 @@ class RegistryConfig(AppConfig):
 
         register("registry", _("矿山台账"), "registry:mine_list", Perm.MINE_VIEW)
         register("registry", _("企业"), "registry:enterprise_list", Perm.MINE_VIEW)
+        register("registry", _("档案变更申请"), "registry:proposal_list", Perm.MINE_EDIT)
         register("registry", _("导入矿山台账"), "registry:mine_import", Perm.MINE_IMPORT)

@@ -8,10 +8,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kuangan.core.choices import DivisionLevel
+from kuangan.core.masking import PERSONAL_FIELDS, mask_value
 from kuangan.core.models import Division
 
 from .choices import MineStatus
 from .models import Enterprise, LeadershipMember, Licence, Mine, MineSupervisor, MiningLevel, WorkingFace
+from .rules import REGULATED_MINE_FIELDS
 
 
 def _limit(form: forms.BaseForm, name: str, queryset: Any) -> None:
@@ -43,8 +45,8 @@ class MineForm(forms.ModelForm):
         _limit(self, "enterprise", enterprises)
         if not creating:
             del self.fields["status"]  # a status changes only through the status-change form (R1.5)
-        if not regulator:
-            for name in REGULATOR_ONLY_FIELDS:
+        if not regulator:  # regulated facts: the mine proposes a change instead (MineFactsProposalForm)
+            for name in (*REGULATOR_ONLY_FIELDS, *REGULATED_MINE_FIELDS):
                 self.fields.pop(name, None)
 
 
@@ -83,7 +85,39 @@ class LicenceForm(forms.ModelForm):
         return data
 
 
-class LeadershipMemberForm(forms.ModelForm):
+class MaskedPersonalForm(forms.ModelForm):
+    """R10.8: an edit form shows stored personal data masked, never in full. The mask sent back
+    unchanged keeps the stored value; a new value replaces it (and is validated); any other value
+    with * is refused, so a mask is never stored. An emptied field removes the value."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stored: dict[str, str] = {}
+        for name in PERSONAL_FIELDS.keys() & self.fields.keys():
+            stored = getattr(self.instance, name, "") if self.instance.pk else ""
+            if stored:
+                self.stored[name] = stored
+                self.initial[name] = mask_value(name, stored)
+                self.fields[name].help_text = _("已隐去部分内容；不修改则保留原值，改为新值或清空均可。")
+
+    def _personal(self, name: str) -> str:
+        value: str = self.cleaned_data.get(name) or ""
+        stored = self.stored.get(name, "")
+        if stored and value == mask_value(name, stored):
+            return stored
+        if "*" in value:
+            raise forms.ValidationError(_("请填写完整的%(label)s，或保留原来显示的内容不做修改。")
+                                        % {"label": self.fields[name].label})
+        return value
+
+    def clean_id_number(self) -> str:
+        return self._personal("id_number")
+
+    def clean_phone(self) -> str:
+        return self._personal("phone")
+
+
+class LeadershipMemberForm(MaskedPersonalForm):
     class Meta:
         model = LeadershipMember
         fields = ["post", "name", "id_number", "phone", "education", "major", "major_is_mining",
@@ -107,7 +141,7 @@ class WorkingFaceForm(forms.ModelForm):
         _limit(self, "level", MiningLevel.objects.filter(mine=mine))
 
 
-class MineSupervisorForm(forms.ModelForm):
+class MineSupervisorForm(MaskedPersonalForm):
     class Meta:
         model = MineSupervisor
         fields = ["kind", "name", "position", "phone", "start_on", "end_on"]
@@ -118,6 +152,29 @@ class MineSupervisorForm(forms.ModelForm):
         if data.get("start_on") and data.get("end_on") and data["end_on"] < data["start_on"]:
             self.add_error("end_on", _("结束日期不能早于起始日期。"))
         return data
+
+
+class MineFactsProposalForm(forms.ModelForm):
+    """The regulated facts a mine proposes to change, starting from the dossier's values."""
+
+    class Meta:
+        model = Mine
+        fields = list(REGULATED_MINE_FIELDS)
+
+
+class ProposalReasonForm(forms.Form):
+    reason = forms.CharField(label=_("申请理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    delete = forms.BooleanField(label=_("申请删除该记录"), required=False)
+
+    def __init__(self, *args: Any, record: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not record:
+            del self.fields["delete"]
+
+
+class ProposalDecisionForm(forms.Form):
+    note = forms.CharField(label=_("审核意见"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000,
+                           required=False)
 
 
 def division_choices_for(user: Any) -> Any:

@@ -270,3 +270,76 @@ class MineStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mine} {self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class MineChangeProposalStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已驳回")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class MineChangeProposalTarget(models.TextChoices):
+    MINE = "mine", _("矿山基本信息")
+    LICENCE = "licence", _("证照")
+    FACE = "face", _("采掘工作面")
+
+
+class MineChangeProposal(models.Model):
+    """A mine's or enterprise's request to change a regulated fact of its dossier (gas class,
+    capacity, status, licences, faces …); it takes effect only when the county approves it."""
+
+    scope_path = "mine"
+
+    mine = models.ForeignKey(Mine, models.CASCADE, related_name="change_proposals", verbose_name=_("矿山"))
+    target = models.CharField(_("变更对象"), max_length=20, choices=MineChangeProposalTarget.choices)
+    record_id = models.PositiveBigIntegerField(_("记录"), null=True, blank=True)  # None: a new licence or face
+    delete_record = models.BooleanField(_("申请删除"), default=False)
+    changes = models.JSONField(_("申请变更为"), default=dict)  # field → proposed value (JSON-ready)
+    current = models.JSONField(_("申请时的值"), default=dict)  # field → value when proposed (the stale check)
+    reason = models.TextField(_("申请理由"))
+    proposed_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("申请人"))
+    proposed_at = models.DateTimeField(_("申请时间"))
+    status = models.CharField(_("状态"), max_length=20, choices=MineChangeProposalStatus.choices,
+                              default=MineChangeProposalStatus.PENDING)
+    decided_by = models.ForeignKey(User, models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("审核人"))
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审核意见"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("档案变更申请")
+        verbose_name_plural = _("档案变更申请")
+        indexes = [models.Index(fields=["status"], name="registry_proposal_status")]  # the pending list
+
+    def __str__(self) -> str:
+        return f"{self.mine} {self.get_target_display()} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("registry:proposal_detail", args=[self.pk])
+
+
+class MineChangeProposalAttachment(models.Model):
+    """The evidence of a proposal (approval documents, test reports), type- and size-checked."""
+
+    scope_path = "proposal__mine"
+
+    proposal = models.ForeignKey(MineChangeProposal, models.CASCADE, related_name="attachments")
+    file = models.FileField(_("文件"), upload_to="registry/proposals/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小"))
+    uploaded_by = models.ForeignKey(User, models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("变更申请证明材料")
+        verbose_name_plural = _("变更申请证明材料")
+
+    def __str__(self) -> str:
+        return self.name

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, DecimalField, QuerySet
+from django.utils.translation import gettext as _
 
 from kuangan.core.access import get_visible_or_404, visible
 from kuangan.core.audit import history
@@ -14,7 +16,15 @@ from kuangan.core.audit import history
 from . import rules
 from .choices import LeadershipPost, MineStatus
 from .filters import MineFilter
-from .models import Enterprise, Mine
+from .models import (
+    Enterprise,
+    Licence,
+    Mine,
+    MineChangeProposal,
+    MineChangeProposalStatus,
+    MineChangeProposalTarget,
+    WorkingFace,
+)
 
 POST_ORDER = {post: i for i, post in enumerate(LeadershipPost.values)}
 
@@ -69,6 +79,7 @@ class Dossier:
     faces: list[Any]
     supervisors: list[Any]
     status_changes: list[Any]
+    pending_proposals: int = 0
 
 
 def mine_dossier(user: Any, pk: int, today: date) -> Dossier:
@@ -84,6 +95,8 @@ def mine_dossier(user: Any, pk: int, today: date) -> Dossier:
         status_changes=list(mine.status_changes.select_related("by")),
     )
     dossier.findings = mine_findings(mine, today)
+    dossier.pending_proposals = visible_proposals(user).filter(
+        mine=mine, status=MineChangeProposalStatus.PENDING).count()
     return dossier
 
 
@@ -103,3 +116,58 @@ def findings_overview(user: Any, today: date, limit: int = 10) -> tuple[int, lis
         .prefetch_related("licences", "leadership", "levels")
     flagged = [(m, f) for m in mines if (f := [x for x in mine_findings(m, today) if x.severity == "violation"])]
     return len(flagged), flagged[:limit]
+
+
+def visible_proposals(user: Any) -> QuerySet[MineChangeProposal]:
+    return visible(user, MineChangeProposal).select_related("mine__division", "proposed_by", "decided_by")
+
+
+def get_visible_proposal(user: Any, pk: int) -> MineChangeProposal:
+    return get_visible_or_404(user, visible_proposals(user), pk=pk)
+
+
+def get_visible_proposal_attachment(user: Any, pk: int, attachment_pk: int) -> Any:
+    return get_visible_or_404(user, get_visible_proposal(user, pk).attachments.all(), pk=attachment_pk)
+
+
+RECORD_MODELS: dict[str, Any] = {MineChangeProposalTarget.MINE: Mine, MineChangeProposalTarget.LICENCE: Licence,
+                                 MineChangeProposalTarget.FACE: WorkingFace}
+
+
+def _shown(model: Any, mine: Mine, name: str, value: Any) -> str:
+    """A kept value as the user reads it: the choice's label, the level's name, 是/否, — for empty."""
+    field = model._meta.get_field(name)
+    if value is None or value == "":
+        return "—"
+    if field.is_relation:
+        return str(field.related_model._default_manager.filter(mine=mine, pk=value).first() or "—")
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(field, DecimalField):  # 120.00 and 120 read alike
+        return f"{Decimal(value).normalize():f}"
+    return str(value)
+
+
+@dataclass
+class ProposalLine:
+    label: str
+    old: str
+    new: str
+
+
+def proposal_lines(p: MineChangeProposal) -> tuple[str, list[ProposalLine]]:
+    """What a proposal changes, in the user's words: the record it concerns and field by field
+    the value at proposal time → the proposed value."""
+    model = RECORD_MODELS[p.target]
+    subject = str(p.get_target_display())
+    if p.record_id is not None:
+        record = model._default_manager.filter(mine=p.mine, pk=p.record_id).first()
+        subject = f"{subject}：{record}" if record else _("%(what)s（记录已删除）") % {"what": subject}
+    elif model is not Mine:
+        subject = _("新增%(what)s") % {"what": subject}
+    names = list(p.current) if p.delete_record else list(p.changes)
+    lines = [ProposalLine(str(model._meta.get_field(n).verbose_name), _shown(model, p.mine, n, p.current.get(n)),
+                          _("（删除）") if p.delete_record else _shown(model, p.mine, n, p.changes.get(n))) for n in names]
+    return subject, lines

@@ -3,7 +3,7 @@ licences (R1.1). They take plain facts and return findings; no ORM, no clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -158,3 +158,22 @@ def licences_complete(licences: Iterable[LicenceFacts], today: date) -> bool:
     """All required licences present and in force (used by the closure-proposal rule of R2.8)."""
     in_force = {lic.kind for lic in licences if lic.expires_on is None or lic.expires_on >= today}
     return all(k in in_force for k in REQUIRED_LICENCES)
+
+
+# Regulated facts (issue 17): set by the regulator of the mine's county or above; a mine or
+# enterprise proposes a change with evidence and the county approves it. The supervision class is
+# the enforcement issue's (REGULATOR_ONLY_FIELDS in forms.py).
+REGULATED_MINE_FIELDS = ("status", "approved_capacity", "gas_class", "hydro_type", "rock_burst",
+                         "spontaneous_combustion")
+REGULATED_RECORDS = ("licence", "face")
+
+
+def regulated_changes(current: Mapping[str, object], data: Mapping[str, object]) -> list[str]:
+    """The regulated mine fields that `data` would change."""
+    return [f for f in REGULATED_MINE_FIELDS if f in data and data[f] != current.get(f)]
+
+
+def stale_fields(then: Mapping[str, object], now: Mapping[str, object]) -> list[str]:
+    """The fields that changed since a proposal was made, so that approving it does not silently
+    overwrite a newer value."""
+    return [f for f, v in then.items() if now.get(f) != v]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,14 +31,18 @@ from .forms import (
     EnterpriseForm,
     LeadershipMemberForm,
     LicenceForm,
+    MineFactsProposalForm,
     MineForm,
     MineStatusForm,
     MineSupervisorForm,
     MiningLevelForm,
+    ProposalDecisionForm,
+    ProposalReasonForm,
     WorkingFaceForm,
     division_choices_for,
 )
-from .models import Enterprise
+from .models import Enterprise, MineChangeProposalStatus, MineChangeProposalTarget
+from .rules import REGULATED_RECORDS
 from .tables import PAGE_COLUMNS
 
 RECORD_FORMS = {
@@ -84,7 +89,7 @@ def mine_export(request: AuthedRequest) -> HttpResponse:
     data = excel.export_mines(queries.ledger_mines(request.user, filters),
                               title=f"{org.name if org else ''}矿山台账",
                               subtitle=f"导出人：{request.user.display_name}　导出时间：{now:%Y-%m-%d %H:%M}")
-    return xlsx_response(data, f"矿山台账-{now:%Y%m%d}.xlsx")
+    return xlsx_response(data, f"矿山台账-{now:%Y%m%d}.xlsx", by=request.actor, description=_("导出矿山台账"))
 
 
 @require_perm(Perm.MINE_VIEW)
@@ -97,6 +102,9 @@ def mine_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "can_edit": can(user, Perm.MINE_EDIT), "can_status": can(user, Perm.MINE_STATUS_CHANGE),
         "can_supervise": can(user, Perm.SUPERVISION_EDIT),
         "can_reveal": can(user, Perm.PERSONAL_DATA_VIEW),
+        # regulated facts (licences, faces, gas class …): a regulator edits them, a mine proposes
+        "can_edit_regulated": can(user, Perm.MINE_EDIT) and _is_regulator(user),
+        "can_propose": can(user, Perm.MINE_EDIT) and not _is_regulator(user),
         "status_form": MineStatusForm(initial={"effective_on": clock.today()}),
     })
 
@@ -174,6 +182,10 @@ def mine_record_edit(request: AuthedRequest, pk: int, kind: str, record_id: int 
         instance = visible(request.user, model).filter(mine=mine, pk=record_id).first()
         if instance is None:
             raise Http404
+    if kind in REGULATED_RECORDS and not _is_regulator(request.user) and request.method != "POST":
+        # a mine proposes its licences and faces; a POST still reaches the action, which refuses it
+        args = [mine.pk, kind] + ([record_id] if record_id is not None else [])
+        return redirect("registry:proposal_record_edit" if record_id else "registry:proposal_record_create", *args)
     form = _record_form(kind, request, mine, instance)
     if request.method == "POST" and form.is_valid():
         try:
@@ -248,7 +260,7 @@ def mine_import(request: AuthedRequest) -> HttpResponse:
 @require_perm(Perm.MINE_IMPORT)
 def mine_import_template(request: AuthedRequest) -> HttpResponse:
     return xlsx_response(excel.export_mines([], subtitle=_("从第 4 行起每行一座矿山；选项列填写中文选项，日期写成 2024-06-30。")),
-                 "矿山台账导入模板.xlsx")
+                 "矿山台账导入模板.xlsx", by=request.actor, description=_("下载矿山台账导入模板"))
 
 
 @require_perm(Perm.MINE_VIEW)
@@ -288,3 +300,110 @@ def enterprise_edit(request: AuthedRequest, pk: int | None = None) -> HttpRespon
             messages.success(request, _("企业信息已保存。"))
             return redirect(ent)
     return render(request, "registry/enterprise_form.html", {"form": form, "ent": instance})
+
+
+# Proposals of regulated facts (issue 17)
+
+@require_perm(Perm.MINE_EDIT)
+def proposal_create(request: AuthedRequest, pk: int, kind: str = MineChangeProposalTarget.MINE,
+                    record_id: int | None = None) -> HttpResponse:
+    if kind not in MineChangeProposalTarget.values or (kind == MineChangeProposalTarget.MINE and record_id):
+        raise Http404
+    mine = queries.get_visible_mine(request.user, pk)
+    instance = None
+    if kind == MineChangeProposalTarget.MINE:
+        facts: Any = MineFactsProposalForm(request.POST or None, instance=copy.copy(mine))
+    else:
+        if record_id is not None:
+            instance = visible(request.user, actions.PROPOSAL_RECORDS[kind]).filter(mine=mine, pk=record_id).first()
+            if instance is None:
+                raise Http404
+        facts = _record_form(kind, request, mine, copy.copy(instance))  # the form must not touch the record
+    form = ProposalReasonForm(request.POST or None, record=instance is not None)
+    if request.method == "POST" and facts.is_valid() and form.is_valid():
+        changed = facts.changed_data if instance is not None or kind == MineChangeProposalTarget.MINE else facts.fields
+        try:
+            proposal = actions.propose_mine_change(
+                mine.pk, by=request.actor, target=kind, record_id=record_id,
+                delete=form.cleaned_data.get("delete", False), reason=form.cleaned_data["reason"],
+                changes={k: facts.cleaned_data[k] for k in changed}, files=request.FILES.getlist("evidence"))
+        except DomainError as e:
+            form.add_error(e.field if e.field in form.fields else None, e.message)
+        else:
+            messages.success(request, _("变更申请已提交，县级监管部门审核批准后生效。"))
+            return redirect(proposal)
+    return render(request, "registry/proposal_form.html", {
+        "mine": mine, "facts": facts, "form": form, "kind": kind, "instance": instance,
+        "label": MineChangeProposalTarget(kind).label})
+
+
+@require_perm(Perm.MINE_VIEW)
+def proposal_list(request: AuthedRequest) -> HttpResponse:
+    status = request.GET.get("status", MineChangeProposalStatus.PENDING)
+    qs = queries.visible_proposals(request.user)
+    if status in MineChangeProposalStatus.values:
+        qs = qs.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "registry/proposal_list.html", {
+        "page": page, "status": status, "statuses": MineChangeProposalStatus.choices})
+
+
+@require_perm(Perm.MINE_VIEW)
+def proposal_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    p = queries.get_visible_proposal(request.user, pk)
+    subject, lines = queries.proposal_lines(p)
+    pending = p.status == MineChangeProposalStatus.PENDING
+    editor = can(request.user, Perm.MINE_EDIT)
+    return render(request, "registry/proposal_detail.html", {
+        "p": p, "mine": p.mine, "subject": subject, "lines": lines, "attachments": p.attachments.all(),
+        "can_decide": pending and editor and _is_regulator(request.user),
+        "can_withdraw": pending and editor and not _is_regulator(request.user),
+        "decision_form": ProposalDecisionForm()})
+
+
+def _decide(request: AuthedRequest, pk: int, approve: bool) -> HttpResponse:
+    p = queries.get_visible_proposal(request.user, pk)
+    form = ProposalDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("审核意见不得超过 2000 字。"))
+        return redirect(p)
+    try:
+        actions.decide_mine_change(p.pk, by=request.actor, approve=approve, note=form.cleaned_data["note"])
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("已批准，变更已写入矿山档案。") if approve else _("已驳回该申请。"))
+    return redirect(p)
+
+
+@require_perm(Perm.MINE_EDIT)
+@require_POST
+def proposal_approve(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, approve=True)
+
+
+@require_perm(Perm.MINE_EDIT)
+@require_POST
+def proposal_reject(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, approve=False)
+
+
+@require_perm(Perm.MINE_EDIT)
+@require_POST
+def proposal_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
+    p = queries.get_visible_proposal(request.user, pk)
+    try:
+        actions.withdraw_mine_change(p.pk, by=request.actor)
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("已撤回该申请。"))
+    return redirect(p)
+
+
+@require_perm(Perm.MINE_VIEW)
+def proposal_attachment(request: AuthedRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
+    att = queries.get_visible_proposal_attachment(request.user, pk, attachment_pk)
+    return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.name)

@@ -123,3 +123,18 @@ def test_missing_licences_are_named():
     findings = rules.licence_findings(COAL, [lic(LicenceKind.BUSINESS, None)], TODAY)
     assert [f.message for f in findings] == ["缺少采矿许可证", "缺少安全生产许可证"]
     assert not rules.licences_complete([lic(LicenceKind.BUSINESS, None)], TODAY)
+
+
+def test_only_changed_regulated_fields_count_as_regulated_changes():
+    current = {"gas_class": "high", "approved_capacity": 120, "status": "producing"}
+    data = {"gas_class": "high", "approved_capacity": 300, "address": "新地址", "supervision_class": "A"}
+    assert rules.regulated_changes(current, data) == ["approved_capacity"]
+    assert rules.regulated_changes(current, {"address": "新地址"}) == []
+
+
+@given(st.dictionaries(st.sampled_from(rules.REGULATED_MINE_FIELDS), st.integers(0, 3), min_size=1),
+       st.sampled_from(rules.REGULATED_MINE_FIELDS))
+def test_a_proposal_is_stale_exactly_in_the_fields_changed_since(then, touched):
+    assert rules.stale_fields(then, dict(then)) == []
+    now = {**then, touched: 99}
+    assert rules.stale_fields(then, now) == ([touched] if touched in then else [])

@@ -55,7 +55,7 @@ def test_edit_form_and_history(world, login):
     response = client.post(f"/registry/mines/{world.a1.pk}/edit/", data)
     assert response.status_code == 302
     history = client.get(f"/registry/mines/{world.a1.pk}/history/").content.decode()
-    assert "registry.mine.updated" in history and "中阳县宁乡镇新地址" in history
+    assert "修改矿山档案" in history and "registry.mine.updated" not in history and "中阳县宁乡镇新地址" in history
 
 
 def test_status_change_through_the_page(world, login):

@@ -1,0 +1,274 @@
+"""Audit events in the user's language: action names, object types, field labels and values, Beijing
+time. Every history page and the audit log render `readable_rows(events)` (through
+`audit.with_changes`), so none of them shows a verb code, a field name, a UTC time or Python dict text.
+Older events may still hold full personal data: values are masked here too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import clock
+from .audit import SKIP_FIELDS, diff, mask_text
+from .choices import Via
+from .masking import PERSONAL_FIELDS, mask_value
+
+# What each verb did, by its full name. Verbs not listed are named from their last part and the
+# object's type (ACTIONS), e.g. "registry.licence.deleted" → "删除 证照".
+VERBS: dict[str, Any] = {
+    "core.api_token.created": gettext_lazy("创建接口令牌"),
+    "core.api_token.revoked": gettext_lazy("吊销接口令牌"),
+    "core.api_token.used": gettext_lazy("使用接口令牌（当日首次）"),
+    "core.export.downloaded": gettext_lazy("导出数据"),
+    "core.login_attempt.failed": gettext_lazy("登录失败"),
+    "core.login_attempt.rate_limited": gettext_lazy("登录尝试过多被拒绝"),
+    "core.notification.read": gettext_lazy("将通知标为已读"),
+    "core.user.activated": gettext_lazy("启用账户"),
+    "core.user.created": gettext_lazy("创建账户"),
+    "core.user.deactivated": gettext_lazy("停用账户"),
+    "core.user.locked": gettext_lazy("账户因多次登录失败被锁定"),
+    "core.user.logged_in": gettext_lazy("登录"),
+    "core.user.logged_out": gettext_lazy("退出登录"),
+    "core.user.login_failures_reported": gettext_lazy("账户从多个地址登录失败，已报告安全管理员"),
+    "core.user.password_changed": gettext_lazy("修改密码"),
+    "core.user.unlocked": gettext_lazy("解锁账户"),
+    "hazards.closureproposal.decided": gettext_lazy("审定关闭建议"),
+    "hazards.closureproposal.raised": gettext_lazy("提出关闭建议"),
+    "hazards.hazard.close_out_rejected": gettext_lazy("驳回销号申请"),
+    "hazards.hazard.close_out_requested": gettext_lazy("申请销号"),
+    "hazards.hazard.closed_out": gettext_lazy("销号"),
+    "hazards.hazard.escalated": gettext_lazy("逾期升级督办"),
+    "hazards.hazard.listed_for_supervision": gettext_lazy("挂牌督办"),
+    "hazards.hazard.production_stopped": gettext_lazy("责令停产整改"),
+    "hazards.hazard.rectification_started": gettext_lazy("开始整改"),
+    "hazards.hazard.reported": gettext_lazy("上报隐患"),
+    "hazards.hazard.root_cause_recorded": gettext_lazy("记录原因分析"),
+    "hazards.hazardattachment.added": gettext_lazy("上传附件"),
+    "hazards.investigation.concluded": gettext_lazy("作出调查结论"),
+    "hazards.investigation.opened": gettext_lazy("启动调查"),
+    "hazards.investigation.updated": gettext_lazy("更新调查"),
+    "hazards.missingmonthlyreport.recorded": gettext_lazy("记录月报未按时上报"),
+    "hazards.monthlyreport.submitted": gettext_lazy("提交隐患月报"),
+    "monitoring.alarm.acknowledged": gettext_lazy("确认报警"),
+    "monitoring.alarm.assigned": gettext_lazy("指派报警处置人"),
+    "monitoring.alarm.cleared": gettext_lazy("报警解除"),
+    "monitoring.alarm.disposed": gettext_lazy("处置报警"),
+    "monitoring.alarm.hazard_linked": gettext_lazy("由报警登记隐患"),
+    "monitoring.alarm.raised": gettext_lazy("产生报警"),
+    "monitoring.alarm.restored": gettext_lazy("恢复报警"),
+    "monitoring.alarm.updated": gettext_lazy("报警持续更新"),
+    "monitoring.alarm.withdrawn": gettext_lazy("撤销报警"),
+    "monitoring.plannedwindow.approved": gettext_lazy("批准标校/检修计划"),
+    "monitoring.plannedwindow.declared": gettext_lazy("申报标校/检修计划"),
+    "monitoring.plannedwindow.rejected": gettext_lazy("驳回标校/检修计划"),
+    "monitoring.upload.backfilled": gettext_lazy("补传联网数据"),
+    "monitoring.upload.foreign_records": gettext_lazy("上传的文件含其他矿井的测点"),
+    "registry.leadershipmember.personal_data_viewed": gettext_lazy("查看完整身份证号和电话"),
+    "registry.mine.created": gettext_lazy("登记矿山"),
+    "registry.mine.registered_from_feed": gettext_lazy("由联网数据自动登记矿山"),
+    "registry.mine.status_changed": gettext_lazy("变更矿山状态"),
+    "registry.mine.updated": gettext_lazy("修改矿山档案"),
+    "registry.minechangeproposal.approved": gettext_lazy("批准矿山档案变更"),
+    "registry.minechangeproposal.proposed": gettext_lazy("申请变更矿山档案"),
+    "registry.minechangeproposal.rejected": gettext_lazy("驳回矿山档案变更"),
+    "registry.minechangeproposal.withdrawn": gettext_lazy("撤回矿山档案变更申请"),
+}
+
+# The last part of a verb, for verbs built from a model's name (`registry.<model>.created`, the admin's
+# `<app>.<model>.updated`) and for those added after this table.
+ACTIONS: dict[str, Any] = {
+    "created": gettext_lazy("新建"), "updated": gettext_lazy("修改"), "deleted": gettext_lazy("删除"),
+    "added": gettext_lazy("添加"), "approved": gettext_lazy("批准"), "rejected": gettext_lazy("驳回"),
+    "submitted": gettext_lazy("提交"), "proposed": gettext_lazy("提出变更"), "decided": gettext_lazy("审定"),
+    "activated": gettext_lazy("启用"), "deactivated": gettext_lazy("停用"), "revoked": gettext_lazy("吊销"),
+    "locked": gettext_lazy("锁定"), "unlocked": gettext_lazy("解锁"), "logged_in": gettext_lazy("登录"),
+    "logged_out": gettext_lazy("退出登录"), "login_failed": gettext_lazy("登录失败"),
+    "used": gettext_lazy("首次使用（当日）"), "revealed": gettext_lazy("查看完整个人信息"),
+    "personal_data_viewed": gettext_lazy("查看完整个人信息"), "exported": gettext_lazy("导出"),
+    "downloaded": gettext_lazy("下载"), "password_changed": gettext_lazy("修改密码"),
+    "password_reset": gettext_lazy("重置密码"), "password_set": gettext_lazy("设置密码"),
+    "role_changed": gettext_lazy("变更角色"), "status_changed": gettext_lazy("变更状态"),
+    "failed": gettext_lazy("失败："), "rate_limited": gettext_lazy("被限制："), "withdrawn": gettext_lazy("撤回"),
+    "raised": gettext_lazy("提出"), "reported": gettext_lazy("上报"), "read": gettext_lazy("阅读"),
+}
+
+# Labels of snapshot keys that are not model fields, or model fields without a Chinese verbose name.
+FIELD_WORDS: dict[str, Any] = {
+    "note": gettext_lazy("备注"), "reason": gettext_lazy("原因"), "hazard": gettext_lazy("隐患"),
+    "hazards": gettext_lazy("隐患"), "notifications": gettext_lazy("通知"), "file": gettext_lazy("文件"),
+    "rows": gettext_lazy("行数"), "records": gettext_lazy("记录数"), "month": gettext_lazy("月份"),
+    "is_zero": gettext_lazy("零报告"), "name": gettext_lazy("名称"), "kind": gettext_lazy("类型"),
+    "prefix": gettext_lazy("前缀"), "mine": gettext_lazy("矿山"), "step": gettext_lazy("督办级别"),
+    "next_due_at": gettext_lazy("下次到期时间"), "due_at": gettext_lazy("到期时间"),
+    "decided_by": gettext_lazy("审定人"), "decided_at": gettext_lazy("审定时间"),
+    "concluded_by": gettext_lazy("结论人"), "concluded_at": gettext_lazy("结论时间"),
+    "uploaded_by": gettext_lazy("上传人"), "uploaded_at": gettext_lazy("上传时间"),
+    "decision_note": gettext_lazy("审定意见"), "sha256": gettext_lazy("文件摘要"),
+    "peak": gettext_lazy("峰值"), "end": gettext_lazy("结束时间"), "header_time": gettext_lazy("文件时间"),
+    "arrived_at": gettext_lazy("到达时间"), "is_active": gettext_lazy("启用"),
+    "locked_until": gettext_lazy("锁定至"), "revoked_at": gettext_lazy("吊销时间"),
+    "withdrawn_at": gettext_lazy("撤销时间"), "acknowledged_at": gettext_lazy("确认时间"),
+    "password_changed_at": gettext_lazy("密码修改时间"), "escalation_step": gettext_lazy("督办级别"),
+    "supervised": gettext_lazy("挂牌督办"), "stopped_production": gettext_lazy("责令停产"),
+    "assignee": gettext_lazy("处置人"), "status": gettext_lazy("状态"),
+}
+HIDDEN_FIELDS = SKIP_FIELDS | {"id", "key_hash", "prev_hash", "hash"}
+DASH = "—"
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _model(type_name: str) -> type[models.Model] | None:
+    try:
+        return apps.get_model(type_name) if type_name.count(".") == 1 else None
+    except LookupError:
+        return None
+
+
+def type_label(type_name: str) -> str:
+    model = _model(type_name)
+    return str(model._meta.verbose_name) if model is not None else _("记录")
+
+
+def verb_label(verb: str, target_type: str = "") -> str:
+    """The action in words; "" when neither the verb nor its last part is known."""
+    if verb in VERBS:
+        return str(VERBS[verb])
+    app, _sep, rest = verb.partition(".")
+    noun, _sep, action = rest.rpartition(".")
+    if action not in ACTIONS:
+        return ""
+    model = _model(f"{app}.{noun}") or _model(target_type)
+    what = str(model._meta.verbose_name) if model is not None else ""
+    return f"{ACTIONS[action]}{what}"
+
+
+def actor_label(actor_name: str, via: str) -> str:
+    """"system:tick" → 系统（定时任务）."""
+    if actor_name.startswith("system:"):
+        kind = actor_name.removeprefix("system:")
+        return _("系统（%(via)s）") % {"via": Via(kind).label if kind in Via.values else _("自动")}
+    return actor_name
+
+
+def _field(model: type[models.Model] | None, key: str) -> models.Field[Any, Any] | None:
+    if model is None:
+        return None
+    for f in model._meta.concrete_fields:
+        if key in (f.name, f.attname):
+            return f
+    return None
+
+
+def field_label(model: type[models.Model] | None, key: str) -> str:
+    f = _field(model, key)
+    if f is not None and str(f.verbose_name) != f.name.replace("_", " "):
+        return str(f.verbose_name)
+    if key in FIELD_WORDS:
+        return str(FIELD_WORDS[key])
+    return _("其他")
+
+
+def _time(text: str) -> str:
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def value_text(value: Any, key: str = "", f: models.Field[Any, Any] | None = None,
+               names: dict[tuple[Any, str], str] | None = None) -> str:
+    """One old or new value as a user reads it."""
+    if value is None or value == "" or value == [] or value == {}:
+        return DASH
+    if key in PERSONAL_FIELDS:
+        return str(mask_value(key, str(value)))
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if f is not None and f.choices:
+        return str(dict(f.flatchoices).get(value, value))
+    if f is not None and f.is_relation and f.related_model is not None and names is not None:
+        return names.get((f.related_model, str(value)), _("编号 %(id)s") % {"id": value})
+    if isinstance(value, list):
+        return "、".join(value_text(v, key, f, names) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{field_label(None, str(k))}：{value_text(v, str(k))}" for k, v in value.items())
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        return _time(value)
+    return mask_text(str(value))
+
+
+@dataclass
+class Change:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class Row:
+    event: Any
+    at: str
+    actor: str
+    actor_org: str
+    via: str
+    action: str
+    target_type: str
+    target: str
+    reason: str
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def seq(self) -> int:
+        return int(self.event.seq)
+
+
+def _related_names(events: list[Any]) -> dict[tuple[Any, str], str]:
+    """The names of the rows that foreign keys in the snapshots point to: one query per model."""
+    wanted: dict[Any, set[str]] = defaultdict(set)
+    for e in events:
+        model = _model(e.target_type)
+        for key, before, after in diff(e.before, e.after):
+            f = _field(model, key)
+            if f is not None and f.is_relation and f.related_model is not None:
+                wanted[f.related_model].update(str(v) for v in (before, after) if v not in (None, ""))
+    names: dict[tuple[Any, str], str] = {}
+    for related, pks in wanted.items():
+        try:
+            for obj in related._base_manager.filter(pk__in=pks):
+                names[(related, str(obj.pk))] = mask_text(str(obj))
+        except (ValueError, TypeError):
+            continue
+    return names
+
+
+def readable_rows(events: Any) -> list[Row]:
+    events = list(events)
+    names = _related_names(events)
+    rows = []
+    for e in events:
+        model = _model(e.target_type)
+        changes = []
+        for key, before, after in diff(e.before, e.after):
+            if key in HIDDEN_FIELDS:
+                continue
+            f = _field(model, key)
+            old, new = value_text(before, key, f, names), value_text(after, key, f, names)
+            if old != new:  # None and "" both read "—": not a change a user could see
+                changes.append(Change(field_label(model, key), old, new))
+        rows.append(Row(
+            event=e, at=e.at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+            actor=actor_label(e.actor_name, e.via), actor_org=e.actor_org, via=str(e.get_via_display()),
+            action=verb_label(e.verb, e.target_type) or _("其他操作"), target_type=type_label(e.target_type),
+            target=mask_text(e.target_repr), reason=mask_text(e.reason), changes=changes))
+    return rows
