@@ -152,25 +152,34 @@ def unauthorized(request: HttpRequest, exc: Exception) -> HttpResponse:
     return response
 
 
-_QUERY_NAMES: dict[str, frozenset[str]] = {}  # operation id -> its documented query parameters
+_QUERY_PARAMS: dict[str, dict[str, bool]] = {}  # operation id -> its documented query parameters -> is a list
+
+
+def _query_params(operation_id: str) -> dict[str, bool]:
+    if not _QUERY_PARAMS:
+        for item in api.get_openapi_schema()["paths"].values():
+            for op in item.values():
+                _QUERY_PARAMS[op["operationId"]] = {
+                    p["name"]: p.get("schema", {}).get("type") == "array"
+                    for p in op.get("parameters", []) if p["in"] == "query"}
+    return _QUERY_PARAMS.get(operation_id, {})
 
 
 def _known_query_only(run: Any) -> Any:
     """A query parameter the operation does not have is refused (422), not ignored: a misspelt filter
-    would otherwise answer with everything. The names are the OpenAPI's, so the two cannot differ."""
+    would otherwise answer with everything; so is a single-valued one given twice, of which one value
+    would silently win. The names are the OpenAPI's, so the two cannot differ."""
     operation_id = run.__self__.operation_id
 
     def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if request.GET:
-            if not _QUERY_NAMES:
-                for item in api.get_openapi_schema()["paths"].values():
-                    for op in item.values():
-                        _QUERY_NAMES[op["operationId"]] = frozenset(
-                            p["name"] for p in op.get("parameters", []) if p["in"] == "query")
-            unknown = sorted(set(request.GET) - _QUERY_NAMES.get(operation_id, frozenset()))
-            if unknown:
-                return _error(request, 422, [{"loc": ["query", name], "msg": _("此接口没有这个查询参数。"),
-                                              "type": "unknown_parameter"} for name in unknown])
+            known = _query_params(operation_id)
+            errors = [{"loc": ["query", name], "msg": _("此接口没有这个查询参数。"), "type": "unknown_parameter"}
+                      for name in sorted(set(request.GET) - set(known))]
+            errors += [{"loc": ["query", name], "msg": _("此查询参数只能给出一次。"), "type": "repeated_parameter"}
+                       for name, values in sorted(request.GET.lists()) if len(values) > 1 and not known.get(name, True)]
+            if errors:
+                return _error(request, 422, errors)
         return run(request, *args, **kwargs)
 
     return checked

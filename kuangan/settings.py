@@ -186,8 +186,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = _env_bool("KUANGAN_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 # KUANGAN_BEHIND_PROXY=1: the TLS-terminating proxy says the original scheme in X-Forwarded-Proto (it must
-# overwrite any such header from the client); without it, the redirect to HTTPS would loop behind the proxy.
-if _env_bool("KUANGAN_BEHIND_PROXY", False):
+# overwrite any such header from the client) and appends the client's address to X-Forwarded-For (the log-in
+# limits count by that address); without it, the redirect to HTTPS would loop behind the proxy and every
+# client would share the proxy's address.
+BEHIND_PROXY = _env_bool("KUANGAN_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The audit chain's HMAC key lives outside the database: KUANGAN_AUDIT_KEY is the key itself or the path
 # of a file holding it (the scripts create var/audit.key when none is set).

@@ -140,3 +140,19 @@ def assert_audited(verb: str, target: models.Model, by: User | None = None) -> A
     if by is not None:
         assert event.actor_id == by.pk, f"{verb} on {target!r} was recorded for {event.actor_name}, not {by}"
     return event
+
+
+def tamper_audit(statement: str = "", params: list[object] | None = None) -> None:
+    """What a database owner can do behind the platform's back: switch the audit table's append-only
+    triggers off, then run `statement` (an UPDATE or DELETE of audit rows)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent")
+            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_truncate ON core_auditevent")
+        else:
+            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_update")
+            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
+        if statement:
+            cur.execute(statement, params or [])

@@ -25,7 +25,7 @@ from kuangan.monitoring import actions as monitoring_actions
 from kuangan.monitoring.models import PlannedWindow
 from kuangan.registry import actions
 from kuangan.registry.actions import MINE_RECORDS
-from kuangan.registry.models import Mine
+from kuangan.registry.models import Mine, MineChangeProposal
 from kuangan.testing import make_user
 
 # Names that only a user who may see our mines can know.
@@ -89,18 +89,23 @@ def _our_records(world) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
         world.a1.pk, by=world.actor(world.mine_head), window=monitoring_actions.Window(
             "maintenance", start, start + timedelta(hours=5), "", "甲一矿长的秘密记录：主扇检修"))
     assert records["window"].status == "pending"
+    # our mine's pending proposal of a regulated change, with its evidence
+    records["proposal"] = actions.propose_mine_change(
+        world.a1.pk, by=world.actor(world.mine_safety_officer), target="mine", changes={"approved_capacity": 300},
+        reason="甲一矿长的秘密记录：技改后核定能力", files=[SimpleUploadedFile("甲一矿长的秘密记录.pdf", b"%PDF-1.4 report")])
+    records["attachment"] = [records["attachment"], records["proposal"].attachments.get()]
     # our accounts and our mine's machine token: the account pages take their ids
     machine = make_user("a1_system", world.a1.organization, Role.MINE_SYSTEM, is_machine=True)
     records["token"], _secret = core_actions.create_token(machine.pk, by=Actor.system(Via.SHELL), name="KJ95N")
     records["account"] = world.inspector
-    return {k: [v.pk] for k, v in records.items()}
+    return {k: [x.pk for x in v] if isinstance(v, list) else [v.pk] for k, v in records.items()}
 
 
 def _candidate_urls(world, records) -> list[str]:  # type: ignore[no-untyped-def]
     """Each page with its parameters filled by our objects' ids (every combination that fits)."""
     ids = {
         "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk, *records["hazard"], *records["window"],
-               *records["token"], *records["account"]],
+               *records["token"], *records["account"], *records["proposal"]],
         "record_id": sorted({i for v in records.values() for i in v}),
         "member_id": records["leadership"],
         "kind": list(MINE_RECORDS),
@@ -152,6 +157,7 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
     urls = _candidate_urls(world, records)
     assert f"/monitoring/windows/{records['window'][0]}/approve/" in urls
     assert f"/monitoring/windows/{records['window'][0]}/reject/" in urls
+    assert f"/registry/proposals/{records['proposal'][0]}/approve/" in urls
     assert len(urls) > 20
     for url in urls:
         _assert_nothing_of_ours(client.get(url), f"GET {url} as {persona}")
@@ -161,6 +167,8 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
     assert list(Mine.objects.order_by("pk").values()) == mine_before, "a foreigner changed our mines"
     assert list(Hazard.objects.order_by("pk").values()) == hazards_before, "a foreigner changed our hazards"
     assert list(PlannedWindow.objects.order_by("pk").values()) == windows_before, "a foreigner decided our window"
+    assert MineChangeProposal.objects.get(pk=records["proposal"][0]).status == "pending", \
+        "a foreigner decided our proposal"
     assert list(ours.order_by("pk").values("pk", "role", "is_active", "password", "locked_until")) == accounts_before, \
         "a foreigner changed our accounts"
     assert list(ApiToken.objects.order_by("pk").values()) == tokens_before, "a foreigner changed our tokens"

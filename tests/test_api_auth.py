@@ -119,3 +119,13 @@ def test_an_unknown_query_parameter_is_named_not_ignored(world: World, client: C
     assert response.json()["detail"][0]["loc"] == ["query", "stauts"]
     assert "查询参数" in response.json()["detail"][0]["msg"]
     assert client.get("/api/v1/hazards/hazards", {"page": 1}, headers=_token(world.inspector)).status_code == 200
+
+
+def test_a_single_valued_parameter_given_twice_is_refused(world: World, client: Client) -> None:
+    # which of two divisions would win is nowhere written: the client is told instead
+    response = client.get("/api/v1/registry/mines?division=141129&division=141181", headers=_token(world.inspector))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "division"]
+    assert "只能给出一次" in response.json()["detail"][0]["msg"]
+    assert client.get("/api/v1/registry/mines?division=141129",
+                      headers=_token(world.inspector)).json()["count"] == 2

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from kuangan.core import audit
 from kuangan.core.models import AuditEvent, AuditHead
 from kuangan.registry import actions
+from kuangan.testing import tamper_audit
 
 Signer = Callable[[str], str]
 
@@ -46,13 +47,7 @@ def _some_events(world):  # type: ignore[no-untyped-def]
 
 def _drop_append_only() -> None:
     """A database owner switches the append-only triggers off."""
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent")
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_truncate ON core_auditevent")
-        else:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_update")
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
+    tamper_audit()
 
 
 def _sql(statement: str, params: list[object]) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from kuangan.core import actions as core_actions
@@ -19,7 +18,7 @@ from kuangan.core.choices import OrganizationKind, Role
 from kuangan.core.models import AuditEvent
 from kuangan.core.queries import audit_events
 from kuangan.registry import actions
-from kuangan.testing import make_org, make_user
+from kuangan.testing import make_org, make_user, tamper_audit
 
 FULL_ID, MASKED_ID = "141129197001011234", "141129********1234"
 FULL_PHONE, MASKED_PHONE = "13912345678", "139****5678"
@@ -81,12 +80,8 @@ def test_the_verify_button_tells_a_foreign_auditor_nothing_about_our_events(worl
     html = client.get(URL, {"verify": "1"}).content.decode()
     assert "已校验本辖区 1 条记录" in html and f"{total} 条" not in html
     ours = AuditEvent.objects.filter(target_repr="甲一煤矿").first()
-    with connection.cursor() as cur:  # someone edits one of our county's events behind the app's back
-        if connection.vendor == "postgresql":
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent")
-        else:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_update")
-        cur.execute("UPDATE core_auditevent SET reason = 'x' WHERE id = %s", [ours.pk])
+    # someone edits one of our county's events behind the app's back
+    tamper_audit("UPDATE core_auditevent SET reason = 'x' WHERE id = %s", [ours.pk])
     html = client.get(URL, {"verify": "1"}).content.decode()
     assert "本辖区以外" in html and f"第 {ours.seq} 条" not in html
     county_html = login(world.auditor).get(URL, {"verify": "1"}).content.decode()
@@ -162,13 +157,9 @@ def test_the_trail_stores_and_shows_only_masked_personal_data(world, trail, logi
 
 def test_events_from_before_the_masking_are_masked_when_shown(world, trail, login):
     member, _account = trail
-    with connection.cursor() as cur:  # an event written by an older version held the full values
-        if connection.vendor == "postgresql":
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent")
-        else:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_update")
-        cur.execute("UPDATE core_auditevent SET after = %s WHERE verb = 'registry.leadershipmember.created'",
-                    [f'{{"id_number": "{FULL_ID}", "phone": "{FULL_PHONE}", "name": "甲一矿长"}}'])
+    # an event written by an older version held the full values
+    tamper_audit("UPDATE core_auditevent SET after = %s WHERE verb = 'registry.leadershipmember.created'",
+                 [f'{{"id_number": "{FULL_ID}", "phone": "{FULL_PHONE}", "name": "甲一矿长"}}'])
     for user, url in ((world.auditor, URL), (world.inspector, reverse("registry:mine_history", args=[world.a1.pk]))):
         html = login(user).get(url).content.decode()
         assert MASKED_ID in html and FULL_ID not in html and FULL_PHONE not in html

@@ -130,3 +130,20 @@ def test_machine_accounts_cannot_log_in_to_pages(world, client, frozen_clock):
     make_user("a1_system", world.a1.organization, "mine_system", is_machine=True)
     response = attempt(client, "a1_system", PASSWORD)
     assert not logged_in(client) and "用户名或密码不正确" in error_of(response)
+
+
+def test_behind_the_proxy_the_address_is_the_one_it_appended(world, client, frozen_clock, settings):
+    """Behind the TLS proxy every request comes from the proxy's address: the limits count the client's
+    address the proxy appended, and a client cannot escape them by sending a forged X-Forwarded-For."""
+    settings.BEHIND_PROXY = True
+
+    def via_proxy(username, password, client_address, forged=""):  # type: ignore[no-untyped-def]
+        forwarded = f"{forged}, {client_address}" if forged else client_address
+        return client.post("/accounts/login/", {"username": username, "password": password},
+                           REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=forwarded)
+
+    for i in range(settings.LOGIN_MAX_FAILURES):
+        via_proxy("inspector", WRONG, "203.0.113.9", forged=f"198.51.100.{i}")  # a new forged address each time
+    assert LoginAttempt.objects.filter(address="203.0.113.9").count() == settings.LOGIN_MAX_FAILURES + 1
+    assert via_proxy("inspector", PASSWORD, "203.0.113.9").status_code == 200  # locked for the stranger
+    assert via_proxy("inspector", PASSWORD, "10.1.1.1").status_code == 302  # not for the office behind the proxy

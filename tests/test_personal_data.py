@@ -20,7 +20,7 @@ from kuangan.core.masking import mask_id_number, mask_phone
 from kuangan.core.models import AuditEvent, User
 from kuangan.registry import actions
 from kuangan.registry.models import LeadershipMember, Mine, MineSupervisor
-from kuangan.testing import World, make_user
+from kuangan.testing import World, make_user, tamper_audit
 
 from .test_access_matrix import _api_operations, _candidate_urls, _our_records
 
@@ -214,3 +214,32 @@ def test_supervisor_edit_form_never_prefills_the_full_phone(world, login):
 def test_a_masked_phone_never_shows_the_whole_number(number):
     masked = mask_phone(number)
     assert len(masked) == len(number) and masked.count("*") >= 3 and _digits(number) not in _digits(masked)
+
+
+def test_the_django_admin_shows_personal_data_masked(world, login):
+    """The admin is one more page: the system administrator (staff) sees masked values on the roster,
+    supervisor and account forms, and the audit administrator sees older events' snapshots masked."""
+    records = _personal_world(world)
+    member = LeadershipMember.objects.get(pk=records["leadership"][0])
+    officer = User.objects.get(username="phone_officer")
+    # an event written before snapshots were masked, as an older database holds it
+    tamper_audit("UPDATE core_auditevent SET after = %s WHERE verb = 'registry.leadershipmember.created'",
+                 [f'{{"id_number": "{ID_NUMBER}", "phone": "{PHONE}"}}'])
+    for user in (world.county_admin, world.auditor):
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    admin = login(world.county_admin)
+    pages = [f"/admin/registry/leadershipmember/{member.pk}/change/",
+             f"/admin/registry/minesupervisor/{records['supervisor'][-1]}/change/",
+             f"/admin/core/user/{officer.pk}/change/", "/admin/registry/leadershipmember/"]
+    for url in pages:
+        response = admin.get(url)
+        assert response.status_code == 200, url
+        _assert_no_personal_data(response, url)
+    assert "141129********1234" in admin.get(pages[0]).content.decode()
+    auditor = login(world.auditor)
+    old = AuditEvent.objects.get(verb="registry.leadershipmember.created")
+    for url in ("/admin/core/auditevent/", f"/admin/core/auditevent/{old.pk}/change/"):
+        response = auditor.get(url)
+        assert response.status_code == 200, url
+        _assert_no_personal_data(response, url)

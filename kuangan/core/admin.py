@@ -22,8 +22,10 @@ from django.utils.translation import gettext_lazy
 
 from . import access, actions, audit, queries
 from .actor import Actor
+from .audit_labels import readable_rows
 from .choices import ADMIN_ROLES, Perm, Via
 from .errors import DomainError
+from .masking import PERSONAL_FIELDS, mask_text, mask_value
 from .models import ApiToken, AuditEvent, Division, Organization, User
 
 
@@ -60,7 +62,27 @@ class RoleAdmin(admin.ModelAdmin):
 
 
 class AuditedAdmin(RoleAdmin):
-    """Every change made through the admin goes into the audit chain like any other action."""
+    """Every change made through the admin goes into the audit chain like any other action. Personal
+    data (R10.8) is shown masked and not edited here: the pages' forms and the audited reveal do that."""
+
+    def _personal(self) -> list[str]:
+        return [f.name for f in self.model._meta.concrete_fields if f.name in PERSONAL_FIELDS]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        personal = self._personal()
+        return [(name, {**opts, "fields": [f"masked_{f}" if f in personal else f for f in opts["fields"]]})
+                for name, opts in super().get_fieldsets(request, obj)]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*super().get_readonly_fields(request, obj), *(f"masked_{f}" for f in self._personal())]
+
+    @admin.display(description=gettext_lazy("身份证号"))
+    def masked_id_number(self, obj: Any) -> str:
+        return str(mask_value("id_number", obj.id_number)) if obj is not None else ""
+
+    @admin.display(description=gettext_lazy("电话"))
+    def masked_phone(self, obj: Any) -> str:
+        return str(mask_value("phone", obj.phone)) if obj is not None else ""
 
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
         before = audit.snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
@@ -170,9 +192,28 @@ class UserAdmin(BaseUserAdmin, AuditedAdmin):
 class AuditEventAdmin(RoleAdmin):
     perm = Perm.AUDIT_VIEW
     read_only = True
-    list_display = ["seq", "at", "actor_name", "via", "verb", "target_repr"]
+    list_display = ["seq", "at", "actor_name", "via", "action", "target"]
     list_filter = ["via"]
     search_fields = ["verb", "target_repr", "actor_name"]
+    # as on the audit page: readable and masked (older events may hold full personal data)
+    fields = readonly_fields = ("seq", "at", "actor_name", "actor_org", "via", "action", "target", "changes",
+                                "reason_text")
+
+    @admin.display(description=gettext_lazy("动作"))
+    def action(self, obj: AuditEvent) -> str:
+        return readable_rows([obj])[0].action
+
+    @admin.display(description=gettext_lazy("对象"))
+    def target(self, obj: AuditEvent) -> str:
+        return mask_text(obj.target_repr)
+
+    @admin.display(description=gettext_lazy("变更内容"))
+    def changes(self, obj: AuditEvent) -> str:
+        return "；".join(f"{c.label}：{c.before} → {c.after}" for c in readable_rows([obj])[0].changes)
+
+    @admin.display(description=gettext_lazy("原因"))
+    def reason_text(self, obj: AuditEvent) -> str:
+        return mask_text(obj.reason)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         if not self._allowed(request):

@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from . import clock
 from .actor import Actor
-from .masking import mask_id_number, mask_personal, mask_phone
+from .masking import mask_personal, mask_text
 from .models import AuditEvent, AuditHead, Division, Organization, User
 
 GENESIS = "0" * 64
@@ -123,17 +122,6 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[tu
     before, after = before or {}, after or {}
     keys = sorted(set(before) | set(after))
     return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
-
-
-# An ID number or a mobile number inside free text (a target's name), not inside a longer code.
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-
-
-def mask_text(text: str) -> str:
-    """Free text with any ID or mobile number in it masked."""
-    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
-    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
 
 
 def _masked(data: Any) -> Any:

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import clock
-from .audit import SKIP_FIELDS, diff, mask_text
+from .audit import SKIP_FIELDS, diff
 from .choices import Via
-from .masking import PERSONAL_FIELDS, mask_value
+from .masking import PERSONAL_FIELDS, mask_text, mask_value
 
 # What each verb did, by its full name. Verbs not listed are named from their last part and the
 # object's type (ACTIONS), e.g. "registry.licence.deleted" → "删除 证照".

@@ -3,7 +3,7 @@ address), the audit of log-ins and log-outs, and bearer tokens for machine clien
 
 Every refusal looks the same to the client (one message, one password hash of work): nobody learns
 whether an account exists, is locked or is inactive. Refusals are counted by client address
-(REMOTE_ADDR; a proxy in front must set it, X-Forwarded-For is not trusted), so a stranger elsewhere
+(REMOTE_ADDR, or behind the proxy the address it appended last to X-Forwarded-For), so a stranger elsewhere
 cannot lock a user out; an account failing from many addresses is reported to the security
 administrators of its jurisdiction instead.
 """
@@ -38,7 +38,14 @@ REPORTED = "core.user.login_failures_reported"
 
 
 def client_address(request: HttpRequest | None) -> str:
-    return str((request.META.get("REMOTE_ADDR") if request is not None else "") or "")[:45]
+    if request is None:
+        return ""
+    if settings.BEHIND_PROXY:
+        # Only the last entry is the proxy's own word; earlier ones are whatever the client sent.
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded[:45]
+    return str(request.META.get("REMOTE_ADDR") or "")[:45]
 
 
 def _window() -> timedelta:

@@ -3,6 +3,7 @@ responses and audit snapshots. A full value leaves the platform only through an 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -42,3 +43,14 @@ def mask_personal(data: dict[str, Any] | None) -> dict[str, Any] | None:
     if data is None:
         return None
     return {k: mask_value(k, v) for k, v in data.items()}
+
+
+# An ID number or a mobile number inside free text (a target's name), not inside a longer code.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Free text with any ID or mobile number in it masked."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)

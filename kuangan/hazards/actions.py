@@ -72,7 +72,7 @@ def _is_regulator(by: Actor) -> bool:
 
 
 def _hazard_for_update(by: Actor, hazard_id: int, perm: str) -> Hazard:
-    hazard = visible(by.user, Hazard).select_for_update().select_related("mine__division").filter(pk=hazard_id).first()
+    hazard = visible(by.user, Hazard).select_for_update(of=("self",)).select_related("mine__division").filter(pk=hazard_id).first()
     if hazard is None:
         raise PermissionDenied(perm)
     require(by.user, perm)
@@ -344,7 +344,7 @@ def update_investigation(investigation_id: int, *, by: Actor, cause: str, respon
                          accountability_proposal: str, conclude: bool = False) -> Investigation:
     """R2.10: cause, responsibility and the accountability proposal of a regulator-found major hazard."""
     require(by.user, Perm.HAZARD_SUPERVISE)
-    inv = visible(by.user, Investigation).select_for_update().filter(pk=investigation_id).first()
+    inv = visible(by.user, Investigation).select_for_update(of=("self",)).filter(pk=investigation_id).first()
     if inv is None:
         raise PermissionDenied(Perm.HAZARD_SUPERVISE)
     if inv.status == InvestigationStatus.CONCLUDED:
@@ -397,7 +397,7 @@ def submit_monthly_report(mine_id: int, *, by: Actor, month: date, is_zero: bool
 @transaction.atomic(durable=True)
 def decide_closure_proposal(proposal_id: int, *, by: Actor, accept: bool, note: str) -> ClosureProposal:
     require(by.user, Perm.HAZARD_SUPERVISE)
-    proposal = visible(by.user, ClosureProposal).select_for_update().filter(pk=proposal_id).first()
+    proposal = visible(by.user, ClosureProposal).select_for_update(of=("self",)).filter(pk=proposal_id).first()
     if proposal is None:
         raise PermissionDenied(Perm.HAZARD_SUPERVISE)
     if proposal.status != ProposalStatus.OPEN:

@@ -61,7 +61,7 @@ def _ensure_visible(by: Actor, obj: models.Model) -> None:
 
 
 def _mine_for_update(by: Actor, mine_id: int, perm: str) -> Mine:
-    mine = visible(by.user, Mine).select_for_update().filter(pk=mine_id).first()
+    mine = visible(by.user, Mine).select_for_update(of=("self",)).filter(pk=mine_id).first()
     if mine is None:
         raise PermissionDenied(perm)
     require(by.user, perm)
@@ -228,7 +228,7 @@ def save_enterprise(*, by: Actor, data: dict[str, Any], enterprise_id: int | Non
         ent = Enterprise(**data)
         before = None
     else:
-        ent_or_none = visible(by.user, Enterprise).select_for_update().filter(pk=enterprise_id).first()
+        ent_or_none = visible(by.user, Enterprise).select_for_update(of=("self",)).filter(pk=enterprise_id).first()
         if ent_or_none is None:
             raise PermissionDenied(Perm.ENTERPRISE_EDIT)
         ent = ent_or_none

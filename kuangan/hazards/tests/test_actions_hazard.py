@@ -287,3 +287,11 @@ def test_tick_records_missing_monthly_reports_once(world):
     call_command("tick", "--at", "2024-07-06T00:00")
     assert MissingMonthlyReport.objects.filter(month=date(2024, 6, 1)).count() == 1
     assert MonthlyReport.objects.count() == 1
+
+
+def test_the_group_manager_rectifies_a_hazard_of_its_subsidiarys_mine(world):
+    """An enterprise's scope joins its mines through an outer join (its own or its subsidiaries'); the
+    row lock must not cover that join, or PostgreSQL refuses the group's every action."""
+    h = actions.start_rectification(report(world).pk, by=world.actor(world.group_manager), plan=PLAN)
+    assert h.status == "rectifying"
+    assert_audited("hazards.hazard.rectification_started", h, by=world.group_manager)
