@@ -248,3 +248,14 @@ def test_a_superuser_without_an_administrator_role_gets_nothing_in_the_admin(wor
     client.force_login(root)
     for url in ("/admin/core/user/", "/admin/core/auditevent/", "/admin/core/apitoken/"):
         assert client.get(url).status_code == 403
+
+
+def test_the_django_admin_logs_in_and_out_through_the_pages(world, client):
+    """The admin's own log-in form would skip the per-address limit, the lock-out and the audit."""
+    response = client.get("/admin/login/?next=/admin/core/user/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert "next=/admin/core/user/" in response["Location"]
+    client.force_login(staff(world.county_admin))
+    client.post("/admin/logout/")
+    assert "_auth_user_id" not in client.session
+    assert_audited("core.user.logged_out", world.county_admin, by=world.county_admin)

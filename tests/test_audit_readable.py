@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from kuangan.core import clock
-from kuangan.core.audit_labels import ACTIONS, value_text, verb_label
+from kuangan.core.audit_labels import ACTIONS, field_label, value_text, verb_label
 from kuangan.hazards import actions as hazard_actions
 from kuangan.hazards import rules as hazard_rules
 from kuangan.hazards.models import HazardStandardItem
@@ -64,6 +64,22 @@ def test_every_verb_written_anywhere_has_a_name():
     verbs = _literal_verbs()
     assert "hazards.hazard.close_out_requested" in verbs and len(verbs) > 40  # the scan finds them
     assert not [v for v in sorted(verbs) if not verb_label(v)], "verbs without a name in core/audit_labels.py"
+
+
+def _snapshot_keys() -> set[str]:
+    """The literal keys of the before=/after= dicts that actions write next to model snapshots."""
+    keys = set()
+    for _p, tree in _sources():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.keyword) and node.arg in {"before", "after"} and isinstance(node.value, ast.Dict):
+                keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+    return keys
+
+
+def test_every_key_written_beside_a_snapshot_has_a_label():
+    keys = _snapshot_keys()
+    assert {"address", "locked_until", "rows"} <= keys  # the scan finds them
+    assert not sorted(k for k in keys if field_label(None, k) == "其他"), "add these to FIELD_WORDS in core/audit_labels.py"
 
 
 def test_every_verb_built_from_a_models_name_has_a_name_for_every_model():

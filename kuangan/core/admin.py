@@ -11,8 +11,10 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -27,6 +29,7 @@ from .choices import ADMIN_ROLES, Perm, Via
 from .errors import DomainError
 from .masking import PERSONAL_FIELDS, mask_text, mask_value
 from .models import ApiToken, AuditEvent, Division, Organization, User
+from .views import LogoutView
 
 
 class RoleAdmin(admin.ModelAdmin):
@@ -242,3 +245,16 @@ class ApiTokenAdmin(RoleAdmin):
         for token in queryset.filter(revoked_at__isnull=True):
             actions.revoke_token(token.pk, by=by)
         messages.success(request, _("已吊销所选令牌。"))
+
+
+def _log_in_on_the_pages(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    """One log-in for the whole platform: the admin's own form would skip the limits and the audit."""
+    return redirect_to_login(request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index"))
+
+
+def _log_out_on_the_pages(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+    return LogoutView.as_view()(request)
+
+
+admin.site.login = _log_in_on_the_pages  # type: ignore[method-assign]
+admin.site.logout = _log_out_on_the_pages  # type: ignore[method-assign,assignment]

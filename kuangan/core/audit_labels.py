@@ -119,6 +119,20 @@ FIELD_WORDS: dict[str, Any] = {
     "password_changed_at": gettext_lazy("密码修改时间"), "escalation_step": gettext_lazy("督办级别"),
     "supervised": gettext_lazy("挂牌督办"), "stopped_production": gettext_lazy("责令停产"),
     "assignee": gettext_lazy("处置人"), "status": gettext_lazy("状态"),
+    # log-in and account events
+    "address": gettext_lazy("来源地址"), "addresses": gettext_lazy("地址数"), "attempts": gettext_lazy("次数上限"),
+    "seconds": gettext_lazy("时间窗（秒）"), "cleared": gettext_lazy("已清除"), "first_use_on": gettext_lazy("首次使用日期"),
+    "reported_to": gettext_lazy("已报告给"), "role": gettext_lazy("角色"), "size": gettext_lazy("大小（字节）"),
+    "evidence": gettext_lazy("证据"),
+    # an alarm's evidence
+    "clear": gettext_lazy("解除值"), "direction": gettext_lazy("方向"), "grace_s": gettext_lazy("宽限（秒）"),
+    "max_minutes": gettext_lazy("最长分钟"), "minutes": gettext_lazy("分钟"), "nth_today": gettext_lazy("当日第几次"),
+    "per_day": gettext_lazy("每日上限"), "power_off": gettext_lazy("断电值"), "reported": gettext_lazy("已上报"),
+    "switches_on": gettext_lazy("未断电开关"), "threshold": gettext_lazy("阈值"), "types": gettext_lazy("文件类型"),
+}
+# Codes inside values that are not a model field's choices (an alarm's evidence).
+VALUE_WORDS: dict[tuple[str, str], Any] = {
+    ("direction", "upper"): gettext_lazy("超上限"), ("direction", "lower"): gettext_lazy("低于下限"),
 }
 HIDDEN_FIELDS = SKIP_FIELDS | {"id", "key_hash", "prev_hash", "hash"}
 DASH = "—"
@@ -205,6 +219,8 @@ def value_text(value: Any, key: str = "", f: models.Field[Any, Any] | None = Non
         return "；".join(f"{field_label(None, str(k))}：{value_text(v, str(k))}" for k, v in value.items())
     if isinstance(value, str) and _ISO_TIME.match(value):
         return _time(value)
+    if isinstance(value, str) and (key, value) in VALUE_WORDS:
+        return str(VALUE_WORDS[(key, value)])
     return mask_text(str(value))
 
 
