@@ -137,12 +137,12 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(PermissionDenied)
 def permission_denied(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _error(request, 403, "无权执行此操作。")
+    return _error(request, 403, _("无权执行此操作。"))
 
 
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _error(request, 404, "未找到，或不在您的管辖范围内。")
+    return _error(request, 404, _("未找到，或不在您的管辖范围内。"))
 
 
 @api.exception_handler(AuthenticationError)

@@ -142,7 +142,7 @@ def assert_audited(verb: str, target: models.Model, by: User | None = None) -> A
     return event
 
 
-def tamper_audit(statement: str = "", params: list[object] | None = None) -> None:
+def tamper_audit(statement: str = "", params: list[Any] | None = None) -> None:
     """What a database owner can do behind the platform's back: switch the audit table's append-only
     triggers off, then run `statement` (an UPDATE or DELETE of audit rows)."""
     from django.db import connection

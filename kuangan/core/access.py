@@ -127,6 +127,18 @@ def get_visible_or_404(user: Any, queryset: models.QuerySet[M] | type[M], **look
         raise Http404 from None
 
 
+def locked_for_action(user: Any, model: type[M], pk: Any, perm: str, *related: str) -> M:
+    """Row `pk` of `model`, locked for the action's transaction, if the user may see it and holds `perm`;
+    otherwise PermissionDenied, the same for "missing" and "not yours". Only the row itself is locked:
+    PostgreSQL refuses FOR UPDATE on the nullable side of the outer joins a scope or `related` may add
+    (an enterprise's subsidiaries' mines, an alarm's point)."""
+    row = visible(user, model).select_for_update(of=("self",)).select_related(*related).filter(pk=pk).first()
+    if row is None:
+        raise PermissionDenied(perm)
+    require(user, perm)
+    return row
+
+
 def can(user: Any, perm: str, obj: models.Model | None = None) -> bool:
     if perm not in perms_of(user):
         return False

@@ -161,7 +161,8 @@ def verb_label(verb: str, target_type: str = "") -> str:
         return ""
     model = _model(f"{app}.{noun}") or _model(target_type)
     what = str(model._meta.verbose_name) if model is not None else ""
-    return f"{ACTIONS[action]}{what}"
+    # "删除证照"; in English "Delete licence": the order and the space are the language's
+    return _("%(action)s%(what)s") % {"action": ACTIONS[action], "what": what}
 
 
 def actor_label(actor_name: str, via: str) -> str:

@@ -44,7 +44,7 @@ def client_address(request: HttpRequest | None) -> str:
         # Only the last entry is the proxy's own word; earlier ones are whatever the client sent.
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
         if forwarded:
-            return forwarded[:45]
+            return str(forwarded)[:45]
     return str(request.META.get("REMOTE_ADDR") or "")[:45]
 
 

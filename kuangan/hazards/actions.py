@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from kuangan.core import audit
-from kuangan.core.access import require, visible
+from kuangan.core.access import locked_for_action, require, visible
 from kuangan.core.actor import Actor
 from kuangan.core.choices import OrganizationKind, Perm, Role
 from kuangan.core.clock import SHANGHAI
@@ -72,11 +72,7 @@ def _is_regulator(by: Actor) -> bool:
 
 
 def _hazard_for_update(by: Actor, hazard_id: int, perm: str) -> Hazard:
-    hazard = visible(by.user, Hazard).select_for_update(of=("self",)).select_related("mine__division").filter(pk=hazard_id).first()
-    if hazard is None:
-        raise PermissionDenied(perm)
-    require(by.user, perm)
-    return hazard
+    return locked_for_action(by.user, Hazard, hazard_id, perm, "mine__division")
 
 
 def _history(hazard: Hazard, *, by: Actor, action: str, previous: str, note: str = "") -> None:
@@ -344,9 +340,7 @@ def update_investigation(investigation_id: int, *, by: Actor, cause: str, respon
                          accountability_proposal: str, conclude: bool = False) -> Investigation:
     """R2.10: cause, responsibility and the accountability proposal of a regulator-found major hazard."""
     require(by.user, Perm.HAZARD_SUPERVISE)
-    inv = visible(by.user, Investigation).select_for_update(of=("self",)).filter(pk=investigation_id).first()
-    if inv is None:
-        raise PermissionDenied(Perm.HAZARD_SUPERVISE)
+    inv = locked_for_action(by.user, Investigation, investigation_id, Perm.HAZARD_SUPERVISE)
     if inv.status == InvestigationStatus.CONCLUDED:
         raise DomainError(_("调查已结案，不能再修改。"))
     if conclude and not (cause.strip() and responsibility.strip() and accountability_proposal.strip()):
@@ -397,9 +391,7 @@ def submit_monthly_report(mine_id: int, *, by: Actor, month: date, is_zero: bool
 @transaction.atomic(durable=True)
 def decide_closure_proposal(proposal_id: int, *, by: Actor, accept: bool, note: str) -> ClosureProposal:
     require(by.user, Perm.HAZARD_SUPERVISE)
-    proposal = visible(by.user, ClosureProposal).select_for_update(of=("self",)).filter(pk=proposal_id).first()
-    if proposal is None:
-        raise PermissionDenied(Perm.HAZARD_SUPERVISE)
+    proposal = locked_for_action(by.user, ClosureProposal, proposal_id, Perm.HAZARD_SUPERVISE)
     if proposal.status != ProposalStatus.OPEN:
         raise DomainError(_("该提议已有决定。"))
     if not note.strip():

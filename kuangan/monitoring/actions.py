@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kuangan.core import audit
-from kuangan.core.access import require, visible
+from kuangan.core.access import locked_for_action, require, visible
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Perm
 from kuangan.core.clock import SHANGHAI
@@ -32,13 +32,7 @@ from .models import Alarm, AlarmDisposal, AlarmTransition, PlannedWindow
 
 
 def _alarm_for_update(alarm_id: int, by: Actor, perm: str) -> Alarm:
-    # lock the alarm row only: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join to `point`
-    alarm = (visible(by.user, Alarm).select_for_update(of=("self",)).select_related("mine", "point")
-             .filter(pk=alarm_id).first())
-    if alarm is None:
-        raise PermissionDenied(perm)
-    require(by.user, perm)
-    return alarm
+    return locked_for_action(by.user, Alarm, alarm_id, perm, "mine", "point")
 
 
 def _log(alarm: Alarm, action: str, by: Actor, note: str = "") -> None:
@@ -209,11 +203,7 @@ def decide_planned_window(window_id: int, *, by: Actor, approve: bool, note: str
     """The county approves a pending window (it takes effect from then on: alarms already raised stay
     as they are) or rejects it (with a note); the declarer is told. Decided once: a second decision,
     or two at the same time, is refused (a conditional update of the status)."""
-    w = (visible(by.user, PlannedWindow).select_for_update(of=("self",)).select_related("mine", "declared_by")
-         .filter(pk=window_id).first())
-    if w is None:
-        raise PermissionDenied(Perm.PLANNED_WINDOW_DECIDE)
-    require(by.user, Perm.PLANNED_WINDOW_DECIDE)
+    w = locked_for_action(by.user, PlannedWindow, window_id, Perm.PLANNED_WINDOW_DECIDE, "mine", "declared_by")
     if w.status != WindowStatus.PENDING:
         raise DomainError(_("该计划作业已审批（%(status)s），不能再次审批。") % {"status": w.get_status_display()})
     note = note.strip()

@@ -12,7 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from kuangan.core import audit, clock
-from kuangan.core.access import can, require, visible
+from kuangan.core.access import can, locked_for_action, require, visible
 from kuangan.core.actor import Actor
 from kuangan.core.choices import OrganizationKind, Perm, Role
 from kuangan.core.errors import DomainError
@@ -61,11 +61,7 @@ def _ensure_visible(by: Actor, obj: models.Model) -> None:
 
 
 def _mine_for_update(by: Actor, mine_id: int, perm: str) -> Mine:
-    mine = visible(by.user, Mine).select_for_update(of=("self",)).filter(pk=mine_id).first()
-    if mine is None:
-        raise PermissionDenied(perm)
-    require(by.user, perm)
-    return mine
+    return locked_for_action(by.user, Mine, mine_id, perm)
 
 
 def _create_mine(data: dict[str, Any], *, by: Actor, reason: str) -> Mine:
@@ -228,10 +224,7 @@ def save_enterprise(*, by: Actor, data: dict[str, Any], enterprise_id: int | Non
         ent = Enterprise(**data)
         before = None
     else:
-        ent_or_none = visible(by.user, Enterprise).select_for_update(of=("self",)).filter(pk=enterprise_id).first()
-        if ent_or_none is None:
-            raise PermissionDenied(Perm.ENTERPRISE_EDIT)
-        ent = ent_or_none
+        ent = locked_for_action(by.user, Enterprise, enterprise_id, Perm.ENTERPRISE_EDIT)
         before = audit.snapshot(ent)
         for k, v in data.items():
             setattr(ent, k, v)
@@ -379,11 +372,7 @@ def _revive(model: type[models.Model], mine: Mine, values: dict[str, Any]) -> di
 
 
 def _proposal_for_update(by: Actor, proposal_id: int) -> MineChangeProposal:
-    p = (visible(by.user, MineChangeProposal).select_for_update(of=("self",)).select_related("mine", "proposed_by")
-         .filter(pk=proposal_id).first())
-    if p is None:
-        raise PermissionDenied(Perm.MINE_EDIT)
-    require(by.user, Perm.MINE_EDIT)
+    p = locked_for_action(by.user, MineChangeProposal, proposal_id, Perm.MINE_EDIT, "mine", "proposed_by")
     if p.status != MineChangeProposalStatus.PENDING:
         raise DomainError(_("该申请已%(status)s，不能再办理。") % {"status": p.get_status_display()})
     return p
