@@ -68,7 +68,7 @@ def make_mine(code: str, name: str, enterprise: Enterprise, division_code: str, 
                                division=Division.objects.get(code=division_code), **mine_data(**overrides))
     registered = clock.now() - timedelta(days=365)
     MineStatusChange.objects.create(mine=mine, from_status="", to_status=mine.status, at=registered,
-                                    effective_on=registered.date(), by_name="test", reason="建档")
+                                    effective_on=registered.astimezone(clock.SHANGHAI).date(), by_name="test", reason="建档")
     return mine
 
 

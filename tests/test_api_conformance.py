@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from schemathesis import DataGenerationMethod
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from kuangan.core.actions import create_token
 from kuangan.core.actor import Actor
@@ -44,7 +46,14 @@ def _conforms(case: Any, world: World, user: User) -> None:
     if case.media_type == "multipart/form-data" and not isinstance(case.body, dict):
         case.body = {"file": json.dumps(case.body, default=str)}
     case.headers, case.cookies = case.headers or {}, case.cookies or {}  # ignored_auth writes into them
-    case.call_and_validate(headers=_bearer(user))  # every check schemathesis has
+    # Every check schemathesis has, except one where it cannot judge: a query string is text, so a value
+    # made "negative" by its type (a string "243" for an integer, a list for one value, an empty list sent
+    # as nothing) is often valid once on the wire. Negative bodies and path ids keep the check; refusals of
+    # unknown and repeated query parameters are tested in test_api_auth.py.
+    query_only = (case.meta is not None and case.meta.query == DataGenerationMethod.negative
+                  and DataGenerationMethod.negative not in (case.meta.body, case.meta.path_parameters))
+    case.call_and_validate(headers=_bearer(user),
+                           excluded_checks=(negative_data_rejection,) if query_only else ())
 
 
 @schema.parametrize()

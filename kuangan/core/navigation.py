@@ -44,3 +44,10 @@ def register(section: str, label: object, url_name: str, perm: str | None = None
         ITEMS.append(NavItem(section, label, url_name, perm, order))
         ITEMS.sort(key=lambda i: i.order)
 
+
+
+def active_url(path: str, urls: list[str]) -> str | None:
+    """The one entry to highlight for `path`: the longest entry URL that is the path or a prefix of it
+    (so /hazards/report/ lights 登记隐患, not 隐患台账 at /hazards/ as well); "/" only for itself."""
+    matches = [u for u in urls if path == u or (u != "/" and path.startswith(u))]
+    return max(matches, key=len, default=None)

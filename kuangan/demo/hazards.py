@@ -8,14 +8,12 @@ import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
-
 from kuangan.core import periodic
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Via
 from kuangan.core.clock import SHANGHAI
 from kuangan.core.models import User
-from kuangan.hazards import actions, rules
+from kuangan.hazards import actions, queries, rules
 from kuangan.hazards.models import Hazard, HazardStandardItem
 from kuangan.registry.models import Mine
 
@@ -135,21 +133,21 @@ def build_hazards(today: date) -> int:
         _rectify(h, safety, _at(today - timedelta(days=4)), today + timedelta(days=15), rng)
         count += 1
 
-    # Monthly reports of the recent months: every mine files (zero or not), except that 下枣林 and
-    # 高阳 have not filed the latest one, which is overdue.
-    months = rules.months_due(rules.day_start(today), settings.HAZARD_REPORT_DUE_DAY)
-    for month in months:
-        sign_at = _at(rules.next_month(month) + timedelta(days=2))
-        for mine in Mine.objects.filter(status__in=("producing", "building")).select_related("organization"):
-            if month == months[-1] and mine.name in ("下枣林煤矿", "高阳煤矿"):
-                continue
-            signer = mine.organization.users.filter(role="mine_head").first() if mine.organization else None
-            if signer is None:
-                continue
-            found = Hazard.objects.filter(mine=mine, level="major", found_at__gte=rules.day_start(month),
-                                          found_at__lt=rules.day_start(rules.next_month(month))).exists()
-            actions.submit_monthly_report(mine.pk, by=Actor(user=signer, at=sign_at, via=Via.IMPORT), month=month,
-                                          is_zero=not found)
+    # Monthly reports of every month each mine owed one: every mine files (zero or not), in time, except
+    # that 下枣林 and 高阳 have not filed the latest one, which is overdue.
+    owed = queries.owed_months(rules.day_start(today))
+    for mine in Mine.objects.filter(pk__in=owed).select_related("organization"):
+        signer = mine.organization.users.filter(role="mine_head").first() if mine.organization else None
+        months = owed[mine.pk]
+        if signer is None or not months:
+            continue
+        if mine.name in ("下枣林煤矿", "高阳煤矿"):
+            months = months[:-1]
+        for month in months:
+            start, end = rules.day_start(month), rules.day_start(rules.next_month(month))
+            found = Hazard.objects.filter(mine=mine, level="major", found_at__gte=start, found_at__lt=end).exists()
+            actions.submit_monthly_report(mine.pk, month=month, is_zero=not found, by=Actor(
+                user=signer, at=_at(rules.next_month(month) + timedelta(days=2)), via=Via.IMPORT))
     # Escalations, missing reports and proposals as of now.
     periodic.run(rules.day_start(today) + timedelta(hours=7))
     return count

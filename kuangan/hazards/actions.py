@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from kuangan.core import audit
@@ -25,10 +26,10 @@ from kuangan.core.uploads import check_upload
 from kuangan.registry import actions as registry_actions
 from kuangan.registry import rules as registry_rules
 from kuangan.registry.choices import MineKind, MineStatus
-from kuangan.registry.models import Mine, MineStatusChange, WorkingFace
+from kuangan.registry.models import Mine, WorkingFace
 from kuangan.registry.people import county_inspectors, mine_users
 
-from . import rules
+from . import queries, rules
 from .choices import (
     REGULATOR_SOURCES,
     AttachmentKind,
@@ -52,7 +53,6 @@ from .models import (
 )
 
 COAL_KINDS = (MineKind.COAL_UNDERGROUND, MineKind.COAL_OPEN_PIT)
-REPORTING_STATUSES = (MineStatus.PRODUCING, MineStatus.BUILDING)  # mines that owe a monthly report (R2.6)
 
 
 @dataclass(frozen=True)
@@ -98,26 +98,46 @@ def _check_item(mine: Mine, item_id: int | None, found_on: date) -> HazardStanda
     return item
 
 
-def _check_closure(mine: Mine, *, by: Actor) -> ClosureProposal | None:
-    """R2.8: raise a closure proposal when the rule holds and none is open for the mine."""
-    if ClosureProposal.objects.filter(mine=mine, status=ProposalStatus.OPEN).exists():
-        return None
-    today = by.at.astimezone(SHANGHAI).date()
+def _closure_grounds(hazard: Hazard) -> tuple[str, list[int]] | None:
+    """R2.8: why the report of major hazard `hazard` makes its mine due for 提请关闭, and the hazards cited:
+    repeats of its category within 12 months, or an unlicensed producing mine's major hazards."""
+    mine, item = hazard.mine, hazard.standard_item
+    assert item is not None
+    majors = Hazard.objects.filter(mine=mine, level=HazardLevel.MAJOR)
+    same = list(majors.filter(standard_item__category_code=item.category_code).values_list("pk", "found_at"))
+    cited = rules.repeats_for_closure(same, hazard.pk, settings.HAZARD_REPEATS_FOR_CLOSURE)
+    if cited is not None:
+        when = dict(same)
+        return _("“%(category)s”类重大事故隐患 12 个月内出现 %(n)d 次（R2.8 反复出现）：%(list)s") % {
+            "category": f"{item.category_code} {item.category_name}", "n": len(cited),
+            "list": join_list([f"#{pk}（{when[pk].astimezone(SHANGHAI):%Y-%m-%d}）" for pk in cited])}, cited
+    at, days = hazard.reported_at, settings.HAZARD_CLOSURE_WINDOW_DAYS
     licences = [registry_rules.LicenceFacts(x.kind, x.number, x.expires_on) for x in mine.licences.all()]
-    majors = list(Hazard.objects.filter(mine=mine, level=HazardLevel.MAJOR).values_list("pk", "found_at"))
-    if not rules.closure_proposal_due(
+    found = list(majors.filter(found_at__lte=at).values_list("pk", "found_at"))
+    recent = [pk for pk, t in found if at - timedelta(days=days) <= t]
+    if hazard.pk in recent and rules.closure_proposal_due(
             producing=mine.status == MineStatus.PRODUCING,
-            licences_complete=registry_rules.licences_complete(licences, today),
-            major_found_at=[at for _pk, at in majors], at=by.at,
-            window_days=settings.HAZARD_CLOSURE_WINDOW_DAYS, minimum=settings.HAZARD_CLOSURE_MIN_MAJOR):
+            licences_complete=registry_rules.licences_complete(licences, at.astimezone(SHANGHAI).date()),
+            major_found_at=[t for _pk, t in found], at=at, window_days=days,
+            minimum=settings.HAZARD_CLOSURE_MIN_MAJOR):
+        return _("证照不全的生产矿井 %(days)d 天内发现 %(n)d 项以上重大事故隐患（R2.8）") % {
+            "days": days, "n": settings.HAZARD_CLOSURE_MIN_MAJOR}, recent
+    return None
+
+
+def _check_closure(hazard: Hazard, *, by: Actor) -> ClosureProposal | None:
+    """R2.8: the proposal this major hazard's report made due, dated at that report (not when a tick ran).
+    One per occurrence; while another proposal of the mine awaits its decision, the tick judges it later."""
+    mine = hazard.mine
+    if ClosureProposal.objects.filter(Q(mine=mine, status=ProposalStatus.OPEN) | Q(trigger=hazard)).exists():
         return None
-    proposal = ClosureProposal.objects.create(
-        mine=mine, raised_at=by.at,
-        reason=_("证照不全的生产矿井 %(days)d 天内发现 %(n)d 项以上重大事故隐患（R2.8）")
-        % {"days": settings.HAZARD_CLOSURE_WINDOW_DAYS, "n": settings.HAZARD_CLOSURE_MIN_MAJOR})
-    recent = [pk for pk, at in majors if (by.at - at).days <= settings.HAZARD_CLOSURE_WINDOW_DAYS]
-    proposal.hazards.set(recent)
-    audit.record("hazards.closureproposal.raised", proposal, by=by, after={"hazards": recent},
+    grounds = _closure_grounds(hazard)
+    if grounds is None:
+        return None
+    reason, cited = grounds
+    proposal = ClosureProposal.objects.create(mine=mine, raised_at=hazard.reported_at, reason=reason, trigger=hazard)
+    proposal.hazards.set(cited)
+    audit.record("hazards.closureproposal.raised", proposal, by=by, after={"hazards": cited, "trigger": hazard.pk},
                  reason=proposal.reason, parent=mine)
     notify(county_inspectors(mine), by=by, url="/hazards/closure-proposals/",
            title=_("%(mine)s 触发提请关闭条件，请决定") % {"mine": mine.name}, body=proposal.reason)
@@ -159,14 +179,19 @@ def report_hazard(mine_id: int, *, by: Actor, report: HazardReport, photos: list
         if face is None:
             raise DomainError(_("该工作面不属于此矿山。"), field="face")
     repeat_of = None
-    if item is not None:
-        previous = Hazard.objects.filter(mine=mine, standard_item=item).values_list("pk", "found_at")
-        repeat_of = rules.find_repeat(previous, report.found_at, settings.HAZARD_REPEAT_WINDOW_DAYS)
+    if item is not None:  # R2.8: repeats per mine and category (C02, MU …), not per item
+        previous = Hazard.objects.filter(mine=mine, level=HazardLevel.MAJOR, found_at__lte=report.found_at,
+                                         standard_item__category_code=item.category_code)
+        repeat_of = rules.find_repeat(previous.values_list("pk", "found_at"), report.found_at)
     hazard = Hazard.objects.create(
         mine=mine, level=report.level, standard_item=item, source=report.source,
         description=report.description.strip(), face=face, place=report.place.strip(),
         found_at=report.found_at, found_by=report.found_by.strip() or by.name, reported_by=by.user,
         reported_at=by.at, repeat_of_id=repeat_of)
+    if hazard.is_major:  # no plan yet: overdue PLAN_DAYS after the report day, and the ladder counts from it
+        hazard.due_on = rules.plan_due_on(by.at.astimezone(SHANGHAI).date(), settings.HAZARD_PLAN_DAYS)
+        _schedule(hazard, reached=())
+        hazard.save(update_fields=["due_on", "next_due_at"])
     _history(hazard, by=by, action="report_hazard", previous="")
     audit.record("hazards.hazard.reported", hazard, by=by, after=audit.snapshot(hazard), parent=mine)
     _save_files(hazard, photos or [], AttachmentKind.PHOTO, by)
@@ -179,8 +204,27 @@ def report_hazard(mine_id: int, *, by: Actor, report: HazardReport, photos: list
                title=_("%(mine)s 登记重大事故隐患%(repeat)s，请落实“五落实”") % {
                    "mine": mine.name, "repeat": _("（重复出现）") if repeat_of else ""},
                body=hazard.description)
-        _check_closure(mine, by=by)
+        _contradict_zero_report(hazard, by=by)
+        _check_closure(hazard, by=by)
     return hazard
+
+
+def _contradict_zero_report(hazard: Hazard, *, by: Actor) -> None:
+    """R2.6: a major hazard found in a month whose zero report was signed shows that report untrue."""
+    mine = hazard.mine
+    month = rules.month_start(hazard.found_at.astimezone(SHANGHAI).date())
+    report = MonthlyReport.objects.filter(mine=mine, month=month, is_zero=True, contradicted_by=None).first()
+    if report is None:
+        return
+    report.contradicted_by, report.contradicted_at = hazard, by.at
+    report.save(update_fields=["contradicted_by", "contradicted_at"])
+    reason = _("%(month)s 报送零报告，但该月发现的重大事故隐患 #%(pk)d 后来才登记（零报告不实）") % {
+        "month": f"{month:%Y-%m}", "pk": hazard.pk}
+    audit.record("hazards.monthlyreport.contradicted", report, by=by, after={"contradicted_by": hazard.pk},
+                 reason=reason, parent=mine)
+    notify(county_inspectors(mine) + mine_users(mine, Role.MINE_HEAD), by=by,
+           url=f"/hazards/monthly-reports/?month={month:%Y-%m}",
+           title=_("%(mine)s 零报告不实") % {"mine": mine.name}, body=reason)
 
 
 @transaction.atomic(durable=True)
@@ -193,12 +237,17 @@ def start_rectification(hazard_id: int, *, by: Actor, plan: rules.FiveImplementa
     missing = rules.missing_implementations(plan, hazard.found_at.astimezone(SHANGHAI).date())
     if missing:
         raise DomainError(_("“五落实”不全，缺少：%(items)s。") % {"items": join_list(missing)})
+    refusal = rules.deadline_refusal(plan.deadline, by.at.astimezone(SHANGHAI).date())
+    if refusal:
+        raise DomainError(refusal, field="deadline")
     before = audit.snapshot(hazard)
     for k, v in asdict(plan).items():
         setattr(hazard, k, v)
     hazard.rectification_started_at = by.at
-    hazard.next_due_at = rules.next_escalation_at(hazard.deadline, to, [], settings.HAZARD_ESCALATION_DAYS)
-    previous = transition(hazard, to=to, fields=(*asdict(plan), "rectification_started_at", "next_due_at"))
+    hazard.due_on = plan.deadline  # steps taken before the plan are kept; the next counts from its deadline
+    _schedule(hazard)
+    previous = transition(hazard, to=to, fields=(*asdict(plan), "rectification_started_at", "due_on",
+                                                 "next_due_at"))
     _history(hazard, by=by, action="start_rectification", previous=previous)
     audit.record("hazards.hazard.rectification_started", hazard, by=by, before=before,
                  after=audit.snapshot(hazard), parent=hazard.mine)
@@ -226,8 +275,15 @@ def request_close_out(hazard_id: int, *, by: Actor, evaluation_by: str, evaluati
     hazard.evaluation_by, hazard.evaluation = evaluation_by.strip(), evaluation.strip()
     hazard.resume_evaluation = resume_evaluation.strip()
     hazard.close_out_requested_at = by.at
+    requested_on = by.at.astimezone(SHANGHAI).date()
+    # Made in time, the request stops the mine's clock: the regulator owes the answer now.
+    hazard.paused = rules.pauses_clock(level=hazard.level, requested_on=requested_on, due_on=hazard.due_on)
+    hazard.verify_due_on = rules.verify_due_on(requested_on, settings.HAZARD_VERIFY_DAYS) if hazard.is_major \
+        else None
+    _schedule(hazard)
     previous = transition(hazard, to=to, fields=("evaluation_by", "evaluation", "resume_evaluation",
-                                                 "close_out_requested_at"))
+                                                 "close_out_requested_at", "paused", "verify_due_on",
+                                                 "next_due_at"))
     _history(hazard, by=by, action="request_close_out", previous=previous, note=hazard.evaluation)
     audit.record("hazards.hazard.close_out_requested", hazard, by=by, before=before,
                  after=audit.snapshot(hazard), parent=hazard.mine)
@@ -256,6 +312,13 @@ def verify_close_out(hazard_id: int, *, by: Actor, approve: bool, opinion: str) 
     if approve:
         hazard.verified_by, hazard.verified_at, hazard.closed_at, hazard.next_due_at = by.user, by.at, by.at, None
         fields += ("verified_by", "verified_at", "closed_at", "next_due_at")
+    elif hazard.paused:  # the mine's clock resumes; the days of waiting are not counted against it
+        assert hazard.due_on is not None and hazard.close_out_requested_at is not None
+        hazard.due_on = rules.resumed_due_on(hazard.due_on, hazard.close_out_requested_at.astimezone(SHANGHAI).date(),
+                                             by.at.astimezone(SHANGHAI).date())
+        hazard.paused = False
+        _schedule(hazard)
+        fields += ("due_on", "paused", "next_due_at")
     previous = transition(hazard, to=to, fields=fields)
     _history(hazard, by=by, action="verify_close_out" if approve else "reject_close_out", previous=previous,
              note=hazard.verification_opinion)
@@ -369,8 +432,9 @@ def submit_monthly_report(mine_id: int, *, by: Actor, month: date, is_zero: bool
         raise PermissionDenied(Perm.MONTHLY_REPORT_SIGN)
     month = rules.month_start(month)
     today = by.at.astimezone(SHANGHAI).date()
-    if month > rules.month_start(today):
-        raise DomainError(_("不能报送未来月份的报告。"), field="month")
+    if month >= rules.month_start(today):  # a month is reported once it is over (Beijing dates)
+        raise DomainError(_("%(month)s 的报告自 %(day)s 起方可签字报送。") % {
+            "month": f"{month:%Y-%m}", "day": rules.next_month(month).isoformat()}, field="month")
     if MonthlyReport.objects.filter(mine=mine, month=month).exists():
         raise DomainError(_("%(month)s 的报告已报送。") % {"month": f"{month:%Y-%m}"}, field="month")
     found = list(Hazard.objects.filter(
@@ -380,11 +444,12 @@ def submit_monthly_report(mine_id: int, *, by: Actor, month: date, is_zero: bool
         raise DomainError(_("本月已登记 %(n)d 项重大事故隐患，不能报送零报告。") % {"n": len(found)}, field="is_zero")
     if not is_zero and not found:
         raise DomainError(_("本月没有登记重大事故隐患：请先登记，或报送零报告。"), field="is_zero")
+    late = rules.days_late(month, settings.HAZARD_REPORT_DUE_DAY, today)
     report = MonthlyReport.objects.create(mine=mine, month=month, is_zero=is_zero, note=note.strip(),
-                                          signed_by=by.user, signed_at=by.at)
+                                          signed_by=by.user, signed_at=by.at, days_late=late)
     report.hazards.set(found)
-    audit.record("hazards.monthlyreport.submitted", report, by=by,
-                 after={"month": month, "is_zero": is_zero, "hazards": [h.pk for h in found]}, parent=mine)
+    audit.record("hazards.monthlyreport.submitted", report, by=by, parent=mine,
+                 after={"month": month, "is_zero": is_zero, "hazards": [h.pk for h in found], "days_late": late})
     return report
 
 
@@ -407,50 +472,102 @@ def decide_closure_proposal(proposal_id: int, *, by: Actor, accept: bool, note: 
 # Periodic work: `kuangan tick --at T`. Each part is idempotent: a second run at the same T finds
 # nothing left to do (the next_due_at index, unique constraints, the open-proposal constraint).
 
+def _schedule(hazard: Hazard, reached: Iterable[str] | None = None) -> None:
+    """Set when `kuangan tick` must look at the hazard again (its next ladder step, or its one notice)."""
+    if reached is None:
+        reached = hazard.escalations.values_list("step", flat=True)
+    hazard.next_due_at = rules.next_due(level=hazard.level, status=hazard.status, due_on=hazard.due_on,
+                                        paused=hazard.paused, reached=reached,
+                                        told=hazard.overdue_told_at is not None,
+                                        days=settings.HAZARD_ESCALATION_DAYS)
+
+
 def _escalate(hazard_id: int, at: datetime) -> int:
+    """The ladder steps of a major hazard fallen due by `at`, or the one overdue notice of an ordinary
+    hazard (no ladder, no word of 重大事故隐患), each stamped with the instant it fell due."""
     with transaction.atomic():
         hazard = Hazard.objects.select_for_update().select_related("mine__division").get(pk=hazard_id)
-        if hazard.next_due_at is None or hazard.next_due_at > at or hazard.deadline is None:
+        if hazard.next_due_at is None or hazard.next_due_at > at or hazard.due_on is None:
             return 0
+        if not hazard.is_major:
+            return _tell_overdue(hazard)
         done = set(hazard.escalations.values_list("step", flat=True))
-        new = [(s, due) for s, due in rules.escalation_reached(hazard.deadline, at, settings.HAZARD_ESCALATION_DAYS)
+        new = [(s, due) for s, due in rules.escalation_reached(hazard.due_on, at, settings.HAZARD_ESCALATION_DAYS)
                if s not in done]
+        reason = _("超过整改时限 %(day)s") % {"day": hazard.due_on.isoformat()} if hazard.deadline else \
+            _("登记后未在 %(day)s 前落实“五落实”") % {"day": hazard.due_on.isoformat()}
         for step, due in new:
             by = Actor.system("tick", at=due)  # stamped with the due time, not the tick's time
             HazardEscalation.objects.create(hazard=hazard, step=step, due_at=due)
             before = {"escalation_step": hazard.escalation_step}
             hazard.escalation_step = step
             audit.record("hazards.hazard.escalated", hazard, by=by, before=before, after={"escalation_step": step},
-                         reason=_("超过整改时限 %(day)s") % {"day": hazard.deadline.isoformat()}, parent=hazard.mine)
+                         reason=reason, parent=hazard.mine)
             notify(mine_users(hazard.mine, Role.MINE_HEAD) + county_inspectors(hazard.mine), by=by,
                    url=hazard.get_absolute_url(),
                    title=_("%(mine)s 重大事故隐患超期未整改，督办升级为“%(step)s”") % {
                        "mine": hazard.mine.name, "step": hazard.get_escalation_step_display()})
-        hazard.next_due_at = rules.next_escalation_at(hazard.deadline, hazard.status, done | {s for s, _d in new},
-                                                      settings.HAZARD_ESCALATION_DAYS)
+        _schedule(hazard, done | {s for s, _d in new})
         hazard.save(update_fields=["escalation_step", "next_due_at"])
         return len(new)
 
 
+def _tell_overdue(hazard: Hazard) -> int:
+    """An ordinary hazard past its deadline: the mine and the county are told once."""
+    assert hazard.due_on is not None
+    due = rules.day_start(hazard.due_on + timedelta(days=1))
+    by = Actor.system("tick", at=due)
+    hazard.overdue_told_at = due
+    _schedule(hazard, ())
+    hazard.save(update_fields=["overdue_told_at", "next_due_at"])
+    reason = _("超过整改时限 %(day)s") % {"day": hazard.due_on.isoformat()}
+    audit.record("hazards.hazard.overdue_told", hazard, by=by, after={"overdue_told_at": due}, reason=reason,
+                 parent=hazard.mine)
+    notify(mine_users(hazard.mine, Role.MINE_HEAD, Role.MINE_SAFETY_OFFICER) + county_inspectors(hazard.mine),
+           by=by, url=hazard.get_absolute_url(),
+           title=_("%(mine)s 一般隐患超过整改时限（%(day)s）仍未销号") % {
+               "mine": hazard.mine.name, "day": hazard.due_on.isoformat()}, body=hazard.description)
+    return 1
+
+
 def _record_missing_reports(at: datetime) -> int:
+    """R2.6: a finding for every month a mine owed a report (by its status history) and had none by the
+    due day, however long since the last tick; once each (unique mine and month), stamped at its due."""
+    due_day = settings.HAZARD_REPORT_DUE_DAY
+    done = {*MonthlyReport.objects.values_list("mine", "month"), *MissingMonthlyReport.objects.values_list("mine", "month")}
     count = 0
-    for month in rules.months_due(at, settings.HAZARD_REPORT_DUE_DAY):
-        due = rules.report_due_at(month, settings.HAZARD_REPORT_DUE_DAY)
-        # A mine owes the reports of the months that end after it was registered (its first status row).
-        registered = MineStatusChange.objects.filter(mine=OuterRef("pk"), from_status="",
-                                                     at__lt=rules.day_start(rules.next_month(month)))
-        owing = Mine.objects.filter(status__in=REPORTING_STATUSES).filter(Exists(registered)) \
-            .exclude(monthly_reports__month=month).exclude(missing_reports__month=month) \
-            .select_related("division", "organization")
-        for mine in owing:
-            with transaction.atomic():
+    for mine_id, owed in queries.owed_months(at).items():
+        months = [m for m in owed if (mine_id, m) not in done]
+        if not months:
+            continue
+        mine = Mine.objects.select_related("division", "organization").get(pk=mine_id)
+        with transaction.atomic():
+            for month in months:
+                due = rules.report_due_at(month, due_day)
                 missing = MissingMonthlyReport.objects.create(mine=mine, month=month, due_at=due)
-                by = Actor.system("tick", at=due)
-                audit.record("hazards.missingmonthlyreport.recorded", missing, by=by,
+                audit.record("hazards.missingmonthlyreport.recorded", missing, by=Actor.system("tick", at=due),
                              after={"month": month}, parent=mine)
-                notify(mine_users(mine, Role.MINE_HEAD) + county_inspectors(mine), by=by,
-                       url="/hazards/monthly-reports/",
-                       title=_("%(mine)s 未按期报送 %(month)s 重大隐患月报（或零报告）") % {
-                           "mine": mine.name, "month": f"{month:%Y-%m}"})
-            count += 1
+            # One notice per mine, however many months a long pause in the ticks left to find.
+            notify(mine_users(mine, Role.MINE_HEAD) + county_inspectors(mine),
+                   by=Actor.system("tick", at=rules.report_due_at(months[-1], due_day)), url="/hazards/monthly-reports/",
+                   title=_("%(mine)s 未按期报送 %(month)s 重大隐患月报（或零报告）") % {
+                       "mine": mine.name, "month": join_list([f"{m:%Y-%m}" for m in months])})
+        count += len(months)
+    return count
+
+
+def _catch_up_closures(at: datetime) -> int:
+    """R2.8: a major hazard reported while its mine had a proposal awaiting decision is judged once that
+    one is decided; a proposal it makes due is dated at its report, not at the tick."""
+    reported = OuterRef("reported_at")
+    was_open = ClosureProposal.objects.filter(mine=OuterRef("mine"), raised_at__lte=reported) \
+        .filter(Q(decided_at__isnull=True) | Q(decided_at__gt=reported))
+    hazards = Hazard.objects.filter(level=HazardLevel.MAJOR, reported_at__lte=at).filter(Exists(was_open)) \
+        .exclude(Exists(ClosureProposal.objects.filter(mine=OuterRef("mine"), status=ProposalStatus.OPEN))) \
+        .exclude(Exists(ClosureProposal.objects.filter(trigger=OuterRef("pk")))) \
+        .select_related("mine__division", "mine__organization", "standard_item").order_by("reported_at", "pk")
+    count = 0
+    for hazard in hazards:
+        with transaction.atomic():
+            count += _check_closure(hazard, by=Actor.system("tick", at=hazard.reported_at)) is not None
     return count

@@ -1,14 +1,17 @@
 """/api/v1/hazards/: the major-hazard loop (R2): ledger, detail, report, rectification, close-out,
-supervision, stop-production, monthly reports and the determination standards."""
+supervision, stop-production, monthly reports (and their findings, escalations and closure proposals, read
+only) and the determination standards."""
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
 from kuangan.core import clock
+from kuangan.core.access import visible
 from kuangan.core.clock import SHANGHAI
 from kuangan.core.errors import DomainError
 from kuangan.registry import queries as registry_queries
@@ -17,13 +20,21 @@ from kuangan.registry.models import Mine
 
 from . import actions, queries, rules
 from .filters import HazardFilter
+from .models import HazardEscalation, MissingMonthlyReport, MonthlyReport
 from .schemas import (
     CloseOutIn,
     CloseOutRequestIn,
+    ClosureProposalFilter,
+    ClosureProposalOut,
+    EscalationFilter,
+    EscalationListOut,
     FiveImplementationsIn,
     HazardDetailOut,
     HazardIn,
     HazardOut,
+    MissingReportFilter,
+    MissingReportOut,
+    MonthlyReportFilter,
     MonthlyReportIn,
     MonthlyReportOut,
     StandardOut,
@@ -89,6 +100,39 @@ def hazard_list(request: HttpRequest, filters: Query[HazardFilter]) -> Any:
 def standard_list(request: HttpRequest) -> Any:
     """The determination standards with their items: reference data, the same for every user."""
     return queries.standards()
+
+
+@router.get("/hazards/monthly-reports", response=list[MonthlyReportOut], operation_id="hazards_monthly_report_list")
+@paginate(Pages, page_size=50)
+def monthly_report_list(request: HttpRequest, filters: Query[MonthlyReportFilter]) -> Any:
+    """The monthly reports signed by the mines (`is_zero=true`: the zero reports), newest month first."""
+    qs = visible(request.user, MonthlyReport).select_related("mine", "signed_by").prefetch_related("hazards")
+    return filters.apply(qs).order_by("-month", "mine_id")
+
+
+@router.get("/hazards/missing-reports", response=list[MissingReportOut], operation_id="hazards_missing_report_list")
+@paginate(Pages, page_size=50)
+def missing_report_list(request: HttpRequest, filters: Query[MissingReportFilter]) -> Any:
+    """Missing-report findings: a month's report not filed by its due day (`filed=false`: still missing)."""
+    filed = visible(request.user, MonthlyReport).filter(mine=OuterRef("mine"), month=OuterRef("month"))
+    qs = visible(request.user, MissingMonthlyReport).select_related("mine").annotate(filed=Exists(filed))
+    return filters.apply(qs).order_by("-month", "mine_id")
+
+
+@router.get("/hazards/escalations", response=list[EscalationListOut], operation_id="hazards_escalation_list")
+@paginate(Pages, page_size=50)
+def escalation_list(request: HttpRequest, filters: Query[EscalationFilter]) -> Any:
+    """The escalation steps the hazards reached, newest first."""
+    qs = visible(request.user, HazardEscalation).select_related("hazard__mine")
+    return filters.apply(qs).order_by("-due_at", "-id")
+
+
+@router.get("/hazards/closure-proposals", response=list[ClosureProposalOut],
+            operation_id="hazards_closure_proposal_list")
+@paginate(Pages, page_size=50)
+def closure_proposal_list(request: HttpRequest, filters: Query[ClosureProposalFilter]) -> Any:
+    """Closure proposals (提请关闭) raised over repeated or unlicensed major hazards, newest first."""
+    return filters.apply(queries.visible_proposals(request.user)).order_by("-raised_at", "-id")
 
 
 @router.post("/hazards/monthly-reports", response={201: MonthlyReportOut}, operation_id="hazards_monthly_report_submit")

@@ -13,6 +13,7 @@ from kuangan.core.dates import Day
 from kuangan.registry.filters import MAX_ID
 
 from .choices import HazardLevel, HazardSource, HazardStatus
+from .models import Hazard
 from .rules import day_start
 
 SORTS = {"found_at": "found_at", "deadline": "deadline", "mine": "mine__name", "status": "status",
@@ -57,7 +58,7 @@ class HazardFilter(Schema):
         if self.open is not None:
             qs = qs.exclude(status=HazardStatus.CLOSED) if self.open else qs.filter(status=HazardStatus.CLOSED)
         if self.overdue is not None:
-            overdue = Q(deadline__lt=today) & ~Q(status=HazardStatus.CLOSED)
+            overdue = Hazard.overdue_q(today)
             qs = qs.filter(overdue) if self.overdue else qs.exclude(overdue)
         if self.supervised is not None:
             qs = qs.filter(supervised=self.supervised)

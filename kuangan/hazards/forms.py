@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kuangan.core.choices import Perm
 from kuangan.core.dates import validate_in_range
+from kuangan.core.errors import DomainError
+from kuangan.core.uploads import PHOTO_TYPES, check_upload
 from kuangan.registry.models import Mine, WorkingFace
 
 from .choices import AttachmentKind, HazardLevel, HazardSource
@@ -61,6 +63,16 @@ class HazardReportForm(forms.Form):
         self.fields["standard_item"].label_from_instance = lambda i: f"{i.code} {i.text[:60]}"  # type: ignore[attr-defined]
         self.fields["face"].queryset = faces  # type: ignore[attr-defined]
         self.fields["face"].label_from_instance = lambda f: f"{f.mine.name} · {f.name}"  # type: ignore[attr-defined]
+
+    def clean_photos(self) -> list[Any]:
+        """A bad photo is named once, beside its field (the action checks again)."""
+        photos: list[Any] = self.cleaned_data["photos"]
+        for f in photos:
+            try:
+                check_upload(f, PHOTO_TYPES)
+            except DomainError as e:
+                raise forms.ValidationError(e.message) from None
+        return photos
 
 
 class FiveImplementationsForm(forms.Form):

@@ -3,11 +3,14 @@ reports, closure proposals and investigations. Rows reach their mine through `sc
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kuangan.core.access import ScopedQuerySet
+from kuangan.core.clock import SHANGHAI
 from kuangan.core.models import User
 from kuangan.registry.models import Mine, WorkingFace
 
@@ -106,6 +109,12 @@ class Hazard(models.Model):
     supervised_at = models.DateTimeField(_("挂牌时间"), null=True, blank=True)
     escalation_step = models.CharField(_("督办升级"), max_length=10, choices=EscalationStep.choices, blank=True)
     next_due_at = models.DateTimeField(null=True, blank=True)  # next escalation instant, for `kuangan tick`
+    # The last day in time, which the ladder counts from: the plan's deadline plus the days a close-out
+    # request made in time waited for the regulator; before a plan (major only) the report day + PLAN_DAYS.
+    due_on = models.DateField(_("有效整改时限"), null=True, blank=True)
+    paused = models.BooleanField(_("等待验收，暂停计时"), default=False)
+    verify_due_on = models.DateField(_("验收期限"), null=True, blank=True)
+    overdue_told_at = models.DateTimeField(_("超期告知时间"), null=True, blank=True)  # ordinary hazards: once
     # Repeats (R2.8), root cause and rewards (R2.9)
     repeat_of = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="repeats",
                                   verbose_name=_("重复出现于"))
@@ -140,6 +149,27 @@ class Hazard(models.Model):
     @property
     def is_major(self) -> bool:
         return self.level == HazardLevel.MAJOR
+
+    def is_overdue_on(self, today: date) -> bool:
+        """`rules.is_overdue` on this row (kept in step with `overdue_q`)."""
+        return self.due_on is not None and not self.paused and self.status != HazardStatus.CLOSED \
+            and today > self.due_on
+
+    @staticmethod
+    def overdue_q(today: date) -> models.Q:
+        return models.Q(due_on__lt=today, paused=False) & ~models.Q(status=HazardStatus.CLOSED)
+
+    @property
+    def waited_days(self) -> int:
+        """Days added to the plan's deadline while close-out requests made in time waited for the regulator."""
+        return (self.due_on - self.deadline).days if self.due_on and self.deadline else 0
+
+    @property
+    def plan_days(self) -> int | None:
+        """A major hazard still without a plan: the days from its report day to its due day (PLAN_DAYS)."""
+        if self.deadline or self.due_on is None:
+            return None
+        return (self.due_on - self.reported_at.astimezone(SHANGHAI).date()).days
 
 
 class HazardTransition(models.Model):
@@ -210,6 +240,11 @@ class MonthlyReport(models.Model):
     note = models.TextField(_("说明"), blank=True)
     signed_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("签字矿长"))
     signed_at = models.DateTimeField(_("签字时间"))
+    days_late = models.PositiveSmallIntegerField(_("迟报天数"), default=0)  # after the due day, when signed
+    # A zero report is untrue (零报告不实) once a major hazard found in its month is reported later.
+    contradicted_by = models.ForeignKey(Hazard, models.PROTECT, null=True, blank=True, related_name="+",
+                                        verbose_name=_("零报告不实（后报重大隐患）"))
+    contradicted_at = models.DateTimeField(_("发现不实时间"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -239,6 +274,11 @@ class MissingMonthlyReport(models.Model):
     def __str__(self) -> str:
         return f"{self.mine} {self.month:%Y-%m}"
 
+    @property
+    def due_on(self) -> date:
+        """The due day itself (the finding is due from the start of the next day)."""
+        return self.due_at.astimezone(SHANGHAI).date() - timedelta(days=1)
+
 
 class ClosureProposal(models.Model):
     """R2.8: repeated or unlicensed major hazards lead to a proposal the regulator decides on."""
@@ -249,6 +289,9 @@ class ClosureProposal(models.Model):
     raised_at = models.DateTimeField(_("提出时间"))
     reason = models.TextField(_("依据"))
     hazards = models.ManyToManyField(Hazard, related_name="closure_proposals")
+    # The occurrence whose report made the proposal due: one proposal per occurrence (`kuangan tick`).
+    trigger = models.ForeignKey(Hazard, models.PROTECT, null=True, blank=True, related_name="+",
+                                verbose_name=_("触发隐患"))
     status = models.CharField(_("状态"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN)
     decided_by = models.ForeignKey(User, models.PROTECT, null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -259,7 +302,8 @@ class ClosureProposal(models.Model):
     class Meta:
         ordering = ["-raised_at"]
         constraints = [models.UniqueConstraint(fields=["mine"], condition=models.Q(status="open"),
-                                               name="hazards_proposal_one_open")]
+                                               name="hazards_proposal_one_open"),
+                       models.UniqueConstraint(fields=["trigger"], name="hazards_proposal_one_per_trigger")]
 
     def __str__(self) -> str:
         return f"{self.mine} {self.raised_at:%Y-%m-%d}"

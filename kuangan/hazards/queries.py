@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from kuangan.core.access import get_visible_or_404, visible
 from kuangan.core.audit import history, with_changes
 from kuangan.core.clock import SHANGHAI
-from kuangan.registry.models import Mine
+from kuangan.registry.choices import MineStatus
+from kuangan.registry.models import Mine, MineStatusChange
 
 from . import rules
 from .choices import HazardLevel, HazardSource, HazardStatus, ProposalStatus
@@ -141,7 +144,7 @@ def stock_targets(user: Any, today: date) -> StockTargets:
         stock_open=Count("pk", filter=OPEN & Q(found_at__lt=rules.day_start(date(STOCK_YEAR + 1, 1, 1)))),
         new_this_year=Count("pk", filter=Q(found_at__gte=year_start)),
         open_major=Count("pk", filter=OPEN),
-        overdue_major=Count("pk", filter=OPEN & Q(deadline__lt=today)),
+        overdue_major=Count("pk", filter=OPEN & Hazard.overdue_q(today)),
         supervised=Count("pk", filter=OPEN & Q(supervised=True)),
     )
     steps = dict(majors.filter(OPEN).exclude(escalation_step="").order_by()
@@ -165,3 +168,17 @@ def hazards_by(user: Any, dimension: str, filters: HazardFilter | None = None,
 
 def open_proposals_count(user: Any) -> int:
     return visible(user, ClosureProposal).filter(status=ProposalStatus.OPEN).count()
+
+
+REPORTING_STATUSES = (MineStatus.PRODUCING, MineStatus.BUILDING)  # mines that owe a monthly report (R2.6)
+
+
+def owed_months(at: datetime) -> dict[int, list[date]]:
+    """R2.6: each mine's months whose report was due by `at`, from its status history. System-level (no
+    access policy): the tick's missing-report findings and the demo's reports."""
+    history: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    changes = MineStatusChange.objects.filter(at__lte=at).order_by("mine", "effective_on", "at", "pk")
+    for mine_id, on, status in changes.values_list("mine", "effective_on", "to_status"):
+        history[mine_id].append((on, status))
+    due_day = settings.HAZARD_REPORT_DUE_DAY
+    return {mine_id: rules.months_owed(steps, REPORTING_STATUSES, at, due_day) for mine_id, steps in history.items()}

@@ -24,6 +24,7 @@ from .choices import (
     HazardSource,
     HazardStatus,
     Industry,
+    ProposalStatus,
 )
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -62,7 +63,7 @@ class HazardOut(Schema):
 
     @staticmethod
     def resolve_overdue(obj: Any) -> bool:
-        return rules.is_overdue(obj.deadline, obj.status, clock.today())
+        return bool(obj.is_overdue_on(clock.today()))
 
 
 class TransitionOut(Schema):
@@ -169,12 +170,15 @@ class MonthlyReportIn(Schema):
 class MonthlyReportOut(Schema):
     id: int
     mine_id: int
+    mine_name: str = Field(..., alias="mine.name")
     month: date
     is_zero: bool
     note: str
     hazard_ids: list[int]
     signed_by_name: str
     signed_at: datetime
+    days_late: int  # 迟报: days after the due day when signed (0: in time)
+    contradicted_by_id: int | None  # a zero report contradicted by a major hazard of its month reported later
 
     @staticmethod
     def resolve_hazard_ids(obj: Any) -> list[int]:
@@ -204,3 +208,104 @@ class StandardOut(Schema):
     effective_from: date
     effective_to: date | None
     items: list[StandardItemOut]
+
+
+# Reads of the monthly reports, missing-report findings, escalations and closure proposals (issue 18):
+# filtered like their pages, always within the caller's scope.
+
+class _MineFilter(Schema):
+    mine: Id | None = None
+    division: str | None = Field(None, pattern=r"^\d{2,12}$")  # a division code: it and everything below it
+
+    def apply(self, qs: Any, to_mine: str = "mine") -> Any:
+        if self.mine is not None:
+            qs = qs.filter(**{f"{to_mine}_id": self.mine})
+        if self.division:
+            path = f"{to_mine}__division__path"
+            qs = qs.filter(**{f"{path}__contains": f"/{self.division}/"}) if len(self.division) == 6 \
+                else qs.filter(**{f"{path}__startswith": f"{self.division}/"})
+        return qs
+
+
+class _MonthFilter(_MineFilter):
+    month: Day | None = Field(None, description="月份，YYYY-MM-01（其他日期按所在月份）")
+
+    def apply(self, qs: Any, to_mine: str = "mine") -> Any:
+        qs = super().apply(qs, to_mine)
+        return qs if self.month is None else qs.filter(month=rules.month_start(self.month))
+
+
+class MonthlyReportFilter(_MonthFilter):
+    is_zero: bool | None = None  # true: the zero reports
+
+    def apply(self, qs: Any, to_mine: str = "mine") -> Any:
+        qs = super().apply(qs, to_mine)
+        return qs if self.is_zero is None else qs.filter(is_zero=self.is_zero)
+
+
+class MissingReportFilter(_MonthFilter):
+    filed: bool | None = None  # filed after its due day; false: still missing (the monthly page's list)
+
+    def apply(self, qs: Any, to_mine: str = "mine") -> Any:
+        qs = super().apply(qs, to_mine)
+        return qs if self.filed is None else qs.filter(filed=self.filed)
+
+
+class EscalationFilter(_MineFilter):
+    hazard: Id | None = None
+    step: EscalationStep | None = None
+
+    def apply(self, qs: Any, to_mine: str = "hazard__mine") -> Any:
+        qs = super().apply(qs, to_mine)
+        if self.hazard is not None:
+            qs = qs.filter(hazard_id=self.hazard)
+        return qs if self.step is None else qs.filter(step=self.step)
+
+
+class ClosureProposalFilter(_MineFilter):
+    status: ProposalStatus | None = None
+
+    def apply(self, qs: Any, to_mine: str = "mine") -> Any:
+        qs = super().apply(qs, to_mine)
+        return qs if self.status is None else qs.filter(status=self.status)
+
+
+class MissingReportOut(Schema):
+    """A missing-report finding (R2.6): the month's report was not filed by its due day."""
+
+    id: int
+    mine_id: int
+    mine_name: str = Field(..., alias="mine.name")
+    month: date
+    due_at: datetime
+    filed: bool  # filed since (late)
+
+
+class EscalationListOut(EscalationOut):
+    """One escalation step a hazard reached (函告 → 通报 → 约谈 → 曝光), dated when it fell due."""
+
+    id: int
+    hazard_id: int
+    mine_id: int = Field(..., alias="hazard.mine_id")
+    mine_name: str = Field(..., alias="hazard.mine.name")
+
+
+class ClosureProposalOut(Schema):
+    id: int
+    mine_id: int
+    mine_name: str = Field(..., alias="mine.name")
+    raised_at: datetime
+    reason: str
+    status: ProposalStatus
+    hazard_ids: list[int]
+    decided_at: datetime | None
+    decided_by_name: str | None
+    decision_note: str
+
+    @staticmethod
+    def resolve_hazard_ids(obj: Any) -> list[int]:
+        return sorted(h.pk for h in obj.hazards.all())
+
+    @staticmethod
+    def resolve_decided_by_name(obj: Any) -> str | None:
+        return None if obj.decided_by is None else str(obj.decided_by.display_name)

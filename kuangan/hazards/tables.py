@@ -9,8 +9,6 @@ from typing import Any
 
 from django.utils.translation import gettext_noop as N_
 
-from .choices import HazardStatus
-
 
 @dataclass(frozen=True)
 class Column:
@@ -26,7 +24,7 @@ def _item(h: Any, today: date) -> str:
 
 def _progress(h: Any, today: date) -> str:
     text = str(h.get_status_display())
-    if h.status != HazardStatus.CLOSED and h.deadline and today > h.deadline:
+    if h.is_overdue_on(today):
         text += "（超期）"
     return text
 

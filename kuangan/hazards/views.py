@@ -143,7 +143,7 @@ def _detail(request: AuthedRequest, pk: int, forms: dict[str, Any] | None = None
             "accountability_proposal": page.investigation.accountability_proposal})
     return render(request, "hazards/hazard_detail.html", {
         "p": page, "hazard": hazard, "action_forms": action_forms, "inv_form": inv_form,
-        "overdue": rules.is_overdue(hazard.deadline, hazard.status, clock.today()),
+        "overdue": hazard.is_overdue_on(clock.today()),
     }, status=400 if forms else 200)
 
 
@@ -243,14 +243,15 @@ def monthly_reports(request: AuthedRequest) -> HttpResponse:
     return render(request, "hazards/monthly_reports.html", {
         "month": month, "rows": queries.monthly_overview(request.user, month), "form": form,
         "missing": queries.missing_reports(request.user)[:100],
-        "due_day": rules.next_month(month).replace(day=settings.HAZARD_REPORT_DUE_DAY),
+        "due_day": rules.report_due_on(month, settings.HAZARD_REPORT_DUE_DAY), "sign_from": rules.next_month(month),
     })
 
 
 @require_perm(Perm.HAZARD_SUPERVISE)
 def closure_proposals(request: AuthedRequest) -> HttpResponse:
     return render(request, "hazards/closure_proposals.html", {
-        "proposals": queries.visible_proposals(request.user), "form": DecisionForm()})
+        "proposals": queries.visible_proposals(request.user), "form": DecisionForm(),
+        "repeats": settings.HAZARD_REPEATS_FOR_CLOSURE})
 
 
 @require_perm(Perm.HAZARD_SUPERVISE)
@@ -294,7 +295,7 @@ def mine_hazards(request: AuthedRequest, pk: int) -> HttpResponse:
     hazards = queries.visible_hazards(request.user).filter(mine=mine)
     return render(request, "hazards/mine_hazards.html", {
         "mine": mine, "tab": "hazards", "summary": queries.mine_hazard_summary(request.user, mine),
-        "rows": [(h, rules.is_overdue(h.deadline, h.status, today)) for h in hazards[:200]],
+        "rows": [(h, h.is_overdue_on(today)) for h in hazards[:200]],
         "reports": queries.mine_reports(request.user, mine)[:12],
         "can_report": can(request.user, Perm.HAZARD_REPORT),
     })

@@ -60,6 +60,11 @@ def _ensure_visible(by: Actor, obj: models.Model) -> None:
         raise PermissionDenied(_("该记录不在您的管辖范围内。"))
 
 
+def _beijing_date(by: Actor) -> date:
+    """The Beijing date of the action's moment: the date the regulations count (issue 18)."""
+    return by.at.astimezone(clock.SHANGHAI).date()
+
+
 def _mine_for_update(by: Actor, mine_id: int, perm: str) -> Mine:
     return locked_for_action(by.user, Mine, mine_id, perm)
 
@@ -69,7 +74,7 @@ def _create_mine(data: dict[str, Any], *, by: Actor, reason: str) -> Mine:
     mine.save()
     _ensure_visible(by, mine)
     MineStatusChange.objects.create(mine=mine, from_status="", to_status=mine.status, at=by.at,
-                                    effective_on=by.at.date(), by=by.user, by_name=by.name, reason=reason)
+                                    effective_on=_beijing_date(by), by=by.user, by_name=by.name, reason=reason)
     audit.record("registry.mine.created", mine, by=by, after=audit.snapshot(mine), reason=reason)
     return mine
 
@@ -127,15 +132,16 @@ def _refuse_regulated_record(by: Actor, kind: str) -> None:
 
 
 @transaction.atomic(durable=True)
-def change_mine_status(mine_id: int, *, by: Actor, to_status: str, reason: str, effective_on: date,
+def change_mine_status(mine_id: int, *, by: Actor, to_status: str, reason: str, effective_on: date | None = None,
                        document_number: str = "") -> Mine:
-    """R1.5: a status changes with who, when and why; the mine's people are told."""
+    """R1.5: a status changes with who, when and why; the mine's people are told. Without an effective
+    date it takes effect on the Beijing date of the change."""
     mine = _mine_for_update(by, mine_id, Perm.MINE_STATUS_CHANGE)
     return _change_status(mine, by=by, to_status=to_status, reason=reason, effective_on=effective_on,
                          document_number=document_number)
 
 
-def _change_status(mine: Mine, *, by: Actor, to_status: str, reason: str, effective_on: date,
+def _change_status(mine: Mine, *, by: Actor, to_status: str, reason: str, effective_on: date | None = None,
                   document_number: str = "") -> Mine:
     """The shared step of every status change, inside the calling action's transaction (the hazard
     loop's stop-production order uses it too). The caller has checked permission and scope."""
@@ -149,7 +155,7 @@ def _change_status(mine: Mine, *, by: Actor, to_status: str, reason: str, effect
         raise DomainError(_("已关闭的矿山不能再变更状态。"), field="to_status")
     before = audit.snapshot(mine)
     change = MineStatusChange.objects.create(
-        mine=mine, from_status=mine.status, to_status=to_status, at=by.at, effective_on=effective_on,
+        mine=mine, from_status=mine.status, to_status=to_status, at=by.at, effective_on=effective_on or _beijing_date(by),
         by=by.user, by_name=by.name, reason=reason.strip(), document_number=document_number.strip())
     mine.status = to_status
     mine.save(update_fields=["status", "updated_at"])
@@ -332,7 +338,7 @@ def register_mine_from_feed(code: str, name: str, *, by: Actor) -> Mine:
         return Mine.objects.get(code=code)
     reason = _("由联网数据自动登记，档案待核实")
     MineStatusChange.objects.create(mine=mine, from_status="", to_status=mine.status, at=by.at,
-                                    effective_on=by.at.date(), by=None, by_name=by.name, reason=reason)
+                                    effective_on=_beijing_date(by), by=None, by_name=by.name, reason=reason)
     audit.record("registry.mine.registered_from_feed", mine, by=by, after=audit.snapshot(mine), reason=reason)
     return mine
 
@@ -461,7 +467,7 @@ def _apply_proposal(p: MineChangeProposal, *, by: Actor) -> None:
     if to_status is not None:
         require(by.user, Perm.MINE_STATUS_CHANGE)
         _change_status(mine, by=by, to_status=to_status, reason=reason,
-                       effective_on=by.at.astimezone(clock.SHANGHAI).date())
+                       effective_on=_beijing_date(by))
 
 
 @transaction.atomic(durable=True)

@@ -13,8 +13,9 @@ from pydantic_core import PydanticCustomError
 from kuangan.core import clock
 from kuangan.core.access import visible
 from kuangan.core.errors import DomainError
+from kuangan.hazards import queries as hazard_queries
 
-from . import actions, queries
+from . import actions, queries, rules
 from .filters import MineFilter
 from .forms import MineForm, division_choices_for
 from .models import Enterprise, Mine
@@ -38,7 +39,11 @@ class Pages(PageNumberPagination):
 
 def _detail(request: HttpRequest, mine: Mine) -> Mine:
     dossier = queries.mine_dossier(request.user, mine.pk, clock.today())
-    dossier.mine.findings = dossier.findings  # type: ignore[attr-defined]
+    missing = [rules.Finding("monthly_report_missing", "violation",  # R2.6: a missing report is a finding
+                             _("%(month)s 的月度重大事故隐患报告逾期未报") % {"month": f"{m.month:%Y-%m}"},
+                             "R2.6 · JC 10")
+               for m in hazard_queries.missing_reports(request.user).filter(mine=mine)]
+    dossier.mine.findings = [*dossier.findings, *missing]  # type: ignore[attr-defined]
     return dossier.mine
 
 

@@ -37,6 +37,7 @@ class MineForm(forms.ModelForm):
             "hydro_type", "rock_burst", "spontaneous_combustion", "disaster_grade", "standardization_grade",
             "intelligent_status", "supervision_class", "has_upgrade_project", "address", "longitude", "latitude",
         ]
+        error_messages = {"code": {"unique": _("该矿山编码已存在。")}}
 
     def __init__(self, *args: Any, divisions: Any, enterprises: Any, regulator: bool = True,
                  creating: bool = True, **kwargs: Any) -> None:
@@ -52,7 +53,8 @@ class MineForm(forms.ModelForm):
 
 class MineStatusForm(forms.Form):
     to_status = forms.ChoiceField(label=_("新状态"), choices=MineStatus.choices)
-    effective_on = forms.DateField(label=_("生效日期"), widget=DATE_WIDGET)
+    effective_on = forms.DateField(label=_("生效日期"), widget=DATE_WIDGET, required=False,
+                                   help_text=_("不填则为办理当天（北京时间）。"))
     document_number = forms.CharField(label=_("文书编号"), max_length=60, required=False)
     reason = forms.CharField(label=_("变更原因"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
@@ -61,6 +63,8 @@ class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
         fields = ["name", "credit_code", "parent", "division", "legal_representative", "address"]
+        error_messages = {"name": {"unique": _("该企业名称已存在。")},
+                          "credit_code": {"unique": _("该统一社会信用代码已存在。")}}
 
     def __init__(self, *args: Any, divisions: Any, enterprises: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

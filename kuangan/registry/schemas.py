@@ -123,7 +123,7 @@ class MinePatch(Schema):
 class MineStatusIn(Schema):
     to_status: MineStatus
     reason: Text = Field(..., min_length=1, max_length=2000)
-    effective_on: date
+    effective_on: date | None = Field(None, description="生效日期（北京时间）；不填则为办理当天")
     document_number: Text = Field("", max_length=60)
 
 

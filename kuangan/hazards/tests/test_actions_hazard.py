@@ -237,15 +237,16 @@ def test_monthly_report_signed_by_the_mine_head(world):
         actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 5, 1),
                                       is_zero=True)
     report(world)  # a major hazard found in June
-    with pytest.raises(DomainError, match="不能报送零报告"):
-        actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 6, 1),
-                                      is_zero=True)
-    r = actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 6, 1),
-                                      is_zero=False)
-    assert r.hazards.count() == 1
-    with pytest.raises(DomainError, match="未来"):
-        actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 8, 1),
-                                      is_zero=True)
+    with clock.frozen(datetime(2024, 7, 1, tzinfo=SH)):  # June is signed from July 1st
+        with pytest.raises(DomainError, match="不能报送零报告"):
+            actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 6, 1),
+                                          is_zero=True)
+        r = actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 6, 1),
+                                          is_zero=False)
+        assert r.hazards.count() == 1
+        with pytest.raises(DomainError, match="2024-08-01 起方可签字报送"):
+            actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 7, 1),
+                                          is_zero=True)
 
 
 def test_tick_escalates_on_its_days_and_is_idempotent(world, capsys):
@@ -278,7 +279,9 @@ def test_tick_records_missing_monthly_reports_once(world):
     registry_actions.change_mine_status(world.b1.pk, by=world.actor(world.foreign_inspector),
                                         to_status=MineStatus.LONG_TERM_STOPPED, reason="长期停产",
                                         effective_on=date(2024, 1, 1))
-    actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 6, 1), is_zero=True)
+    with clock.frozen(datetime(2024, 7, 1, 9, tzinfo=SH)):
+        actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 6, 1),
+                                      is_zero=True)
     call_command("tick", "--at", "2024-07-05T23:59")
     assert not MissingMonthlyReport.objects.filter(month=date(2024, 6, 1)).exists()  # due day not over yet
     call_command("tick", "--at", "2024-07-06T00:00")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from kuangan.core import actions as core_actions
+from kuangan.core import clock
 from kuangan.core.actor import Actor
 from kuangan.hazards.models import Hazard, MonthlyReport
 from kuangan.registry.choices import MineStatus
@@ -147,10 +149,13 @@ def test_report_by_item_id_and_a_time_without_zone_is_beijing_time(world, client
 
 
 def test_list_filters_overdue(world, client, post, bearer, frozen_clock):
-    late = _report(world, client, post, found_at="2024-06-01T09:00:00+08:00")
+    with clock.frozen(datetime(2024, 6, 2, 10, tzinfo=clock.SHANGHAI)):  # a deadline is never set in the past
+        late = _report(world, client, post, found_at="2024-06-01T09:00:00+08:00")
+        client.force_login(world.mine_safety_officer)
+        assert post(f"/{late['id']}/rectification", {**FIVE, "deadline": "2024-06-15"}).status_code == 200
+        client.logout()
     on_time = _report(world, client, post, found_at="2024-06-02T09:00:00+08:00", standard_item_code="C01-01")
     client.force_login(world.mine_safety_officer)
-    assert post(f"/{late['id']}/rectification", {**FIVE, "deadline": "2024-06-15"}).status_code == 200
     assert post(f"/{on_time['id']}/rectification", FIVE).status_code == 200
     client.logout()
     overdue = client.get(f"{BASE}?overdue=true", **bearer).json()
@@ -178,6 +183,7 @@ def test_supervision_and_stop_production(world, client, post, bearer, frozen_clo
 
 def test_monthly_report_is_signed_by_the_mine_head(world, client, post, bearer, frozen_clock):
     hazard = _report(world, client, post)
+    clock.freeze(datetime(2024, 7, 1, 9, tzinfo=clock.SHANGHAI))  # June is signed from July 1st
     body = {"mine_id": world.a1.pk, "month": "2024-06-01", "is_zero": True, "note": ""}
     assert post("/monthly-reports", body, **bearer).status_code == 403  # the inspector signs nothing
     client.force_login(world.mine_head)

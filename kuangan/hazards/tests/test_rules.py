@@ -119,16 +119,34 @@ def test_monthly_report_due_boundaries():
     june = date(2024, 6, 1)
     due = rules.report_due_at(june, 5)
     assert due == datetime(2024, 7, 6, 0, 0, tzinfo=SH)  # missing from the start of the day after the 5th
-    assert june not in rules.months_due(due - timedelta(seconds=1), 5)
-    assert june in rules.months_due(due, 5)
+    producing = [(date(2024, 1, 10), "producing")]
+    assert june not in rules.months_owed(producing, {"producing"}, due - timedelta(seconds=1), 5)
+    assert june in rules.months_owed(producing, {"producing"}, due, 5)
     assert rules.report_due_at(date(2024, 12, 1), 5) == datetime(2025, 1, 6, tzinfo=SH)
 
 
-def test_repeat_within_the_window():
+def test_repeat_within_twelve_calendar_months():
     t = datetime(2024, 6, 30, 8, tzinfo=SH)
-    assert rules.find_repeat([(1, t - timedelta(days=365))], t, 365) == 1
-    assert rules.find_repeat([(1, t - timedelta(days=366))], t, 365) is None
-    assert rules.find_repeat([(1, t - timedelta(days=100)), (2, t - timedelta(days=10))], t, 365) == 2
+    assert rules.find_repeat([(1, datetime(2023, 6, 30, tzinfo=SH))], t) == 1  # the same date a year earlier
+    assert rules.find_repeat([(1, datetime(2023, 6, 29, 23, 59, tzinfo=SH))], t) is None
+    assert rules.find_repeat([(1, t - timedelta(days=100)), (2, t - timedelta(days=10))], t) == 2
+    assert rules.year_before(date(2024, 2, 29)) == date(2023, 2, 28)
+
+
+def test_closure_needs_the_repeats_within_one_window():
+    day = [datetime(2023, 7, 19, tzinfo=SH), datetime(2024, 1, 10, tzinfo=SH), datetime(2024, 7, 20, tzinfo=SH)]
+    assert rules.repeats_for_closure(list(enumerate(day)), 2, 2) is None  # the first is a day too old
+    late = [(0, day[1]), (1, day[2]), (2, datetime(2023, 12, 1, tzinfo=SH))]  # reported last, found in between
+    assert rules.repeats_for_closure(late, 2, 2) == [2, 0, 1]
+
+
+def test_months_owed_follow_the_status_history():
+    history = [(date(2023, 11, 20), "producing"), (date(2024, 2, 1), "long_term_stopped"),
+               (date(2024, 4, 30), "building")]
+    owed = rules.months_owed(history, {"producing", "building"}, datetime(2024, 6, 6, tzinfo=SH), 5)
+    assert owed == [date(2023, 11, 1), date(2023, 12, 1), date(2024, 1, 1), date(2024, 4, 1), date(2024, 5, 1)]
+    assert rules.days_late(date(2024, 5, 1), 5, date(2024, 6, 5)) == 0
+    assert rules.days_late(date(2024, 5, 1), 5, date(2024, 6, 6)) == 1
 
 
 @pytest.mark.parametrize("producing,complete,ages,expected", [

@@ -43,7 +43,8 @@ def rectify(world, h, deadline):  # type: ignore[no-untyped-def]
 
 
 def test_ledger_filters_overdue_and_export_has_the_ledger_columns(world, login, django_assert_max_num_queries):
-    late = rectify(world, report(world, days_ago=40), date(2024, 6, 1))
+    with clock.frozen(T0 - timedelta(days=39)):  # a deadline is never set before the day it is set
+        late = rectify(world, report(world, days_ago=40), date(2024, 6, 1))
     rectify(world, report(world, code="C05-01", days_ago=10), date(2024, 7, 31))
     report(world, level="ordinary")
     client = login(world.inspector)
@@ -123,9 +124,12 @@ def test_monthly_reports_page_lists_missing_and_lets_the_mine_head_sign(world, l
     body = client.get("/hazards/monthly-reports/?month=2024-05").content.decode()
     assert "逾期未报" in body and "甲一煤矿" in body
     head = login(world.mine_head)
-    response = head.post("/hazards/monthly-reports/?month=2024-06", {"month": "2024-06", "is_zero": "1"})
+    refused = head.post("/hazards/monthly-reports/?month=2024-06", {"month": "2024-06", "is_zero": "1"})
+    assert "2024-06 的报告自 2024-07-01 起方可签字报送" in refused.content.decode()  # June is not over
+    response = head.post("/hazards/monthly-reports/?month=2024-05", {"month": "2024-05", "is_zero": "1"})
     assert response.status_code == 302
-    assert "零报告" in head.get("/hazards/monthly-reports/?month=2024-06").content.decode()
+    may = head.get("/hazards/monthly-reports/?month=2024-05").content.decode()
+    assert "零报告" in may and "迟报 25 天" in may
 
 
 def test_closure_proposals_page_and_decision(world, login):

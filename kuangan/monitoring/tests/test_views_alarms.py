@@ -82,7 +82,7 @@ def test_alarm_list_shows_the_alarms_in_scope_and_filters_them(world, alarms, lo
     sorted_page = client.get("/monitoring/alarms/?sort=start").context["page"]
     assert [a.point_code for a in sorted_page][0] == UPPER_CORNER_CH4
     bad = client.get("/monitoring/alarms/?kind=nonsense&start_from=yesterday&severity=9")
-    assert bad.status_code == 200 and "已忽略无效的筛选条件：kind、severity、start_from" in bad.content.decode()
+    assert bad.status_code == 200 and "已忽略无效的筛选条件：类型、严重程度、开始日期（起）" in bad.content.decode()
 
 
 def test_the_list_polls_itself_and_htmx_gets_only_the_rows(world, alarms, login, settings):
