@@ -1,10 +1,10 @@
-"""Which mines the simulator plays, and the incidents the demo injects."""
+"""Which mines the simulator plays, and the incidents the demo injects (scheduled by kuangan.demo.monitoring)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from kuangan.engine.simulate import Incident, MineSpec
+from kuangan.engine.simulate import MineSpec
 from kuangan.registry.choices import MineKind, MineStatus
 from kuangan.registry.models import Mine
 
@@ -28,15 +28,3 @@ def mine_specs(codes: str | None, *, points: int) -> list[MineSpec]:
         mines = mines.filter(code__in=[c.strip() for c in codes.split(",") if c.strip()])
     return [MineSpec(code=m.code, name=m.name, points=points, outstations=max(2, points // 20)) for m in mines]
 
-
-def rolling_incidents(mines: list[MineSpec], start: datetime, *, hours: float) -> list[Incident]:
-    """A stuck sensor at the first mine for 7 hours from the start, then the SCHEDULE round and round."""
-    out = [Incident("stuck", mines[0].code, start + timedelta(minutes=1), 7 * 60)]
-    at, n = start + timedelta(minutes=2), 0
-    while at < start + timedelta(hours=hours):
-        kind, minutes, peak = SCHEDULE[n % len(SCHEDULE)]
-        mine = mines[(n + 1) % len(mines)]
-        out.append(Incident(kind, mine.code, at, minutes, peak=peak))
-        at += EVERY
-        n += 1
-    return out

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kuangan.core import batchprocess, clock
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Via
+from kuangan.demo import monitoring as demo_monitoring
 from kuangan.engine.formats import ParsedBatch, Upload
 from kuangan.engine.io.drop_folder import header_order, read_upload
 from kuangan.engine.simulate import INCIDENT_KINDS, Incident, simulate
@@ -131,7 +132,9 @@ class Command(BaseCommand):
         codes = [m.code for m in mines]
         incidents = [_incident(text, codes, start) for text in options["incident"]]
         if options["demo_incidents"]:
-            incidents += demo_feed.rolling_incidents(mines, start, hours=24 if options["live"] else options["hours"])
+            # the demo's own mine (its logins) first: an alarm to handle 2 minutes after the start
+            incidents += demo_monitoring.live_incidents(mines, start, hours=24 if options["live"] else options["hours"],
+                                                        first=demo_monitoring.role_mine_codes())
         end = start + timedelta(hours=24 * 365 if options["live"] else options["hours"])
         out = Path(options["out"])
         files = simulate(mines, start, end, period_s=options["period"], incidents=incidents, seed=options["seed"])
