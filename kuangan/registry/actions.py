@@ -22,7 +22,7 @@ from kuangan.core.transitions import transition
 from kuangan.core.uploads import check_upload
 
 from . import rules
-from .choices import MineStatus
+from .choices import MineChangeProposalStatus, MineChangeProposalTarget, MineStatus
 from .forms import REGULATOR_ONLY_FIELDS
 from .models import (
     Enterprise,
@@ -31,8 +31,6 @@ from .models import (
     Mine,
     MineChangeProposal,
     MineChangeProposalAttachment,
-    MineChangeProposalStatus,
-    MineChangeProposalTarget,
     MineStatusChange,
     MineSupervisor,
     MiningLevel,

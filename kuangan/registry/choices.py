@@ -149,3 +149,16 @@ class FaceStatus(models.TextChoices):
 class SupervisorKind(models.TextChoices):
     RESIDENT_SUPERVISOR = "resident_supervisor", _("驻矿监管专员")
     ASSIGNED_OFFICIAL = "assigned_official", _("包保责任人")
+
+
+class MineChangeProposalStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已驳回")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class MineChangeProposalTarget(models.TextChoices):
+    MINE = "mine", _("矿山基本信息")
+    LICENCE = "licence", _("证照")
+    FACE = "face", _("采掘工作面")

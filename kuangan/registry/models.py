@@ -22,6 +22,8 @@ from .choices import (
     LeadershipPost,
     LevelStatus,
     LicenceKind,
+    MineChangeProposalStatus,
+    MineChangeProposalTarget,
     MineKind,
     MineStatus,
     MiningMethod,
@@ -270,19 +272,6 @@ class MineStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mine} {self.get_from_status_display()} → {self.get_to_status_display()}"
-
-
-class MineChangeProposalStatus(models.TextChoices):
-    PENDING = "pending", _("待审核")
-    APPROVED = "approved", _("已批准")
-    REJECTED = "rejected", _("已驳回")
-    WITHDRAWN = "withdrawn", _("已撤回")
-
-
-class MineChangeProposalTarget(models.TextChoices):
-    MINE = "mine", _("矿山基本信息")
-    LICENCE = "licence", _("证照")
-    FACE = "face", _("采掘工作面")
 
 
 class MineChangeProposal(models.Model):

@@ -14,15 +14,13 @@ from kuangan.core.access import get_visible_or_404, visible
 from kuangan.core.audit import history
 
 from . import rules
-from .choices import LeadershipPost, MineStatus
+from .choices import LeadershipPost, MineChangeProposalStatus, MineChangeProposalTarget, MineStatus
 from .filters import MineFilter
 from .models import (
     Enterprise,
     Licence,
     Mine,
     MineChangeProposal,
-    MineChangeProposalStatus,
-    MineChangeProposalTarget,
     WorkingFace,
 )
 

@@ -25,7 +25,15 @@ from kuangan.core.filters import page_filter, parse_filter
 from kuangan.core.http import AuthedRequest
 
 from . import actions, excel, queries
-from .choices import GasClass, MineKind, MineStatus, StandardizationGrade, SupervisionClass
+from .choices import (
+    GasClass,
+    MineChangeProposalStatus,
+    MineChangeProposalTarget,
+    MineKind,
+    MineStatus,
+    StandardizationGrade,
+    SupervisionClass,
+)
 from .filters import MineFilter
 from .forms import (
     EnterpriseForm,
@@ -41,7 +49,7 @@ from .forms import (
     WorkingFaceForm,
     division_choices_for,
 )
-from .models import Enterprise, MineChangeProposalStatus, MineChangeProposalTarget
+from .models import Enterprise
 from .rules import REGULATED_RECORDS
 from .tables import PAGE_COLUMNS
 
