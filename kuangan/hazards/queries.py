@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +32,7 @@ from .models import (
     MissingMonthlyReport,
     MonthlyReport,
 )
+from .tables import EXPORT_FIELDS
 
 OPEN = ~Q(status=HazardStatus.CLOSED)
 
@@ -40,6 +43,32 @@ def visible_hazards(user: Any, filters: HazardFilter | None = None, today: date 
         assert today is not None
         qs = filters.apply(qs, today)
     return qs
+
+
+class ExportRow:
+    """A hazard as `tables.HAZARD_COLUMNS` read it, built from a tuple: the export makes no model instances
+    (they cost more than the whole workbook writer: 14,000 rows/s, R2.11)."""
+
+    __slots__ = (*EXPORT_FIELDS, "mine", "standard_item", "verified_by")
+    is_overdue_on = Hazard.is_overdue_on  # the same rule as the page's, on these attributes
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        mine, item_id, code, text, verifier_id, full_name, username, *rest = values
+        self.mine = SimpleNamespace(name=mine)
+        self.standard_item = SimpleNamespace(code=code, text=text) if item_id is not None else None
+        self.verified_by = SimpleNamespace(display_name=full_name or username) if verifier_id is not None else None
+        for name, value in zip(EXPORT_FIELDS, rest, strict=True):
+            setattr(self, name, value)
+
+
+def export_hazards(user: Any, filters: HazardFilter | None = None, today: date | None = None,
+                   chunk_size: int = 2000) -> Iterator[ExportRow]:
+    """The ledger for the Excel export, fetched `chunk_size` rows at a time: the visible hazards, filtered and
+    sorted as on the page, with only the columns `tables.HAZARD_COLUMNS` read."""
+    qs = visible_hazards(user, filters, today).select_related(None).values_list(
+        "mine__name", "standard_item_id", "standard_item__code", "standard_item__text", "verified_by_id",
+        "verified_by__full_name", "verified_by__username", *EXPORT_FIELDS)
+    return (ExportRow(values) for values in qs.iterator(chunk_size=chunk_size))
 
 
 def get_visible_hazard(user: Any, pk: int) -> Hazard:

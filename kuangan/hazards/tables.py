@@ -9,6 +9,15 @@ from typing import Any
 
 from django.utils.translation import gettext_noop as N_
 
+from .choices import EscalationStep, HazardLevel, HazardStatus
+
+# Labels looked up in a dict (Model.get_FOO_display rebuilds its choices on every call: 90 µs, R2.11)
+_LEVEL, _STATUS, _STEP = dict(HazardLevel.choices), dict(HazardStatus.choices), dict(EscalationStep.choices)
+
+
+def _label(labels: dict[str, Any], value: str) -> str:
+    return str(labels.get(value, value))
+
 
 @dataclass(frozen=True)
 class Column:
@@ -23,7 +32,7 @@ def _item(h: Any, today: date) -> str:
 
 
 def _progress(h: Any, today: date) -> str:
-    text = str(h.get_status_display())
+    text = _label(_STATUS, h.status)
     if h.is_overdue_on(today):
         text += "（超期）"
     return text
@@ -34,14 +43,14 @@ def _supervision(h: Any, today: date) -> str:
     if h.supervised:
         parts.append("挂牌督办")
     if h.escalation_step:
-        parts.append(str(h.get_escalation_step_display()))
+        parts.append(_label(_STEP, h.escalation_step))
     return "、".join(parts)
 
 
 HAZARD_COLUMNS = [
     Column(N_("矿井名称"), 16, lambda h, t: h.mine.name),
     Column(N_("隐患描述"), 40, lambda h, t: h.description),
-    Column(N_("隐患级别"), 12, lambda h, t: str(h.get_level_display())),
+    Column(N_("隐患级别"), 12, lambda h, t: _label(_LEVEL, h.level)),
     Column(N_("判定依据"), 30, _item, on_page=False),
     Column(N_("排查时间"), 16, lambda h, t: h.found_at),
     Column(N_("排查单位/人员"), 16, lambda h, t: h.found_by, on_page=False),
@@ -56,3 +65,10 @@ HAZARD_COLUMNS = [
     Column(N_("销号时间"), 16, lambda h, t: h.closed_at, on_page=False),
     Column(N_("督办状态"), 12, _supervision),
 ]
+
+# The hazard's own fields the columns above read (and `Hazard.is_overdue_on`), besides h.mine.name,
+# h.standard_item.code/text and h.verified_by.display_name: the export loads only these (R2.11).
+EXPORT_FIELDS = (
+    "description", "level", "found_at", "found_by", "measures", "responsible_person", "funds", "deadline",
+    "contingency_plan", "status", "due_on", "paused", "verified_at", "closed_at", "supervised", "escalation_step",
+)
