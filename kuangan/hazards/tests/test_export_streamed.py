@@ -96,11 +96,12 @@ def test_a_large_file_is_sent_from_disk_and_the_audit_counts_its_rows(world, mon
         response = excel.xlsx_response(ledger, "台账.xlsx", by=world.actor(world.inspector), description="导出")
     assert isinstance(response, FileResponse)
     data = b"".join(response.streaming_content)  # type: ignore[arg-type]
+    event = AuditEvent.objects.filter(verb="core.export.downloaded").order_by("-seq").first()
+    assert event is not None and event.after["rows"] == 500
+    # closing a response ends the request: Django closes the database connection then (PostgreSQL)
     response.close()
     ws = load_workbook(io.BytesIO(data), read_only=True).active
     assert sum(1 for _ in ws.iter_rows(min_row=HEADER_ROW + 1)) == 500
-    event = AuditEvent.objects.filter(verb="core.export.downloaded").order_by("-seq").first()
-    assert event is not None and event.after["rows"] == 500
 
 
 @pytest.mark.parametrize("n", [0, 1])
