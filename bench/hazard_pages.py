@@ -72,6 +72,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="an empty PostgreSQL database (default: KUANGAN_DATABASE_URL; else a throwaway cluster)")
     p.add_argument("--pg-port", type=int, default=55530, help="port of the throwaway cluster (default 55530)")
     p.add_argument("--markdown", action="store_true", help="print the results as Markdown tables")
+    p.add_argument("--keep", metavar="DIR", help="SQLite: build the database in DIR (a new directory) and keep it "
+                   "there, to look at a slow page afterwards with KUANGAN_VAR_DIR=DIR")
     args = p.parse_args(argv)
     if args.baseline >= args.hazards:
         p.error("--baseline must be smaller than --hazards")
@@ -116,8 +118,12 @@ def start_postgres_cluster(port: int) -> str:
 
 
 def prepare_environment(args: argparse.Namespace) -> None:
-    var_dir = tempfile.mkdtemp(prefix="kuangan-bench18.")
-    atexit.register(shutil.rmtree, var_dir, True)
+    if args.keep:
+        var_dir = args.keep
+        os.makedirs(var_dir)  # a new directory: never someone's database
+    else:
+        var_dir = tempfile.mkdtemp(prefix="kuangan-bench18.")
+        atexit.register(shutil.rmtree, var_dir, True)
     os.environ["KUANGAN_VAR_DIR"] = var_dir
     os.environ["DJANGO_SETTINGS_MODULE"] = "kuangan.settings"
     os.environ["KUANGAN_DEBUG"] = "0"  # as in production: no query log, no debug pages
@@ -216,9 +222,11 @@ class MineInfo:
 class HazardFactory:
     """A realistic mix: ~70 % ordinary / 30 % major (citing a coal-2020 item for coal mines, a metal-2022
     item of the matching kind otherwise); ~60 % closed, the rest reported / rectifying /
-    close-out requested; found_at uniform from 2022-01-01 to now; open hazards past `reported` have a
-    deadline, ~15 % of them overdue; ~25 % of open major ones supervised (escalated when overdue),
-    some closed ones supervised in their time; ~1 % repeats; reported by a user of the mine."""
+    close-out requested; found_at uniform from 2022-01-01 to now (hazards still `reported` within the last
+    14 days); open hazards past `reported` have a deadline, ~15 % of them overdue; the due day, the paused
+    clock and the regulator's answer day as the actions set them; ~25 % of open major ones supervised
+    (escalated when overdue), some closed ones supervised in their time; ~1 % repeats; reported by a user
+    of the mine."""
 
     def __init__(self, seed: int) -> None:
         from kuangan.core import clock
@@ -264,6 +272,10 @@ class HazardFactory:
         return min(t + timedelta(days=self.rng.uniform(0.02, max_days)), self.now)
 
     def make(self, n: int) -> list[Any]:
+        from django.conf import settings
+
+        from kuangan.core.clock import SHANGHAI
+        from kuangan.hazards import rules
         from kuangan.hazards.models import Hazard
 
         rng, today = self.rng, self.today
@@ -288,6 +300,8 @@ class HazardFactory:
                 latest = datetime.combine(h.deadline, datetime.min.time(), UTC) - timedelta(days=1)
                 if found_at > latest:  # a deadline is never before the hazard was found
                     found_at = self.at(max(self.start, latest - timedelta(days=60)), latest)
+            if status == "reported":  # a hazard waits days, not years, for its plan
+                found_at = self.at(self.now - timedelta(days=14), self.now)
             h.found_at = found_at
             h.reported_at = self.later(found_at, 2)
             if status != "reported":
@@ -315,6 +329,14 @@ class HazardFactory:
                         h.escalation_step = weighted(rng, ESCALATION)
                     if status != "closed" and h.escalation_step != "exposure":
                         h.next_due_at = self.now + timedelta(days=rng.randint(1, 30))
+            # the clock fields the actions keep (issue 18): the due day, the plan's, the regulator's
+            reported_on = h.reported_at.astimezone(SHANGHAI).date()
+            h.due_on = h.deadline if h.deadline else \
+                rules.plan_due_on(reported_on, settings.HAZARD_PLAN_DAYS) if major else None
+            if status == "close_out_requested" and major:
+                requested_on = h.close_out_requested_at.astimezone(SHANGHAI).date()
+                h.paused = rules.pauses_clock(level=h.level, requested_on=requested_on, due_on=h.due_on)
+                h.verify_due_on = rules.verify_due_on(requested_on, settings.HAZARD_VERIFY_DAYS)
             if m.earlier and rng.random() < 0.01:
                 h.repeat_of_id = rng.choice(m.earlier)
             rows.append(h)

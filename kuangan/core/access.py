@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
@@ -59,10 +60,6 @@ M = TypeVar("M", bound=models.Model)
 NOTHING = Q(pk__in=[])
 
 
-def _join(path: str, field: str) -> str:
-    return f"{path}__{field}" if path else field
-
-
 def perms_of(user: Any) -> frozenset[str]:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
@@ -71,20 +68,32 @@ def perms_of(user: Any) -> frozenset[str]:
 
 def mine_q(user: Any, path: str) -> Q:
     """Rows whose mine (reached by `path`) the user may see: none without MINE_VIEW (a machine account
-    uploads and reads nothing; the security administrator holds no mine data)."""
+    uploads and reads nothing; the security administrator holds no mine data).
+
+    Rows of other models are scoped by `<path> IN (the visible mines)`, not by joining up to the mine's
+    division: the database then starts from the few visible mines and reads their rows by the mine index,
+    instead of walking a province's million hazards to test each one's division (R2.11)."""
+    own = _own_mines_q(user)
+    if not path or own is NOTHING:
+        return own
+    mine_model = apps.get_model("registry", "Mine")
+    return Q(**{f"{path}__in": mine_model._default_manager.filter(own).values("pk")})
+
+
+def _own_mines_q(user: Any) -> Q:
+    """The mines the user may see, as a filter of the mine model."""
     org = getattr(user, "organization", None)
     if Perm.MINE_VIEW not in perms_of(user) or org is None:
         return NOTHING
     if org.kind == OrganizationKind.REGULATOR:
-        return Q(**{_join(path, "division__path__startswith"): org.division.path})
+        return Q(division__path__startswith=org.division.path)
     if org.kind == OrganizationKind.ENTERPRISE:
-        return Q(**{_join(path, "enterprise__organization"): org}) | Q(
-            **{_join(path, "enterprise__parent__organization"): org})
+        return Q(enterprise__organization=org) | Q(enterprise__parent__organization=org)
     if org.kind == OrganizationKind.MINE:
-        return Q(**{_join(path, "organization"): org})
+        return Q(organization=org)
     if org.kind == OrganizationKind.EXPERT:
         # An expert body is assigned to a mine at most once, so this join adds no duplicates.
-        return Q(**{_join(path, "expert_orgs"): org})
+        return Q(expert_orgs=org)
     return NOTHING
 
 

@@ -55,6 +55,7 @@ _ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)])  # not allowed 
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **{k: None for k in _ILLEGAL}})
 _EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - Excel's day 0 (1900 date system), a wall-clock day
 _EPOCH_DAY, _DAY = _EPOCH.date(), timedelta(days=1)
+_UNIX_EPOCH_BEIJING = 25569 + 8 / 24  # 1970-01-01 00:00 UTC as an Excel day number, in Beijing wall-clock time
 _NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Cell styles (cellXfs): 0 plain, 1 title, 2 header, 3 date and time, 4 date, 5 text with the quote prefix
 _TITLE, _HEADER, _DATETIME, _DATE, _QUOTED = 1, 2, 3, 4, 5
@@ -117,6 +118,8 @@ def _bool(ref: str, value: bool) -> str:
 
 def _datetime(ref: str, value: datetime) -> str:
     if value.tzinfo is not None:
+        if value.year > 1991:  # Beijing has kept UTC+8 without daylight saving since 1991: no zone lookup
+            return f'<c r="{ref}" s="{_DATETIME}"><v>{value.timestamp() / 86400 + _UNIX_EPOCH_BEIJING!r}</v></c>'
         value = value.astimezone(SHANGHAI).replace(tzinfo=None)
     return f'<c r="{ref}" s="{_DATETIME}"><v>{(value - _EPOCH) / _DAY!r}</v></c>'
 

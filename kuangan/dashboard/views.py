@@ -13,6 +13,7 @@ from kuangan.core import clock
 from kuangan.core import queries as core_queries
 from kuangan.core.choices import OrganizationKind
 from kuangan.core.http import AuthedRequest
+from kuangan.core.paging import late_slice
 from kuangan.hazards import queries as hazard_queries
 from kuangan.hazards import rules as hazard_rules
 from kuangan.hazards.filters import HazardFilter
@@ -41,11 +42,11 @@ def home(request: AuthedRequest) -> HttpResponse:
         "missing_reports": hazard_queries.missing_reports(user).count(),
         "open_proposals": hazard_queries.open_proposals_count(user),
         "alarms": monitoring_queries.alarm_overview(user, request.actor.at),
-        "overdue": hazard_queries.visible_hazards(user).filter(  # as Hazard.overdue_q
-            level="major", due_on__lt=today, paused=False).exclude(status="closed").order_by("due_on")[:8],
+        "overdue": late_slice(hazard_queries.visible_hazards(user).filter(  # as Hazard.overdue_q
+            level="major", due_on__lt=today, paused=False).exclude(status="closed").order_by("due_on", "pk"), 0, 8),
         # close-out requests the regulator has not answered in KUANGAN_VERIFY_DAYS: the county's delay
-        "verify_overdue": hazard_queries.visible_hazards(user).filter(
-            status="close_out_requested", verify_due_on__lt=today).order_by("verify_due_on")[:8],
+        "verify_overdue": late_slice(hazard_queries.visible_hazards(user).filter(
+            status="close_out_requested", verify_due_on__lt=today).order_by("verify_due_on", "pk"), 0, 8),
     })
 
 

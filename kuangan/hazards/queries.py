@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,11 +11,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncMonth
 
 from kuangan.core.access import get_visible_or_404, visible
 from kuangan.core.audit import history, with_changes
-from kuangan.core.clock import SHANGHAI
+from kuangan.core.sqltime import BeijingMonth
 from kuangan.registry.choices import MineStatus
 from kuangan.registry.models import Mine, MineStatusChange
 
@@ -181,18 +180,36 @@ def stock_targets(user: Any, today: date) -> StockTargets:
     return StockTargets(by_step=steps, **counts)
 
 
-def hazards_by(user: Any, dimension: str, filters: HazardFilter | None = None,
-               today: date | None = None) -> list[tuple[str, int]]:
-    """Counts for the analysis charts (R2.11): by category, county, source, status or month."""
-    qs = visible_hazards(user, filters, today).order_by()
-    if dimension == "month":
-        rows = qs.annotate(m=TruncMonth("found_at", tzinfo=SHANGHAI)).values("m").annotate(n=Count("pk"))
-        return sorted((f"{r['m']:%Y-%m}", r["n"]) for r in rows if r["m"] is not None)
-    field = {"category": "standard_item__category_name", "county": "mine__division__name", "source": "source",
-             "status": "status", "mine": "mine__name"}[dimension]
-    rows = qs.values(field).annotate(n=Count("pk")).order_by("-n")
-    labels = {"source": dict(HazardSource.choices), "status": dict(HazardStatus.choices)}.get(dimension, {})
-    return [(str(labels.get(r[field], r[field] or "—")), r["n"]) for r in rows]
+CHARTS = ("category", "county", "mine", "source", "status", "month")
+
+
+def hazard_statistics(user: Any, filters: HazardFilter | None = None,
+                      today: date | None = None) -> dict[str, list[tuple[str, int]]]:
+    """The analysis charts (R2.11): counts by category, county, mine, source, status and Beijing month,
+    largest first (months in order). Two grouped passes over the ledger index (by source, status and
+    standard item; by mine and month) give a few thousand groups; each chart is summed from them here,
+    instead of one pass over the hazards per chart."""
+    qs = visible_hazards(user, filters, today).select_related(None).order_by()
+    counts: dict[str, Counter[str]] = {chart: Counter() for chart in CHARTS}
+    categories = dict(HazardStandardItem.objects.values_list("pk", "category_name"))
+    source_labels, status_labels = dict(HazardSource.choices), dict(HazardStatus.choices)
+    kinds = qs.values("source", "status", "standard_item_id").annotate(n=Count("pk"))
+    for source, status, item, n in kinds.values_list("source", "status", "standard_item_id", "n"):
+        counts["source"][str(source_labels.get(source, source))] += n
+        counts["status"][str(status_labels.get(status, status))] += n
+        counts["category"][categories.get(item) or "—"] += n
+    by_mine: Counter[int] = Counter()
+    months = qs.annotate(m=BeijingMonth("found_at")).values("mine_id", "m").annotate(n=Count("pk"))
+    for mine, month, n in months.values_list("mine_id", "m", "n"):
+        by_mine[mine] += n
+        counts["month"][month] += n
+    for pk, name, county in visible(user, Mine).values_list("pk", "name", "division__name"):
+        if pk in by_mine:
+            counts["mine"][name] += by_mine[pk]
+            counts["county"][county] += by_mine[pk]
+    charts = {chart: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for chart, c in counts.items()}
+    charts["month"] = sorted(counts["month"].items())
+    return charts
 
 
 def open_proposals_count(user: Any) -> int:

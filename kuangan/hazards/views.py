@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from kuangan.core.errors import DomainError
 from kuangan.core.excel import ledger_file, xlsx_response
 from kuangan.core.filters import page_filter, parse_filter
 from kuangan.core.http import AuthedRequest
+from kuangan.core.paging import LateRowPaginator
 from kuangan.registry.models import Mine, WorkingFace
 from kuangan.registry.queries import get_visible_mine
 
@@ -34,7 +34,7 @@ from .forms import (
     HazardReportForm,
     MonthlyReportForm,
 )
-from .tables import HAZARD_COLUMNS
+from .tables import HAZARD_COLUMNS, row_context
 
 EXPORT_CHUNK = 2000  # rows fetched per round trip by the streamed export
 
@@ -54,13 +54,14 @@ def _report_form(request: AuthedRequest) -> HazardReportForm:
 def hazard_list(request: AuthedRequest) -> HttpResponse:
     filters = page_filter(HazardFilter, request)
     today = clock.today()
-    page = Paginator(queries.visible_hazards(request.user, filters, today), 50).get_page(request.GET.get("page"))
+    page = LateRowPaginator(queries.visible_hazards(request.user, filters, today), 50).get_page(request.GET.get("page"))
+    row = row_context(today)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "hazards/hazard_list.html", {
         "page": page, "filters": filters, "query": query.urlencode(), "today": today,
         "columns": [c for c in HAZARD_COLUMNS if c.on_page],
-        "rows": [(h, [c.get(h, today) for c in HAZARD_COLUMNS if c.on_page]) for h in page],
+        "rows": [(h, [c.get(h, row) for c in HAZARD_COLUMNS if c.on_page]) for h in page],
         "mines": visible(request.user, Mine).order_by("name"),
         "choices": {"level": HazardLevel.choices, "source": HazardSource.choices, "status": HazardStatus.choices},
         "categories": queries.standards(),
@@ -75,11 +76,12 @@ def hazard_export(request: AuthedRequest) -> HttpResponseBase:
     now = clock.now().astimezone(clock.SHANGHAI)
     org = request.user.organization
     hazards = queries.export_hazards(request.user, filters, today, chunk_size=EXPORT_CHUNK)
+    row = row_context(today)
     data = ledger_file(  # streamed: write-only workbook, rows fetched in chunks (R2.11)
         sheet="隐患台账", title=f"{org.name if org else ''}隐患排查治理台账",
         subtitle=f"导出人：{request.user.display_name}　导出时间：{now:%Y-%m-%d %H:%M}",
         headers=[("序号", 6), *[(c.label, c.width) for c in HAZARD_COLUMNS]],
-        rows=([i, *[c.get(h, today) for c in HAZARD_COLUMNS]]
+        rows=([i, *[c.get(h, row) for c in HAZARD_COLUMNS]]
               for i, h in enumerate(hazards, start=1)))
     return xlsx_response(data, f"隐患台账-{now:%Y%m%d}.xlsx", by=request.actor, description=_("导出隐患台账"))
 
@@ -277,8 +279,7 @@ def closure_decide(request: AuthedRequest, pk: int) -> HttpResponse:
 def analysis(request: AuthedRequest) -> HttpResponse:
     filters = page_filter(HazardFilter, request)
     today = clock.today()
-    charts = {dim: queries.hazards_by(request.user, dim, filters, today)
-              for dim in ("category", "county", "source", "month", "status")}
+    charts = queries.hazard_statistics(request.user, filters, today)
     return render(request, "hazards/analysis.html", {
         "filters": filters, "charts": {k: [[a, n] for a, n in v] for k, v in charts.items()}, "targets": queries.stock_targets(request.user, today), "today": today,
         "choices": {"level": HazardLevel.choices, "source": HazardSource.choices},

@@ -14,6 +14,8 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   bar("chart-category", data.category.slice(0, 15), true);
   bar("chart-county", data.county, true);
+  bar("chart-mine", data.mine.slice(0, 15), true);
   bar("chart-source", data.source, true);
+  bar("chart-status", data.status, true);
   bar("chart-month", data.month, false);
 });
