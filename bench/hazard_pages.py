@@ -362,13 +362,14 @@ class HazardFactory:
 
 
 def analyze() -> None:
-    """PostgreSQL's autovacuum analyzes a freshly loaded table within a minute; do it now. SQLite is
-    left as the app leaves it (nothing in kuangan runs ANALYZE there)."""
+    """PostgreSQL's autovacuum vacuums and analyzes a freshly loaded table within a minute (the vacuum
+    sets the visibility map that index-only scans need); do both now. SQLite is left as the app leaves
+    it (nothing in kuangan runs ANALYZE there: the plans must not depend on statistics)."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
-            cur.execute("ANALYZE")
+            cur.execute("VACUUM ANALYZE")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -73,3 +73,12 @@ def test_templates_load_nothing_from_the_internet():
     pattern = re.compile(r"""(src|href)=["']https?://""")
     offenders = [str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.html") if pattern.search(p.read_text())]
     assert offenders == []
+
+
+def test_a_form_error_is_shown_once():
+    """`as_p` already prints the form's non-field errors at its top: printing them before it shows each
+    message twice (issue 18, "seen by the user")."""
+    twice = re.compile(r"\{\{\s*(\w+)\.non_field_errors\s*\}\}\s*\{\{\s*\1\.as_p\s*\}\}")
+    offenders = [str(p.relative_to(ROOT)) for p in PACKAGE.rglob("templates/**/*.html")
+                 if twice.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
