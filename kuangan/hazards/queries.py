@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from kuangan.core.access import get_visible_or_404, visible
 from kuangan.core.audit import history, with_changes
@@ -181,6 +182,7 @@ def stock_targets(user: Any, today: date) -> StockTargets:
 
 
 CHARTS = ("category", "county", "mine", "source", "status", "month")
+ORDINARY_CATEGORY = _("一般隐患（不分类别）")  # an ordinary hazard cites no item of the standard
 
 
 def hazard_statistics(user: Any, filters: HazardFilter | None = None,
@@ -197,7 +199,7 @@ def hazard_statistics(user: Any, filters: HazardFilter | None = None,
     for source, status, item, n in kinds.values_list("source", "status", "standard_item_id", "n"):
         counts["source"][str(source_labels.get(source, source))] += n
         counts["status"][str(status_labels.get(status, status))] += n
-        counts["category"][categories.get(item) or "—"] += n
+        counts["category"][categories.get(item) or str(ORDINARY_CATEGORY)] += n
     by_mine: Counter[int] = Counter()
     months = qs.annotate(m=BeijingMonth("found_at")).values("mine_id", "m").annotate(n=Count("pk"))
     for mine, month, n in months.values_list("mine_id", "m", "n"):
@@ -208,8 +210,21 @@ def hazard_statistics(user: Any, filters: HazardFilter | None = None,
             counts["mine"][name] += by_mine[pk]
             counts["county"][county] += by_mine[pk]
     charts = {chart: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for chart, c in counts.items()}
-    charts["month"] = sorted(counts["month"].items())
+    charts["month"] = [(m, counts["month"][m]) for m in _months_between(min(counts["month"], default=""),
+                                                                         max(counts["month"], default=""))]
     return charts
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    """Every "YYYY-MM" from `first` to `last`: a month without hazards is a bar of 0, not a gap in the axis."""
+    if not first:
+        return []
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while (label := f"{year:04d}-{month:02d}") <= last:
+        out.append(label)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def open_proposals_count(user: Any) -> int:

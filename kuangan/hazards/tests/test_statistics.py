@@ -56,7 +56,7 @@ def counted(user, filters: HazardFilter) -> dict[str, Counter[str]]:  # type: ig
     sources, statuses = dict(HazardSource.choices), dict(HazardStatus.choices)
     out: dict[str, Counter[str]] = {c: Counter() for c in queries.CHARTS}
     for h in queries.visible_hazards(user, filters, TODAY):
-        out["category"][h.standard_item.category_name if h.standard_item else "—"] += 1
+        out["category"][h.standard_item.category_name if h.standard_item else "一般隐患（不分类别）"] += 1
         out["county"][h.mine.division.name] += 1
         out["mine"][h.mine.name] += 1
         out["source"][str(sources[h.source])] += 1
@@ -77,9 +77,14 @@ def test_the_charts_count_what_counting_one_by_one_counts(world, filters):
         charts = queries.hazard_statistics(user, filters, TODAY)
         expected = counted(user, filters)
         for chart in queries.CHARTS:
-            assert dict(charts[chart]) == dict(expected[chart]), (user.username, chart)
+            shown = {label: n for label, n in charts[chart] if n}  # months without hazards show as 0
+            assert shown == dict(expected[chart]), (user.username, chart)
         months = [m for m, _n in charts["month"]]
-        assert months == sorted(months)
+        if months:  # every month from the first to the last, in order, none missing
+            assert months[0] == min(expected["month"]) and months[-1] == max(expected["month"])
+            assert len(months) == len(set(months)) == 12 * (int(months[-1][:4]) - int(months[0][:4])) \
+                + int(months[-1][5:]) - int(months[0][5:]) + 1
+            assert months == sorted(months)
         for chart in ("category", "county", "mine", "source", "status"):
             numbers = [n for _label, n in charts[chart]]
             assert numbers == sorted(numbers, reverse=True), chart  # largest first
