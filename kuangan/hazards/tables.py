@@ -77,9 +77,9 @@ HAZARD_COLUMNS = [
     Column(N_("督办状态"), 12, _supervision),
 ]
 
-# The hazard's own fields the columns above read (and `Hazard.is_overdue_on`), besides h.mine.name,
-# h.standard_item.code/text and h.verified_by.display_name: the export loads only these (R2.11).
+# The hazard's own fields the columns above read, besides h.mine.name, h.standard_item.code/text,
+# h.verified_by.display_name and h.is_overdue_on(): the export loads only these (R2.11).
 EXPORT_FIELDS = (
     "description", "level", "found_at", "found_by", "measures", "responsible_person", "funds", "deadline",
-    "contingency_plan", "status", "due_on", "paused", "verified_at", "closed_at", "supervised", "escalation_step",
+    "contingency_plan", "status", "verified_at", "closed_at", "supervised", "escalation_step",
 )

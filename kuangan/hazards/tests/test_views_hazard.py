@@ -4,7 +4,7 @@ monthly reports, closure decisions, analysis; query ceilings that do not grow wi
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -66,6 +66,23 @@ def test_ledger_filters_overdue_and_export_has_the_ledger_columns(world, login, 
     first = dict(zip(LEDGER_HEADERS, rows[0], strict=True))
     assert first["矿井名称"] == "甲一煤矿" and first["判定依据"].startswith("C04-02")
     assert first["整改情况"] == "整改中（超期）" and first["整改资金（万元）"] == 3
+    assert first["排查时间"] == datetime(2024, 5, 21, 8, 0)  # Beijing wall-clock time, as found
+    assert first["整改时限"] == datetime(2024, 6, 1)
+    second = dict(zip(LEDGER_HEADERS, rows[1], strict=True))
+    assert second["整改情况"] == "整改中" and second["整改时限"] == datetime(2024, 7, 31)
+    assert second["验收时间"] is None and second["销号时间"] is None
+
+
+def test_export_times_are_beijing_times_either_side_of_midnight(world, login):
+    with clock.frozen(datetime(2024, 7, 2, 9, tzinfo=SH)):
+        for minute in (30, 90):  # 23:30 on June 30th and 00:30 on July 1st in Beijing: both June 30th in UTC
+            at = datetime(2024, 6, 30, 15, 0, tzinfo=UTC) + timedelta(minutes=minute)
+            actions.report_hazard(world.a1.pk, by=world.actor(world.mine_safety_officer), report=actions.HazardReport(
+                level="ordinary", source="self_inspection", description=f"隐患 {minute}", found_at=at, found_by="安全科"))
+        exported = login(world.inspector).get("/hazards/export/?sort=found_at")
+    ws = load_workbook(io.BytesIO(exported.content)).active
+    found = [row[5] for row in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True)]
+    assert found == [datetime(2024, 6, 30, 23, 30), datetime(2024, 7, 1, 0, 30)]
 
 
 def test_foreign_inspector_sees_no_hazard_of_ours(world, login):
