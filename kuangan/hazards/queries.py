@@ -106,6 +106,8 @@ def export_hazards(user: Any, filters: HazardFilter | None = None, today: date |
                 "pk", "full_name", "username"):
             verifiers[pk] = SimpleNamespace(display_name=full_name or username)
         for mine, item, verifier, *values in chunk:
+            if mine not in mines:  # moved into this jurisdiction since the mines were read
+                mines[mine] = SimpleNamespace(name=Mine.objects.values_list("name", flat=True).get(pk=mine))
             yield ExportRow(mines[mine], items.get(item), verifiers.get(verifier), values)
 
 
@@ -232,11 +234,12 @@ def hazard_statistics(user: Any, filters: HazardFilter | None = None,
     qs = visible_hazards(user, filters, today).select_related(None).order_by()
     counts: dict[str, Counter[str]] = {chart: Counter() for chart in CHARTS}
     categories = dict(HazardStandardItem.objects.values_list("pk", "category_name"))
-    source_labels, status_labels = dict(HazardSource.choices), dict(HazardStatus.choices)
+    source_labels = {value: str(label) for value, label in HazardSource.choices}  # resolved once, not per group
+    status_labels = {value: str(label) for value, label in HazardStatus.choices}
     kinds = qs.values("source", "status", "standard_item_id").annotate(n=Count("pk"))
     for source, status, item, n in kinds.values_list("source", "status", "standard_item_id", "n"):
-        counts["source"][str(source_labels.get(source, source))] += n
-        counts["status"][str(status_labels.get(status, status))] += n
+        counts["source"][source_labels.get(source, source)] += n
+        counts["status"][status_labels.get(status, status)] += n
         counts["category"][categories.get(item) or str(ORDINARY_CATEGORY)] += n
     by_mine: Counter[int] = Counter()
     months = qs.annotate(m=BeijingMonth("found_at")).values("mine_id", "m").annotate(n=Count("pk"))
