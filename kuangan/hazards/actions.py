@@ -157,6 +157,12 @@ def _save_files(hazard: Hazard, files: list[Any], kind: str, by: Actor) -> None:
 @transaction.atomic(durable=True)
 def report_hazard(mine_id: int, *, by: Actor, report: HazardReport, photos: list[Any] | None = None) -> Hazard:
     """R2.2: a hazard found by any source enters the one database; a major one cites its standard item."""
+    return _report_hazard(mine_id, by=by, report=report, photos=photos)
+
+
+def _report_hazard(mine_id: int, *, by: Actor, report: HazardReport, photos: list[Any] | None = None) -> Hazard:
+    """`report_hazard` inside the caller's transaction: a hazard reported by another action (from an alarm,
+    an inspection's finding) commits or rolls back with that action."""
     require(by.user, Perm.HAZARD_REPORT)
     mine = visible(by.user, Mine).select_related("division", "organization").filter(pk=mine_id).first()
     if mine is None:

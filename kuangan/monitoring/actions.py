@@ -4,7 +4,7 @@ inside ingestion)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,6 +22,10 @@ from kuangan.core.errors import DomainError
 from kuangan.core.models import User
 from kuangan.core.notify import notify
 from kuangan.core.transitions import transition
+from kuangan.hazards import actions as hazard_actions
+from kuangan.hazards.actions import HazardReport
+from kuangan.hazards.choices import HazardSource
+from kuangan.hazards.models import Hazard
 from kuangan.registry.models import Mine
 from kuangan.registry.people import county_inspectors
 
@@ -114,21 +118,20 @@ def dispose_alarm(alarm_id: int, *, by: Actor, disposal: Disposal) -> AlarmDispo
 
 
 @transaction.atomic(durable=True)
-def link_alarm_hazard(alarm_id: int, hazard_id: int, *, by: Actor) -> Alarm:
-    """After a hazard was reported from an alarm (the view reports it first, then links it)."""
-    from kuangan.hazards.models import Hazard
-
+def report_hazard_from_alarm(alarm_id: int, *, by: Actor, report: HazardReport) -> Hazard:
+    """登记为隐患: the hazard (of the alarm's mine, a monitoring lead) and its link to the alarm in one
+    transaction, under the alarm's row lock: neither a crash between the two nor two people at once can
+    leave a hazard without its alarm or an alarm with two hazards."""
     alarm = _alarm_for_update(alarm_id, by, Perm.HAZARD_REPORT)
     if alarm.hazard_id is not None:
         raise DomainError(_("该报警已登记为隐患。"))
-    hazard = visible(by.user, Hazard).filter(pk=hazard_id, mine_id=alarm.mine_id).first()
-    if hazard is None:
-        raise DomainError(_("隐患不属于该报警的矿山。"))
+    hazard = hazard_actions._report_hazard(alarm.mine_id, by=by, report=replace(
+        report, source=HazardSource.MONITORING_LEAD, found_at=min(report.found_at, alarm.start)))
     alarm.hazard = hazard
     alarm.save(update_fields=["hazard"])
     _log(alarm, AlarmAction.HAZARD_OPENED, by, str(hazard))
     audit.record("monitoring.alarm.hazard_linked", alarm, by=by, after={"hazard": hazard.pk}, parent=alarm.mine)
-    return alarm
+    return hazard
 
 
 @dataclass(frozen=True)

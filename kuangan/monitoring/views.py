@@ -217,14 +217,11 @@ def alarm_report_hazard(request: AuthedRequest, pk: int) -> HttpResponse:
     form = HazardFromAlarmForm(request.POST, items=hazard_queries.items_for_mine(alarm.mine, clock.today()))
 
     def run(d: dict[str, Any]) -> None:
-        if alarm.hazard_id is not None:
-            raise DomainError(_("该报警已登记为隐患。"))
         by = request.actor
-        hazard = hazard_actions.report_hazard(alarm.mine_id, by=by, report=hazard_actions.HazardReport(
+        actions.report_hazard_from_alarm(alarm.pk, by=by, report=hazard_actions.HazardReport(
             level=d["level"], source=HazardSource.MONITORING_LEAD, description=d["description"],
             found_at=min(alarm.start, by.at), found_by=by.name,
             standard_item_id=d["standard_item"].pk if d["standard_item"] else None, place=d["place"]))
-        actions.link_alarm_hazard(alarm.pk, hazard.pk, by=by)
 
     return _act(request, pk, "hazard", form, run, _("已登记为隐患，并与报警关联。"))
 

@@ -12,6 +12,7 @@ from kuangan.core.errors import DomainError
 from kuangan.core.models import AuditEvent, Notification
 from kuangan.hazards import actions as hazard_actions
 from kuangan.hazards.choices import HazardSource
+from kuangan.hazards.models import Hazard
 from kuangan.monitoring import actions, rules
 from kuangan.monitoring.choices import GAS_RESPONSE, AlarmAction, AlarmKind, Severity, WindowKind
 from kuangan.monitoring.models import Alarm, AlarmDisposal, PlannedWindow
@@ -152,37 +153,55 @@ def test_planned_window_rules_and_who_may_declare(world):
     assert not PlannedWindow.objects.exists()
 
 
-def test_link_alarm_hazard_after_reporting_it(world, alarms):
+def _lead(description: str, found_at):  # type: ignore[no-untyped-def]
+    return hazard_actions.HazardReport(level="ordinary", source=HazardSource.SELF_INSPECTION,
+                                       description=description, found_at=found_at, found_by="王检查")
+
+
+def test_a_hazard_reported_from_an_alarm_is_linked_in_the_same_transaction(world, alarms):
     gas, by = alarms["gas"], world.actor(world.inspector)
-    hazard = hazard_actions.report_hazard(world.a1.pk, by=by, report=hazard_actions.HazardReport(
-        level="ordinary", source=HazardSource.MONITORING_LEAD, description="上隅角瓦斯超限 1.8%",
-        found_at=gas.start, found_by="王检查"))
-    linked = actions.link_alarm_hazard(gas.pk, hazard.pk, by=by)
-    assert linked.hazard == hazard and hazard.alarms.get() == gas
-    assert linked.transitions.filter(action=AlarmAction.HAZARD_OPENED).exists()
+    hazard = actions.report_hazard_from_alarm(gas.pk, by=by, report=_lead("上隅角瓦斯超限 1.8%", by.at))
+    gas.refresh_from_db()
+    assert gas.hazard == hazard and hazard.alarms.get() == gas and hazard.mine == gas.mine
+    assert hazard.source == HazardSource.MONITORING_LEAD  # whatever the caller said
+    assert hazard.found_at == gas.start  # found when the alarm began
+    assert gas.transitions.filter(action=AlarmAction.HAZARD_OPENED).exists()
     assert_audited("monitoring.alarm.hazard_linked", gas, world.inspector)
-    other = hazard_actions.report_hazard(world.a2.pk, by=by, report=hazard_actions.HazardReport(
-        level="ordinary", source=HazardSource.MONITORING_LEAD, description="甲二煤矿的隐患",
-        found_at=gas.start, found_by="王检查"))
-    with pytest.raises(DomainError, match="隐患不属于该报警的矿山"):
-        actions.link_alarm_hazard(alarms["co"].pk, other.pk, by=by)
+    assert_audited("hazards.hazard.reported", hazard, world.inspector)
+    with pytest.raises(DomainError, match="该报警已登记为隐患"):  # a second click, or a second person
+        actions.report_hazard_from_alarm(gas.pk, by=by, report=_lead("再登记一次", by.at))
+    assert Hazard.objects.filter(alarms=gas).count() == Hazard.objects.count() == 1
     with pytest.raises(PermissionDenied):  # a dispatcher handles alarms but does not report hazards
-        actions.link_alarm_hazard(alarms["co"].pk, hazard.pk, by=world.actor(world.mine_dispatcher))
+        actions.report_hazard_from_alarm(alarms["co"].pk, by=world.actor(world.mine_dispatcher),
+                                         report=_lead("x", by.at))
+    assert Hazard.objects.count() == 1
+
+
+def test_a_failed_link_leaves_no_hazard_behind(world, alarms, monkeypatch):
+    """A crash after the hazard is written and before the alarm is linked rolls both back."""
+    gas, by = alarms["gas"], world.actor(world.inspector)
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(actions, "_log", crash)
+    events = AuditEvent.objects.count()
+    with pytest.raises(RuntimeError):
+        actions.report_hazard_from_alarm(gas.pk, by=by, report=_lead("上隅角瓦斯超限", by.at))
+    gas.refresh_from_db()
+    assert gas.hazard is None and not Hazard.objects.exists() and AuditEvent.objects.count() == events
 
 
 @pytest.mark.parametrize("persona", ["foreign_inspector", "foreign_mine_head"])
 def test_foreigners_are_refused_every_alarm_action(world, alarms, persona):
     gas, by = alarms["gas"], world.actor(getattr(world, persona))
-    hazard = hazard_actions.report_hazard(world.a1.pk, by=world.actor(world.inspector),
-                                          report=hazard_actions.HazardReport(
-                                              level="ordinary", source=HazardSource.MONITORING_LEAD,
-                                              description="x", found_at=gas.start, found_by="王检查"))
+    hazards = Hazard.objects.count()
     events = AuditEvent.objects.count()
     attempts = [
         lambda: actions.acknowledge_alarm(gas.pk, by=by),
         lambda: actions.assign_alarm(gas.pk, by=by, assignee_id=by.user.pk),
         lambda: actions.dispose_alarm(gas.pk, by=by, disposal=actions.Disposal("x", "y", FULL_CHECKLIST)),
-        lambda: actions.link_alarm_hazard(gas.pk, hazard.pk, by=by),
+        lambda: actions.report_hazard_from_alarm(gas.pk, by=by, report=_lead("x", gas.start)),
         lambda: actions.declare_planned_window(world.a1.pk, by=by, window=actions.Window(
             WindowKind.CALIBRATION, aware(at(8)), aware(at(9)), "", "x")),
     ]
@@ -191,4 +210,4 @@ def test_foreigners_are_refused_every_alarm_action(world, alarms, persona):
             attempt()
     gas.refresh_from_db()
     assert (gas.acknowledged_at, gas.assignee, gas.hazard) == (None, None, None)
-    assert AuditEvent.objects.count() == events
+    assert AuditEvent.objects.count() == events and Hazard.objects.count() == hazards
