@@ -4,14 +4,12 @@ only) and the determination standards."""
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.pagination import paginate
 
 from kuangan.core import clock
-from kuangan.core.access import visible
 from kuangan.core.clock import SHANGHAI
 from kuangan.core.errors import DomainError
 from kuangan.registry import queries as registry_queries
@@ -20,7 +18,6 @@ from kuangan.registry.models import Mine
 
 from . import actions, queries, rules
 from .filters import HazardFilter
-from .models import HazardEscalation, MissingMonthlyReport, MonthlyReport
 from .schemas import (
     CloseOutIn,
     CloseOutRequestIn,
@@ -106,25 +103,21 @@ def standard_list(request: HttpRequest) -> Any:
 @paginate(Pages, page_size=50)
 def monthly_report_list(request: HttpRequest, filters: Query[MonthlyReportFilter]) -> Any:
     """The monthly reports signed by the mines (`is_zero=true`: the zero reports), newest month first."""
-    qs = visible(request.user, MonthlyReport).select_related("mine", "signed_by").prefetch_related("hazards")
-    return filters.apply(qs).order_by("-month", "mine_id")
+    return filters.apply(queries.monthly_reports(request.user)).order_by("-month", "mine_id")
 
 
 @router.get("/hazards/missing-reports", response=list[MissingReportOut], operation_id="hazards_missing_report_list")
 @paginate(Pages, page_size=50)
 def missing_report_list(request: HttpRequest, filters: Query[MissingReportFilter]) -> Any:
     """Missing-report findings: a month's report not filed by its due day (`filed=false`: still missing)."""
-    filed = visible(request.user, MonthlyReport).filter(mine=OuterRef("mine"), month=OuterRef("month"))
-    qs = visible(request.user, MissingMonthlyReport).select_related("mine").annotate(filed=Exists(filed))
-    return filters.apply(qs).order_by("-month", "mine_id")
+    return filters.apply(queries.missing_report_findings(request.user)).order_by("-month", "mine_id")
 
 
 @router.get("/hazards/escalations", response=list[EscalationListOut], operation_id="hazards_escalation_list")
 @paginate(Pages, page_size=50)
 def escalation_list(request: HttpRequest, filters: Query[EscalationFilter]) -> Any:
     """The escalation steps the hazards reached, newest first."""
-    qs = visible(request.user, HazardEscalation).select_related("hazard__mine")
-    return filters.apply(qs).order_by("-due_at", "-id")
+    return filters.apply(queries.escalations(request.user)).order_by("-due_at", "-id")
 
 
 @router.get("/hazards/closure-proposals", response=list[ClosureProposalOut],

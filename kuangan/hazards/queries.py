@@ -31,6 +31,7 @@ from .filters import HazardFilter
 from .models import (
     ClosureProposal,
     Hazard,
+    HazardEscalation,
     HazardStandard,
     HazardStandardItem,
     Investigation,
@@ -172,8 +173,26 @@ def monthly_overview(user: Any, month: date) -> list[dict[str, Any]]:
 
 def missing_reports(user: Any) -> QuerySet[MissingMonthlyReport]:
     """Reports not filed by their due day and still not filed."""
-    filed = MonthlyReport.objects.filter(mine=OuterRef("mine"), month=OuterRef("month"))
-    return visible(user, MissingMonthlyReport).select_related("mine__division").exclude(Exists(filed))
+    return visible(user, MissingMonthlyReport).select_related("mine__division").exclude(_filed(user))
+
+
+def monthly_reports(user: Any) -> QuerySet[MonthlyReport]:
+    """Every signed monthly report the user may see (the API's list)."""
+    return visible(user, MonthlyReport).select_related("mine", "signed_by").prefetch_related("hazards")
+
+
+def _filed(user: Any) -> Exists:
+    """A missing-report finding's report came in after all (late)."""
+    return Exists(visible(user, MonthlyReport).filter(mine=OuterRef("mine"), month=OuterRef("month")))
+
+
+def missing_report_findings(user: Any) -> QuerySet[MissingMonthlyReport]:
+    """Every missing-report finding, each marked `filed` once its report came in late (the API's list)."""
+    return visible(user, MissingMonthlyReport).select_related("mine").annotate(filed=_filed(user))
+
+
+def escalations(user: Any) -> QuerySet[HazardEscalation]:
+    return visible(user, HazardEscalation).select_related("hazard__mine")
 
 
 def mine_reports(user: Any, mine: Mine) -> QuerySet[MonthlyReport]:
