@@ -14,6 +14,7 @@ from kuangan.core.clock import SHANGHAI
 from kuangan.core.models import User
 from kuangan.registry.models import Mine, WorkingFace
 
+from . import rules
 from .choices import (
     AttachmentKind,
     EscalationStep,
@@ -157,9 +158,8 @@ class Hazard(models.Model):
         return self.level == HazardLevel.MAJOR
 
     def is_overdue_on(self, today: date) -> bool:
-        """`rules.is_overdue` on this row (kept in step with `overdue_q`)."""
-        return self.due_on is not None and not self.paused and self.status != HazardStatus.CLOSED \
-            and today > self.due_on
+        """`rules.is_overdue` on this row (`overdue_q` is the same rule in SQL; a test holds them equal)."""
+        return rules.is_overdue(self.due_on, self.status, today, paused=self.paused)
 
     @staticmethod
     def overdue_q(today: date) -> models.Q:

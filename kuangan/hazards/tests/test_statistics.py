@@ -127,3 +127,17 @@ def test_keys_first_pages_are_the_plain_pages(world, sort):
     for number in plain.page_range:
         assert [h.pk for h in late.page(number)] == [h.pk for h in plain.page(number)], number
     assert [h.pk for h in late_slice(qs, 5, 12)] == [h.pk for h in qs[5:12]]
+
+
+@pytest.mark.parametrize("today", [date(2024, 6, 30), date(2024, 7, 1), TODAY])
+def test_overdue_is_one_rule_in_python_and_in_sql(world, today):
+    """Pages mark 超期 with `is_overdue_on`; filters, counts and the export use `overdue_q`."""
+    rng = random.Random(3)
+    hazards = ledger(world, n=120)
+    for h in hazards:
+        h.due_on = rng.choice([None, date(2024, 6, 29), date(2024, 6, 30), date(2024, 7, 1), date(2024, 8, 1)])
+        h.paused = rng.random() < 0.3
+    Hazard.objects.bulk_update(hazards, ["due_on", "paused"])
+    in_sql = set(Hazard.objects.filter(Hazard.overdue_q(today)).values_list("pk", flat=True))
+    in_python = {h.pk for h in Hazard.objects.all() if h.is_overdue_on(today)}
+    assert in_sql == in_python and in_sql  # and some are overdue
