@@ -244,6 +244,10 @@ from kuangan.hazards.api import router as hazards_router  # noqa: E402
 
 api.add_router("/hazards/", hazards_router)
 
+from kuangan.enforcement.api import router as enforcement_router  # noqa: E402
+
+api.add_router("/enforcement/", enforcement_router)
+
 from kuangan.monitoring.api import uploads as monitoring_uploads  # noqa: E402
 
 api.add_router("/monitoring/", monitoring_uploads, auth=MACHINE_AUTH)

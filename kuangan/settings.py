@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "kuangan.registry",
     "kuangan.hazards",
     "kuangan.monitoring",
+    "kuangan.enforcement",
     "kuangan.dashboard",
     "kuangan.demo",
 ]
@@ -263,6 +264,24 @@ HAZARD_CLOSURE_WINDOW_DAYS = _env_int("KUANGAN_CLOSURE_WINDOW_DAYS", _hazard_def
 HAZARD_CLOSURE_MIN_MAJOR = _env_int("KUANGAN_CLOSURE_MIN_MAJOR_HAZARDS", _hazard_defaults.CLOSURE_MIN_MAJOR_HAZARDS)
 HAZARD_PLAN_DAYS = _env_int("KUANGAN_PLAN_DAYS", _hazard_defaults.PLAN_DAYS)
 HAZARD_VERIFY_DAYS = _env_int("KUANGAN_VERIFY_DAYS", _hazard_defaults.VERIFY_DAYS)
+
+# Enforcement's numbers (R3); defaults and sources in kuangan/enforcement/constants.py.
+from kuangan.enforcement import constants as _enforcement_defaults  # noqa: E402  (plain numbers, no Django)
+
+ENFORCEMENT_MIN_TEAM = _env_int("KUANGAN_MIN_TEAM", _enforcement_defaults.MIN_TEAM)
+ENFORCEMENT_EXAM_PASS_MARK = _env_int("KUANGAN_EXAM_PASS_MARK", _enforcement_defaults.EXAM_PASS_MARK)
+ENFORCEMENT_REINSPECT_REMIND_DAYS = _env_int("KUANGAN_REINSPECT_REMIND_DAYS", _enforcement_defaults.REINSPECT_REMIND_DAYS)
+ENFORCEMENT_PAYMENT_DAYS = _env_int("KUANGAN_PAYMENT_DAYS", _enforcement_defaults.PAYMENT_DAYS)
+ENFORCEMENT_NOTICE_DAYS = _env_int("KUANGAN_NOTICE_DAYS", _enforcement_defaults.NOTICE_DAYS)
+ENFORCEMENT_SCORE_THRESHOLD = _env_int("KUANGAN_SCORE_THRESHOLD", _enforcement_defaults.SCORE_THRESHOLD)
+ENFORCEMENT_LOOKBACK_MONTHS = _env_int("KUANGAN_LOOKBACK_MONTHS", _enforcement_defaults.LOOKBACK_MONTHS)
+ENFORCEMENT_SCREEN_MONTHS = _env_int("KUANGAN_SCREEN_MONTHS", _enforcement_defaults.SCREEN_MONTHS)
+ENFORCEMENT_SCREEN = {
+    "majors_12m": _env_int("KUANGAN_SCREEN_MAJORS", _enforcement_defaults.SCREEN_MAJORS),
+    "overdue_open": _env_int("KUANGAN_SCREEN_OVERDUE", _enforcement_defaults.SCREEN_OVERDUE),
+    "repeats_12m": _env_int("KUANGAN_SCREEN_REPEATS", _enforcement_defaults.SCREEN_REPEATS),
+    "alarms_12m": _env_int("KUANGAN_SCREEN_ALARMS", _enforcement_defaults.SCREEN_ALARMS),
+}
 
 LOGGING = {
     "version": 1,

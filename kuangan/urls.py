@@ -10,6 +10,7 @@ urlpatterns = [
     path("registry/", include("kuangan.registry.urls")),
     path("hazards/", include("kuangan.hazards.urls")),
     path("monitoring/", include("kuangan.monitoring.urls")),
+    path("enforcement/", include("kuangan.enforcement.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,6 +20,20 @@ from kuangan.core import actions as core_actions
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Role, Via
 from kuangan.core.models import ApiToken, AuditEvent, User
+from kuangan.enforcement import actions as enforcement_actions
+from kuangan.enforcement.forms import ACTION_FORMS as INSPECTION_FORMS
+from kuangan.enforcement.forms import CASE_FORMS
+from kuangan.enforcement.models import (
+    DocumentVersion,
+    EnforcementDocument,
+    Inspection,
+    InspectionFinding,
+    PenaltyBenchmark,
+    PenaltyCase,
+    PenaltyParty,
+    PlanItem,
+    SupervisionClassChange,
+)
 from kuangan.hazards import actions as hazard_actions
 from kuangan.hazards.forms import ACTION_FORMS
 from kuangan.hazards.models import Hazard, HazardStandardItem
@@ -31,7 +47,9 @@ from kuangan.testing import make_user
 # Names that only a user who may see our mines can know.
 OURS = ["甲一煤矿", "甲二煤矿", "1411290001", "1411290002", "中阳县甲煤业有限公司", "吕梁宏泰能源集团有限公司",
         "甲一矿长的秘密记录"]
-SKIP_PREFIXES = ("admin/", "i18n/", "api/v1/")  # Django admin (operators only) is checked separately
+SKIP_PREFIXES = ("admin/", "i18n/", "api/v1/")
+# 四不两直: what only the regulators may know before a visit (a planned inspection's lead, the plan)
+PLANNED_SECRET = "四不两直的秘密线索"  # Django admin (operators only) is checked separately
 
 
 def _walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -98,18 +116,60 @@ def _our_records(world) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
     machine = make_user("a1_system", world.a1.organization, Role.MINE_SYSTEM, is_machine=True)
     records["token"], _secret = core_actions.create_token(machine.pk, by=Actor.system(Via.SHELL), name="KJ95N")
     records["account"] = world.inspector
+    records.update(_our_enforcement(world, by, records["leadership"]))
     return {k: [x.pk for x in v] if isinstance(v, list) else [v.pk] for k, v in records.items()}
+
+
+def _our_enforcement(world, by, head) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A planned inspection (四不两直), a visited one with a hazard, a violation, its order and record, a filed
+    penalty case, this month's plan with our mine, and an override of our mine's class."""
+    second = make_user("inspector2", world.county, Role.INSPECTOR, full_name="李执法")
+    order = enforcement_actions.InspectionOrder(
+        mine_id=world.a1.pk, method="unannounced", planned_on=by.at.date(), leader_id=world.inspector.pk,
+        team=[(world.inspector.pk, ""), (second.pk, "")], source="tip_off", source_note="甲一矿长的秘密记录：举报")
+    planned = enforcement_actions.open_inspection(by=by, order=replace(order, source_note=PLANNED_SECRET))
+    visited = enforcement_actions.open_inspection(by=by, order=order)
+    enforcement_actions.arrive(visited.pk, by=by)
+    finding = enforcement_actions.record_finding(visited.pk, by=by, finding=enforcement_actions.Finding(
+        kind="ordinary_hazard", description="甲一矿长的秘密记录：皮带机无护栏"))
+    benchmark = PenaltyBenchmark.objects.get(code="SAFE-44")
+    violation = enforcement_actions.record_finding(visited.pk, by=by, finding=enforcement_actions.Finding(
+        kind="violation", description="甲一矿长的秘密记录：违章作业", benchmark_id=benchmark.pk))
+    order_document = enforcement_actions.issue_order(visited.pk, by=by, finding_ids=[finding.pk],
+                                                     deadline=by.at.date() + timedelta(days=10))
+    enforcement_actions.leave_site(visited.pk, by=by, summary="甲一矿长的秘密记录")
+    case = enforcement_actions.file_case(
+        by=by, finding_id=violation.pk, benchmark_id=benchmark.pk, circumstance="ordinary_worker",
+        facts="甲一矿长的秘密记录", unit_fine=Decimal(15000), person_fine=Decimal(2000),
+        principal=enforcement_actions.Principal(member_id=head.pk))
+    plan = enforcement_actions.generate_plan(by=by, year=by.at.year, month=by.at.month, note=PLANNED_SECRET)
+    item = plan.items.filter(mine=world.a1).first() or enforcement_actions.add_plan_item(
+        plan.pk, by=by, mine_id=world.a1.pk, method="unannounced", reason=PLANNED_SECRET)
+    override = enforcement_actions.override_class(world.a1.pk, by=by, to_class="C", reason="甲一矿长的秘密记录")
+    return {"inspection": [planned, visited], "planned_inspection": planned, "finding": [finding, violation],
+            "document": list(visited.documents.all()), "order": order_document, "case": case, "plan": plan,
+            "plan_item": item, "class_change": override}
+
+
+# Enforcement rows a foreigner must not change, compared before and after each walk.
+ENFORCEMENT_TABLES = [Inspection, InspectionFinding, EnforcementDocument, DocumentVersion, PenaltyCase, PenaltyParty,
+                      PlanItem, SupervisionClassChange]
+
+
+def _enforcement_rows() -> dict[str, list[dict[str, Any]]]:
+    return {m.__name__: list(m.objects.order_by("pk").values()) for m in ENFORCEMENT_TABLES}
 
 
 def _candidate_urls(world, records) -> list[str]:  # type: ignore[no-untyped-def]
     """Each page with its parameters filled by our objects' ids (every combination that fits)."""
     ids = {
         "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk, *records["hazard"], *records["window"],
-               *records["token"], *records["account"], *records["proposal"]],
+               *records["token"], *records["account"], *records["proposal"], *records["inspection"],
+               *records["document"], *records["case"], *records["plan"], *records["plan_item"]],
         "record_id": sorted({i for v in records.values() for i in v}),
         "member_id": records["leadership"],
         "kind": list(MINE_RECORDS),
-        "name": list(ACTION_FORMS),
+        "name": [*ACTION_FORMS, *INSPECTION_FORMS, *CASE_FORMS],
         "attachment_pk": records["attachment"],
     }
     urls = []
@@ -149,6 +209,7 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
     client.force_login(_persona(world, persona))
     before = AuditEvent.objects.count()
     mine_before = list(Mine.objects.order_by("pk").values())
+    enforcement_before = _enforcement_rows()
     hazards_before = list(Hazard.objects.order_by("pk").values())
     windows_before = list(PlannedWindow.objects.order_by("pk").values())
     ours = User.objects.filter(organization__division__path__startswith=world.county.division.path)
@@ -165,6 +226,7 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
                                                   "effective_on": "2024-07-01", "active": "0", "note": "x"}),
                                 f"POST {url} as {persona}")
     assert list(Mine.objects.order_by("pk").values()) == mine_before, "a foreigner changed our mines"
+    assert _enforcement_rows() == enforcement_before, "a foreigner changed our enforcement records"
     assert list(Hazard.objects.order_by("pk").values()) == hazards_before, "a foreigner changed our hazards"
     assert list(PlannedWindow.objects.order_by("pk").values()) == windows_before, "a foreigner decided our window"
     assert MineChangeProposal.objects.get(pk=records["proposal"][0]).status == "pending", \
@@ -178,6 +240,13 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
                               parent_type="registry.mine").exists()
 
 
+def api_ids(world, records) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    """Each API path parameter with our objects' ids."""
+    return {"mine_id": [world.a1.pk, world.a2.pk], "enterprise_id": [world.ent_a.pk, world.group.pk],
+            "record_id": records["licence"], "hazard_id": records["hazard"], "inspection_id": records["inspection"],
+            "document_id": records["document"], "n": [1], "plan_id": records["plan"], "item_id": records["plan_item"]}
+
+
 def _api_operations() -> list[tuple[str, str]]:
     schema = api.get_openapi_schema()
     return [(method.upper(), path) for path, ops in schema["paths"].items() for method in ops]
@@ -187,9 +256,9 @@ def _api_operations() -> list[tuple[str, str]]:
 def test_api_shows_nothing_of_ours_to_foreigners(world, client, persona):
     records = _our_records(world)
     client.force_login(_persona(world, persona))
-    ids = {"mine_id": [world.a1.pk, world.a2.pk], "enterprise_id": [world.ent_a.pk, world.group.pk],
-           "record_id": records["licence"], "hazard_id": records["hazard"]}
+    ids = api_ids(world, records)
     mine_before = list(Mine.objects.order_by("pk").values())
+    enforcement_before = _enforcement_rows()
     operations = _api_operations()
     assert len(operations) >= 5
     for method, path in operations:
@@ -207,6 +276,7 @@ def test_api_shows_nothing_of_ours_to_foreigners(world, client, persona):
                                           '"effective_on": "2024-07-01"}', content_type="application/json")
             _assert_nothing_of_ours(response, f"{method} {url} as {persona}")
     assert list(Mine.objects.order_by("pk").values()) == mine_before
+    assert _enforcement_rows() == enforcement_before
 
 
 def test_our_own_inspector_does_see_our_mines(world, client):
@@ -229,3 +299,34 @@ def test_each_organization_sees_exactly_its_mines(world, client, persona, sees):
     client.force_login(getattr(world, persona))
     names = {m["name"] for m in client.get("/api/v1/registry/mines").json()["items"]}
     assert names == sees
+
+
+# 四不两直 (issue 19): our own mine's and enterprise's people see our mine, but never a visit before it happens.
+MINE_SIDE = ["mine_head", "mine_safety_officer", "mine_dispatcher", "group_manager", "expert"]
+
+
+@pytest.mark.parametrize("persona", MINE_SIDE)
+def test_no_planned_visit_or_plan_reaches_the_mine(world, client, persona):
+    records = _our_records(world)
+    client.force_login(getattr(world, persona))
+    enforcement_before = _enforcement_rows()
+    planned = records["planned_inspection"][0]
+    urls = [u for u in _candidate_urls(world, records) if u.startswith("/enforcement/")]
+    assert f"/enforcement/inspections/{planned}/" in urls and f"/enforcement/plans/{records['plan'][0]}/" in urls
+    for url in urls:
+        for response in (client.get(url), client.post(url, {"reason": "x", "note": "x", "summary": "x"})):
+            assert response.status_code < 500, url
+            body = response.content.decode("utf-8", "replace") if response.get("Content-Type", "").startswith(
+                ("text/", "application/json")) else ""
+            assert PLANNED_SECRET not in body, f"{url} shows the planned visit to {persona}"
+            assert f'href="/enforcement/inspections/{planned}/' not in body, f"{url} links the planned visit"
+    assert client.get(f"/enforcement/inspections/{planned}/").status_code == 404
+    assert client.get("/enforcement/plans/").status_code in (403, 404)
+    assert client.get(f"/api/v1/enforcement/inspections/{planned}").status_code == 404
+    assert client.get(f"/api/v1/enforcement/plans/{records['plan'][0]}").status_code == 404
+    listed = client.get("/api/v1/enforcement/inspections").json()["items"]
+    assert planned not in [i["id"] for i in listed]
+    assert _enforcement_rows() == enforcement_before
+    # and the walk can fail: the visited inspection is theirs to see
+    if persona != "expert":
+        assert client.get(f"/enforcement/inspections/{records['inspection'][1]}/").status_code == 200

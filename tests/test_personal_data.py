@@ -22,7 +22,7 @@ from kuangan.registry import actions
 from kuangan.registry.models import LeadershipMember, Mine, MineSupervisor
 from kuangan.testing import World, make_user, tamper_audit
 
-from .test_access_matrix import _api_operations, _candidate_urls, _our_records
+from .test_access_matrix import _api_operations, _candidate_urls, _our_records, api_ids
 
 ID_NUMBER = "141129197001011234"  # the roster member's, as _our_records stores it
 PHONE = "13912345678"
@@ -102,8 +102,7 @@ def test_no_page_or_export_shows_personal_data(world, login, persona):
 def test_no_api_response_shows_personal_data(world, login, persona):
     records = _personal_world(world)
     client = login(getattr(world, persona))
-    ids = {"mine_id": [world.a1.pk], "enterprise_id": [world.ent_a.pk], "record_id": records["licence"],
-           "hazard_id": records["hazard"]}
+    ids = api_ids(world, records)
     gets = [path for method, path in _api_operations() if method == "GET"]
     assert "/api/v1/registry/mines/{mine_id}" in gets
     for path in gets:

@@ -9,7 +9,17 @@ user's organization:
 - anything else sees nothing (deny by default).
 
 Models that hold mine data declare `scope_path`, the ORM path from the model to its mine ("" for
-the mine itself). The enterprise model declares `enterprise_scoped = True` instead.
+the mine itself). The enterprise model declares `enterprise_scoped = True` instead; rows of a regulator
+without a mine (an enforcement plan) declare `division_scope_path`, the path to their division. Three more
+declarations narrow or widen a scope:
+
+- `regulator_only = True`: only regulators see the rows (plans: an unannounced visit is not announced);
+- `hidden_below_owner = (path to the owning regulator's division path, {lookup: value})`: rows matching the
+  lookups are seen only by their owner and the levels above it: hidden from mine, enterprise and expert
+  users, and from a county when its city plans the visit (四不两直: a planned inspection, a document not
+  yet served, a case not yet notified);
+- `team_scope_path`: the path to an inspection; a regulator on that inspection's team sees the row while
+  the inspection is open, outside its jurisdiction too (交叉执法), and nothing else of that mine.
 """
 
 from __future__ import annotations
@@ -30,6 +40,8 @@ MINE_HAZARDS = frozenset({Perm.HAZARD_REPORT, Perm.HAZARD_RECTIFY})
 MINE_ALARMS = frozenset({Perm.ALARM_HANDLE, Perm.PLANNED_WINDOW_DECLARE})
 # A long planned window (or too many hours a day) takes effect once a regulator approves it.
 REGULATOR_ALARMS = frozenset({Perm.ALARM_HANDLE, Perm.PLANNED_WINDOW_DECIDE})
+ENFORCEMENT = frozenset({Perm.PLAN_EDIT, Perm.INSPECTION_CONDUCT, Perm.CLASS_OVERRIDE, Perm.PENALTY_CASE,
+                         Perm.DOCUMENT_SIGN, Perm.ENFORCEMENT_STATS_VIEW})
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     # 三员分立 (R10.7): the system administrator manages accounts and the registry, without the audit
@@ -38,13 +50,16 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.REGULATOR_ADMIN: ALL_VIEW | REGULATOR_HAZARDS | REGULATOR_ALARMS | {
         Perm.MINE_CREATE, Perm.MINE_EDIT, Perm.MINE_STATUS_CHANGE, Perm.MINE_IMPORT,
         Perm.ENTERPRISE_EDIT, Perm.SUPERVISION_EDIT, Perm.USER_MANAGE, Perm.PERSONAL_DATA_VIEW,
+        Perm.ENFORCEMENT_STATS_VIEW,
     },
     Role.SECURITY_ADMIN: frozenset({Perm.ROLE_MANAGE, Perm.ACCOUNT_UNLOCK, Perm.TOKEN_MANAGE}),
-    Role.INSPECTOR: ALL_VIEW | REGULATOR_HAZARDS | REGULATOR_ALARMS | {
+    Role.INSPECTOR: ALL_VIEW | REGULATOR_HAZARDS | REGULATOR_ALARMS | ENFORCEMENT | {
         Perm.MINE_CREATE, Perm.MINE_EDIT, Perm.MINE_STATUS_CHANGE, Perm.ENTERPRISE_EDIT,
         Perm.SUPERVISION_EDIT, Perm.PERSONAL_DATA_VIEW,
     },
-    Role.AUDITOR: ALL_VIEW | {Perm.AUDIT_VIEW},
+    # The agency's head (行政处罚法 第五十七条) approves penalty decisions; he also inspects and reads statistics.
+    Role.REGULATOR_LEADER: ALL_VIEW | REGULATOR_HAZARDS | ENFORCEMENT | {Perm.PENALTY_APPROVE},
+    Role.AUDITOR: ALL_VIEW | {Perm.AUDIT_VIEW, Perm.ENFORCEMENT_STATS_VIEW},
     Role.ENTERPRISE_SAFETY_MANAGER: ALL_VIEW | MINE_HAZARDS | {Perm.MINE_EDIT, Perm.PERSONAL_DATA_VIEW},
     # The mine head may close out ordinary hazards; the rules refuse it for major ones (R2.4).
     Role.MINE_HEAD: ALL_VIEW | MINE_HAZARDS | MINE_ALARMS | {Perm.MINE_EDIT, Perm.PERSONAL_DATA_VIEW, Perm.HAZARD_VERIFY,
@@ -115,12 +130,48 @@ def enterprise_q(user: Any, model: type[models.Model]) -> Q:
     return q
 
 
+def division_q(user: Any, path: str) -> Q:
+    """Rows of a regulator's division and the divisions below it (reached by `path`); regulators only."""
+    org = getattr(user, "organization", None)
+    if Perm.MINE_VIEW not in perms_of(user) or org is None or org.kind != OrganizationKind.REGULATOR:
+        return NOTHING
+    return Q(**{f"{path}__path__startswith": org.division.path})
+
+
+def _is_regulator(user: Any) -> bool:
+    org = getattr(user, "organization", None)
+    return org is not None and org.kind == OrganizationKind.REGULATOR
+
+
+def _team_q(user: Any, path: str) -> Q:
+    """Rows of the open inspections whose team the regulator is on (交叉执法): a subquery, so no duplicates."""
+    inspection = apps.get_model("enforcement", "Inspection")  # by name: core imports no domain app
+    return Q(**{f"{path}__in" if path else "pk__in": inspection.open_to_team(user)})
+
+
 def scope_q(user: Any, model: type[models.Model]) -> Q:
-    if hasattr(model, "scope_path"):
-        return mine_q(user, model.scope_path)
-    if getattr(model, "enterprise_scoped", False):
-        return enterprise_q(user, model)
-    raise TypeError(f"{model.__name__} declares no scope_path: it cannot be queried through the policy")
+    if hasattr(model, "division_scope_path"):
+        q = division_q(user, model.division_scope_path)
+    elif hasattr(model, "scope_path"):
+        q = mine_q(user, model.scope_path)
+    elif getattr(model, "enterprise_scoped", False):
+        q = enterprise_q(user, model)
+    else:
+        raise TypeError(f"{model.__name__} declares no scope_path: it cannot be queried through the policy")
+    regulator = _is_regulator(user)
+    if getattr(model, "regulator_only", False) and not regulator:
+        return NOTHING
+    owner = getattr(model, "hidden_below_owner", None)
+    if owner is not None and q is not NOTHING:
+        owner_path, lookups = owner
+        hidden = Q(**lookups)
+        if regulator:
+            hidden &= ~Q(**{f"{owner_path}__startswith": user.organization.division.path})
+        q &= ~hidden
+    team_path = getattr(model, "team_scope_path", None)
+    if team_path is not None and regulator and Perm.MINE_VIEW in perms_of(user):
+        q |= _team_q(user, team_path)
+    return q
 
 
 def visible(user: Any, queryset: models.QuerySet[M] | type[M]) -> models.QuerySet[M]:

@@ -142,6 +142,11 @@ def scope_of(obj: models.Model | None) -> str | None:
         return None
     model = type(obj)
     try:
+        if hasattr(model, "division_scope_path"):
+            division: Any = obj
+            for part in str(model.division_scope_path).split("__"):
+                division = getattr(division, part)
+            return str(division.path)
         if hasattr(model, "scope_path"):
             mine: Any = obj
             for part in filter(None, str(model.scope_path).split("__")):
@@ -183,10 +188,13 @@ def _type_name(obj: models.Model) -> str:
 
 
 def record(verb: str, target: models.Model, *, by: Actor, before: dict[str, Any] | None = None,
-           after: dict[str, Any] | None = None, reason: str = "", parent: models.Model | None = None) -> AuditEvent:
-    """Append one event. Call it inside the action's transaction, once per changed row."""
+           after: dict[str, Any] | None = None, reason: str = "", parent: models.Model | None = None,
+           scope: str | None = None) -> AuditEvent:
+    """Append one event. Call it inside the action's transaction, once per changed row. `scope` narrows whose
+    audit log shows it: a city's planned visit to a county's mine is the city's until the team arrives."""
     key = audit_key()
-    scope = scope_of(target)
+    if scope is None:
+        scope = scope_of(target)
     if scope is None:
         scope = scope_of(parent) or ""
     with transaction.atomic():

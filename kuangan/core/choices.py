@@ -22,6 +22,7 @@ class Role(models.TextChoices):
     REGULATOR_ADMIN = "regulator_admin", _("系统管理员")
     SECURITY_ADMIN = "security_admin", _("安全管理员")
     INSPECTOR = "inspector", _("执法人员")
+    REGULATOR_LEADER = "regulator_leader", _("执法机关负责人")
     ENTERPRISE_SAFETY_MANAGER = "enterprise_safety_manager", _("企业安全管理人员")
     MINE_HEAD = "mine_head", _("矿长")
     MINE_SAFETY_OFFICER = "mine_safety_officer", _("矿山安全员")
@@ -35,6 +36,7 @@ class Role(models.TextChoices):
 ROLE_ORGANIZATION_KIND: dict[str, str] = {
     Role.REGULATOR_ADMIN: OrganizationKind.REGULATOR,
     Role.INSPECTOR: OrganizationKind.REGULATOR,
+    Role.REGULATOR_LEADER: OrganizationKind.REGULATOR,
     Role.SECURITY_ADMIN: OrganizationKind.REGULATOR,
     Role.AUDITOR: OrganizationKind.REGULATOR,
     Role.ENTERPRISE_SAFETY_MANAGER: OrganizationKind.ENTERPRISE,
@@ -76,6 +78,13 @@ class Perm(models.TextChoices):
     ALARM_HANDLE = "alarm_handle", _("确认、指派和处置报警")
     PLANNED_WINDOW_DECLARE = "planned_window_declare", _("申报标校、检修计划作业")
     PLANNED_WINDOW_DECIDE = "planned_window_decide", _("审批计划作业")
+    PLAN_EDIT = "plan_edit", _("编制执法计划")
+    INSPECTION_CONDUCT = "inspection_conduct", _("实施执法检查")
+    CLASS_OVERRIDE = "class_override", _("调整分级分类")
+    PENALTY_CASE = "penalty_case", _("办理行政处罚案件")
+    DOCUMENT_SIGN = "document_sign", _("签发执法文书")
+    PENALTY_APPROVE = "penalty_approve", _("审批行政处罚决定")
+    ENFORCEMENT_STATS_VIEW = "enforcement_stats_view", _("查看执法计划与统计")
 
 
 class Via(models.TextChoices):

@@ -14,6 +14,7 @@ from kuangan.core import queries as core_queries
 from kuangan.core.choices import OrganizationKind
 from kuangan.core.http import AuthedRequest
 from kuangan.core.paging import late_slice
+from kuangan.enforcement import queries as enforcement_queries
 from kuangan.hazards import queries as hazard_queries
 from kuangan.hazards import rules as hazard_rules
 from kuangan.hazards.filters import HazardFilter
@@ -47,6 +48,8 @@ def home(request: AuthedRequest) -> HttpResponse:
         # close-out requests the regulator has not answered in KUANGAN_VERIFY_DAYS: the county's delay
         "verify_overdue": late_slice(hazard_queries.visible_hazards(user).filter(
             status="close_out_requested", verify_due_on__lt=today).order_by("verify_due_on", "pk"), 0, 8),
+        # R3.2 "全覆盖": this month's plan, done so far (regulators who read plans; nobody else has any)
+        "coverage": enforcement_queries.coverage_total(enforcement_queries.plan_coverage(user, today.year, today.month)),
     })
 
 

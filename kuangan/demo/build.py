@@ -22,6 +22,7 @@ from kuangan.core import clock
 from kuangan.core.actor import Actor
 from kuangan.core.choices import OrganizationKind, Role, Via
 from kuangan.core.models import Division, Organization, User
+from kuangan.demo.enforcement import build_enforcement
 from kuangan.demo.hazards import build_hazards
 from kuangan.demo.monitoring import build_monitoring
 from kuangan.registry import actions
@@ -273,9 +274,19 @@ def build() -> str:
             _supervisors(by, mine, rng, inspectors[spec.county], today)
         if spec.slug == "xinyan":  # one proposal waiting for zy_inspector (issue 17: regulated facts)
             _capacity_proposal(mine, mine_users[Role.MINE_SAFETY_OFFICER], now)
+    # enforcement needs a second inspector per bureau (teams of two) and the bureau's head (penalty approval);
+    # their own generator, so the names above stay what they were
+    staff_rng = random.Random(SEED + 1)
+    for prefix, _name, code in REGULATORS:
+        bureau = admins[code].organization
+        assert bureau is not None
+        _user(f"{prefix}_inspector2", _person(staff_rng), bureau, Role.INSPECTOR, staff_rng, now)
+        _user(f"{prefix}_leader", _person(staff_rng), bureau, Role.REGULATOR_LEADER, staff_rng, now)
+    inspections = build_enforcement(today)  # before the hazards' tick at today 07:00: the year comes first
     hazards = build_hazards(today)
     alarms = build_monitoring()
-    return f"{Mine.objects.count()} mines, {User.objects.count()} users, {hazards} hazards, {alarms} alarms"
+    return (f"{Mine.objects.count()} mines, {User.objects.count()} users, {inspections} inspections, "
+            f"{hazards} hazards, {alarms} alarms")
 
 
 def _licences(by: Actor, mine: Mine, spec: MineSpec, rng: random.Random, today: date, years: list[int]) -> None:
@@ -369,7 +380,7 @@ def _capacity_proposal(mine: Mine, officer: User, now: datetime) -> None:
 def logins_text() -> str:
     rows = [
         ("县系统管理员", "zy_admin"), ("县安全管理员", "zy_secadmin"), ("县审计管理员", "zy_auditor"),
-        ("县执法人员", "zy_inspector"),
+        ("县执法人员", "zy_inspector"), ("县局负责人", "zy_leader"),
         ("市执法人员", "ll_inspector"), ("企业安全管理人员", "hongtai_manager"), ("矿长", "xinyan_head"),
         ("矿山安全员", "xinyan_safety"), ("矿山调度员", "xinyan_dispatch"), ("专家", "ll_expert"),
     ]

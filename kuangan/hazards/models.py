@@ -91,6 +91,8 @@ class Hazard(models.Model):
     measures = models.TextField(_("整改措施"), blank=True)
     funds = models.DecimalField(_("整改资金（万元）"), max_digits=10, decimal_places=2, null=True, blank=True)
     deadline = models.DateField(_("整改时限"), null=True, blank=True)
+    # R3.5: a regulator's rectification order caps the plan's deadline (set by enforcement's order).
+    order_deadline = models.DateField(_("整改指令期限"), null=True, blank=True)
     contingency_plan = models.TextField(_("应急预案"), blank=True)
     rectification_started_at = models.DateTimeField(_("开始整改时间"), null=True, blank=True)
     # Close-out (R2.4): the mine's evaluation, then the regulator's verification

@@ -23,7 +23,7 @@ from kuangan.core.uploads import check_upload
 
 from . import rules
 from .choices import MineChangeProposalStatus, MineChangeProposalTarget, MineStatus
-from .forms import REGULATOR_ONLY_FIELDS
+from .forms import COMPUTED_FIELDS, REGULATOR_ONLY_FIELDS
 from .models import (
     Enterprise,
     LeadershipMember,
@@ -86,11 +86,14 @@ def create_mine(*, by: Actor, data: dict[str, Any]) -> Mine:
 @transaction.atomic(durable=True)
 def update_mine(mine_id: int, *, by: Actor, data: dict[str, Any]) -> Mine:
     mine = _mine_for_update(by, mine_id, Perm.MINE_EDIT)
+    if any(f in data for f in COMPUTED_FIELDS):
+        raise DomainError(_("分级分类由系统按评分和否决项计算，不能在矿山档案中修改；执法人员可在“分级分类”页面写明理由后调整。"),
+                          field="supervision_class")
     _refuse_regulated_facts(by, mine, data)
     if "status" in data:
         raise DomainError(_("矿山状态只能通过“变更状态”办理，并须写明原因。"), field="status")
     if not _is_regulator(by) and any(f in data for f in REGULATOR_ONLY_FIELDS):
-        raise PermissionDenied(_("编码、企业、区划、类型和分级分类只能由监管部门修改。"))
+        raise PermissionDenied(_("编码、企业、区划和类型只能由监管部门修改。"))
     return _update_mine(mine, by=by, data=data)
 
 

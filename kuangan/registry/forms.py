@@ -26,7 +26,10 @@ def _limit(form: forms.BaseForm, name: str, queryset: Any) -> None:
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 # Fields that only a regulator may set; a mine or enterprise edits the rest of its dossier.
-REGULATOR_ONLY_FIELDS = ("code", "enterprise", "division", "kind", "supervision_class")
+REGULATOR_ONLY_FIELDS = ("code", "enterprise", "division", "kind")
+# Set once at registration (creation, Excel import); afterwards written only by enforcement.actions: the
+# class is computed from the mine's facts, or overridden there by an inspector with a reason (R3.1).
+COMPUTED_FIELDS = ("supervision_class",)
 
 
 class MineForm(forms.ModelForm):
@@ -46,6 +49,8 @@ class MineForm(forms.ModelForm):
         _limit(self, "enterprise", enterprises)
         if not creating:
             del self.fields["status"]  # a status changes only through the status-change form (R1.5)
+            for name in COMPUTED_FIELDS:  # the class is the enforcement module's (R3.1)
+                del self.fields[name]
         if not regulator:  # regulated facts: the mine proposes a change instead (MineFactsProposalForm)
             for name in (*REGULATOR_ONLY_FIELDS, *REGULATED_MINE_FIELDS):
                 self.fields.pop(name, None)

@@ -162,7 +162,7 @@ def licences_complete(licences: Iterable[LicenceFacts], today: date) -> bool:
 
 # Regulated facts (issue 17): set by the regulator of the mine's county or above; a mine or
 # enterprise proposes a change with evidence and the county approves it. The supervision class is
-# the enforcement issue's (REGULATOR_ONLY_FIELDS in forms.py).
+# the enforcement module's: computed there, or overridden there with a reason (COMPUTED_FIELDS in forms.py).
 REGULATED_MINE_FIELDS = ("status", "approved_capacity", "gas_class", "hydro_type", "rock_burst",
                          "spontaneous_combustion")
 REGULATED_RECORDS = ("licence", "face")

@@ -113,7 +113,8 @@ class MinePatch(Schema):
     disaster_grade: DisasterGrade | None = None
     standardization_grade: StandardizationGrade | None = None
     intelligent_status: IntelligentStatus | None = None
-    supervision_class: SupervisionClass | None = None
+    supervision_class: SupervisionClass | None = Field(
+        None, description="不可修改：分级分类由监管执法模块计算或由执法人员写明理由调整，提交即被拒绝（422）")
     has_upgrade_project: bool | None = None
     address: Text | None = Field(None, max_length=200)
     longitude: Decimal | None = Field(None, ge=73, le=136, max_digits=9, decimal_places=6)

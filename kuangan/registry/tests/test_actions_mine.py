@@ -51,9 +51,20 @@ def test_update_mine_writes_before_and_after(world):
     assert (event.before["approved_capacity"], event.after["approved_capacity"]) == ("90.00", "120")
 
 
-def test_a_mine_cannot_change_its_own_supervision_class(world):
+@pytest.mark.parametrize("persona", ["mine_head", "inspector"])
+def test_nobody_changes_the_supervision_class_through_the_dossier(world, persona):
+    """R3.1: the class is computed by enforcement (or overridden there with a reason), never edited here."""
+    with pytest.raises(DomainError) as refused:
+        actions.update_mine(world.a1.pk, by=world.actor(getattr(world, persona)),
+                            data={"supervision_class": "A", "address": "新地址"})
+    assert "分级分类由系统按评分和否决项计算" in refused.value.message
+    world.a1.refresh_from_db()
+    assert (world.a1.supervision_class, world.a1.address) == ("B", "")
+
+
+def test_a_mine_cannot_change_its_kind(world):
     with pytest.raises(PermissionDenied):
-        actions.update_mine(world.a1.pk, by=world.actor(world.mine_head), data={"supervision_class": "A"})
+        actions.update_mine(world.a1.pk, by=world.actor(world.mine_head), data={"kind": "coal_open_pit"})
 
 
 def test_update_refuses_status_changes_without_a_reason(world):

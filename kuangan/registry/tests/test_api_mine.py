@@ -72,9 +72,23 @@ def test_create_refusals_are_422_with_a_message(world, client, bearer, change, f
 
 def test_a_mine_user_cannot_patch_regulator_fields(world, client):
     client.force_login(world.mine_head)
-    response = client.patch(f"/api/v1/registry/mines/{world.a1.pk}", json.dumps({"supervision_class": "A"}),
+    response = client.patch(f"/api/v1/registry/mines/{world.a1.pk}", json.dumps({"enterprise_id": world.ent_a.pk}),
                             content_type="application/json")
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("persona", ["inspector", "mine_head"])
+def test_patching_the_supervision_class_is_refused_in_chinese(world, client, persona):
+    """R3.1: the class is computed by enforcement; PATCH refuses it (422) rather than dropping it silently."""
+    client.force_login(getattr(world, persona))
+    response = client.patch(f"/api/v1/registry/mines/{world.a1.pk}",
+                            json.dumps({"supervision_class": "A", "address": "接口新地址"}),
+                            content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["supervision_class"]
+    assert "分级分类由系统按评分和否决项计算" in response.json()["detail"][0]["msg"]
+    mine = Mine.objects.get(pk=world.a1.pk)
+    assert (mine.supervision_class, mine.address) == ("B", "")
 
 
 def test_a_revoked_token_stops_working(world, client, bearer, capsys):

@@ -46,6 +46,22 @@ def test_create_form_reports_errors_in_chinese_and_keeps_the_input(world, login)
     assert not Mine.objects.filter(name="新矿").exists()
 
 
+def test_the_edit_form_has_no_supervision_class_and_a_posted_one_is_ignored(world, login):
+    """R3.1: a regulator's dossier form no longer offers the class (enforcement computes it); a value
+    posted anyway is not a field of the form and changes nothing."""
+    client = login(world.inspector)
+    form = client.get(f"/registry/mines/{world.a1.pk}/edit/").context["form"]
+    assert "supervision_class" not in form.fields and "gas_class" in form.fields
+    data = {k: v for k, v in form.initial.items() if k in form.fields and v is not None}
+    data.update(address="中阳县宁乡镇", supervision_class="A")
+    data["has_upgrade_project"] = "on" if data.pop("has_upgrade_project", False) else ""
+    response = client.post(f"/registry/mines/{world.a1.pk}/edit/", {k: v for k, v in data.items() if v != ""})
+    assert response.status_code == 302
+    mine = Mine.objects.get(pk=world.a1.pk)
+    assert (mine.address, mine.supervision_class) == ("中阳县宁乡镇", "B")
+    assert "supervision_class" in client.get("/registry/mines/new/").context["form"].fields  # set at creation
+
+
 def test_edit_form_and_history(world, login):
     client = login(world.mine_head)
     form = client.get(f"/registry/mines/{world.a1.pk}/edit/").context["form"]
