@@ -160,16 +160,21 @@ def _enforcement_rows() -> dict[str, list[dict[str, Any]]]:
     return {m.__name__: list(m.objects.order_by("pk").values()) for m in ENFORCEMENT_TABLES}
 
 
+ENFORCEMENT_RECORDS = {"inspection", "planned_inspection", "finding", "document", "order", "case", "plan", "plan_item",
+                       "class_change"}
+# The action names of a route with <name>, by the route's fixed start (all other routes: the hazard's).
+ROUTE_ACTIONS = {"enforcement/inspections/": list(INSPECTION_FORMS), "enforcement/cases/": list(CASE_FORMS)}
+
+
 def _candidate_urls(world, records) -> list[str]:  # type: ignore[no-untyped-def]
     """Each page with its parameters filled by our objects' ids (every combination that fits)."""
     ids = {
         "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk, *records["hazard"], *records["window"],
-               *records["token"], *records["account"], *records["proposal"], *records["inspection"],
-               *records["document"], *records["case"], *records["plan"], *records["plan_item"]],
-        "record_id": sorted({i for v in records.values() for i in v}),
+               *records["token"], *records["account"], *records["proposal"]],
+        "record_id": sorted({i for k, v in records.items() if k not in ENFORCEMENT_RECORDS for i in v}),
         "member_id": records["leadership"],
         "kind": list(MINE_RECORDS),
-        "name": [*ACTION_FORMS, *INSPECTION_FORMS, *CASE_FORMS],
+        "name": list(ACTION_FORMS),  # the hazard's actions; the enforcement routes' own below
         "attachment_pk": records["attachment"],
     }
     urls = []
@@ -179,7 +184,11 @@ def _candidate_urls(world, records) -> list[str]:  # type: ignore[no-untyped-def
         names = re.findall(r"<(?:\w+:)?(\w+)>", route)
         unknown = [n for n in names if n not in ids]
         assert not unknown, f"{route}: add candidate values for {unknown} to the access matrix"
-        for combo in itertools.product(*(ids[n] for n in names)):
+        start = route.split("<")[0]
+        route_ids = {**ids, "name": ROUTE_ACTIONS.get(start, ids["name"])}
+        if start.startswith("enforcement/"):  # its own rows' ids, and the mines' (the dossier and class tabs)
+            route_ids["pk"] = [world.a1.pk, world.a2.pk, *(i for k in ENFORCEMENT_RECORDS for i in records[k])]
+        for combo in itertools.product(*(route_ids[n] for n in names)):
             url = "/" + route
             for name, value in zip(names, combo, strict=True):
                 url = re.sub(rf"<(?:\w+:)?{name}>", str(value), url, count=1)
@@ -244,7 +253,8 @@ def api_ids(world, records) -> dict[str, list[int]]:  # type: ignore[no-untyped-
     """Each API path parameter with our objects' ids."""
     return {"mine_id": [world.a1.pk, world.a2.pk], "enterprise_id": [world.ent_a.pk, world.group.pk],
             "record_id": records["licence"], "hazard_id": records["hazard"], "inspection_id": records["inspection"],
-            "document_id": records["document"], "n": [1], "plan_id": records["plan"], "item_id": records["plan_item"]}
+            "document_id": records["document"], "n": [1], "plan_id": records["plan"], "item_id": records["plan_item"],
+            "case_id": records["case"]}
 
 
 def _api_operations() -> list[tuple[str, str]]:

@@ -59,6 +59,7 @@ VERBS: dict[str, Any] = {
     "enforcement.planitem.removed": gettext_lazy("移出执法计划"),
     "enforcement.missedplanitem.recorded": gettext_lazy("记录计划矿山未按期检查"),
     "enforcement.enforcementdocument.reminded": gettext_lazy("复查提醒"),
+    "enforcement.enforcementdocument.reinspected": gettext_lazy("整改复查"),
     # --- penalty cases ---
     "enforcement.penaltycase.filed": gettext_lazy("行政处罚立案"),
     "enforcement.penaltycase.notified": gettext_lazy("送达行政处罚告知书"),
@@ -161,6 +162,7 @@ FIELD_WORDS: dict[str, Any] = {
     "document": gettext_lazy("文书"), "notified_at": gettext_lazy("告知时间"), "approved_by": gettext_lazy("审批负责人"),
     "approved_at": gettext_lazy("审批时间"), "payment_due_on": gettext_lazy("缴款期限"), "paid_at": gettext_lazy("缴纳时间"),
     "amount": gettext_lazy("金额（元）"), "closed_at": gettext_lazy("结案时间"), "reminded_at": gettext_lazy("提醒时间"),
+    "opinion": gettext_lazy("复查意见书"), "rectified": gettext_lazy("整改到位"),
     "parties": gettext_lazy("当事人"), "fine": gettext_lazy("罚款（元）"), "id_number": gettext_lazy("身份证号"),
     "violation": gettext_lazy("违法行为"), "discretion": gettext_lazy("裁量档次"), "illegal_gains": gettext_lazy("违法所得（元）"),
     "facts": gettext_lazy("违法事实"),

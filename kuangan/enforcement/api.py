@@ -18,18 +18,21 @@ from kuangan.core.errors import DomainError
 from kuangan.registry.api import Pages
 
 from . import actions, queries, statistics
+from .filters import CaseFilter, DocumentFilter, InspectionFilter
 from .schemas import (
     ArrivalIn,
     CancelIn,
+    CaseDetailOut,
+    CaseIn,
+    CaseOut,
     ClassOut,
+    DecisionIn,
     DepartureIn,
     DocumentDetailOut,
-    DocumentFilter,
     DocumentOut,
     ExamIn,
     ExamOut,
     InspectionDetailOut,
-    InspectionFilter,
     InspectionFindingIn,
     InspectionFindingOut,
     InspectionIn,
@@ -39,6 +42,8 @@ from .schemas import (
     NoteIn,
     OrderIn,
     OverrideIn,
+    PaymentIn,
+    PersonScoreOut,
     PlanDetailOut,
     PlanIn,
     PlanItemIn,
@@ -46,7 +51,11 @@ from .schemas import (
     ReasonIn,
     ReferralIn,
     ReferralOut,
+    ReinspectionIn,
     RevisionIn,
+    ScoreFilter,
+    ScoreIn,
+    ScoreOut,
     StatisticsFilter,
     StatisticsOut,
 )
@@ -298,3 +307,95 @@ def enforcement_statistics(request: HttpRequest, filters: Query[StatisticsFilter
                            "county_inspection_id": b.county_inspection.pk,
                            "county_inspected_on": _day(b.county_inspection.on_site_start)}
                           for b in s.lookbacks]}
+
+
+# --- penalty cases, mine-head scores, re-inspection --------------------------------------------------------
+
+
+def _case(request: HttpRequest, case_id: int) -> Any:
+    page = queries.case_page(request.user, case_id)
+    page.case.page = page  # type: ignore[attr-defined]
+    return page.case
+
+
+def _visible_case(request: HttpRequest, case_id: int) -> int:
+    return queries.get_visible_case(request.user, case_id).pk
+
+
+@router.get("/cases", response=list[CaseOut], operation_id="enforcement_case_list")
+@paginate(Pages, page_size=50)
+def case_list(request: HttpRequest, filters: Query[CaseFilter]) -> Any:
+    """Penalty cases (a mine sees its own from the notice on)."""
+    return queries.case_ledger(request.user, filters)
+
+
+@router.post("/cases", response={201: CaseDetailOut}, operation_id="enforcement_case_file")
+def case_file(request: HttpRequest, payload: CaseIn) -> Any:
+    """立案: the tier is chosen by the discretion benchmark's rule and kept with every criterion; fines must lie in
+    its range; the enterprise and its principal are the parties (一案双罚)."""
+    data = payload.dict()
+    principal = data.pop("principal")
+    case = actions.file_case(by=_by(request), principal=actions.Principal(**principal) if principal else None, **data)
+    return 201, _case(request, case.pk)
+
+
+@router.get("/cases/{case_id}", response=CaseDetailOut, operation_id="enforcement_case_detail")
+def case_detail(request: HttpRequest, case_id: int) -> Any:
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/notice", response=CaseDetailOut, operation_id="enforcement_case_notify")
+def case_notify(request: HttpRequest, case_id: int) -> Any:
+    """行政处罚告知书, signed and served (陈述、申辩、听证)."""
+    pk = _visible_case(request, case_id)
+    actions.notify_case(pk, by=_by(request))
+    return _case(request, pk)
+
+
+@router.post("/cases/{case_id}/approval", response=CaseDetailOut, operation_id="enforcement_case_approve")
+def case_approve(request: HttpRequest, case_id: int, payload: NoteIn) -> Any:
+    """The agency's head approves the decision (行政处罚法 第五十七条), after the notice period."""
+    pk = _visible_case(request, case_id)
+    actions.approve_case(pk, by=_by(request), note=payload.note)
+    return _case(request, pk)
+
+
+@router.post("/cases/{case_id}/decision", response=CaseDetailOut, operation_id="enforcement_case_decide")
+def case_decide(request: HttpRequest, case_id: int, payload: DecisionIn) -> Any:
+    pk = _visible_case(request, case_id)
+    actions.decide_case(pk, by=_by(request), payment_account=payload.payment_account)
+    return _case(request, pk)
+
+
+@router.post("/cases/{case_id}/payment", response=CaseDetailOut, operation_id="enforcement_case_pay")
+def case_pay(request: HttpRequest, case_id: int, payload: PaymentIn) -> Any:
+    pk = _visible_case(request, case_id)
+    actions.record_payment(pk, by=_by(request), amount=payload.amount, paid_at=payload.paid_at)
+    return _case(request, pk)
+
+
+@router.post("/cases/{case_id}/close", response=CaseDetailOut, operation_id="enforcement_case_close")
+def case_close(request: HttpRequest, case_id: int, payload: NoteIn) -> Any:
+    pk = _visible_case(request, case_id)
+    actions.close_case(pk, by=_by(request), note=payload.note)
+    return _case(request, pk)
+
+
+@router.get("/scores", response=list[PersonScoreOut], operation_id="enforcement_score_list")
+def score_list(request: HttpRequest, filters: Query[ScoreFilter]) -> Any:
+    """Mine heads' points of a calendar year (RULES §7: 12 points → the exam retake), ID numbers masked."""
+    return queries.score_board(request.user, filters.year)
+
+
+@router.post("/scores", response={201: ScoreOut}, operation_id="enforcement_score_give")
+def score_give(request: HttpRequest, payload: ScoreIn) -> Any:
+    return 201, actions.score_mine_head(by=_by(request), **payload.dict())
+
+
+@router.post("/documents/{document_id}/reinspection", response={201: DocumentDetailOut},
+             operation_id="enforcement_document_reinspect")
+def document_reinspect(request: HttpRequest, document_id: int, payload: ReinspectionIn) -> Any:
+    """整改复查: the order's leader signs the re-inspection opinion, served on the mine."""
+    pk = queries.document_page(request.user, document_id).document.pk
+    opinion = actions.reinspect(pk, by=_by(request), rectified=payload.rectified, opinion=payload.opinion)
+    return 201, _document(request, opinion.pk)

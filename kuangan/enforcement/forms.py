@@ -216,6 +216,13 @@ ACTION_FORMS: dict[str, tuple[type[forms.Form], Any, Any]] = {
 # --- documents ----------------------------------------------------------------------------------------------
 
 
+class ReinspectForm(forms.Form):
+    rectified = forms.TypedChoiceField(label=_("整改是否到位"), choices=[("1", _("是")), ("0", _("否"))],
+                                       coerce=lambda v: v == "1", initial="1")
+    opinion = forms.CharField(label=_("复查意见"), widget=TEXT, max_length=4000,
+                              error_messages=_required(_("请填写复查意见。")))
+
+
 class ReviseForm(forms.Form):
     """A field per text item of the document's current version, then the reason; only changed items are sent."""
 

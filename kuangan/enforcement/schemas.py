@@ -4,39 +4,28 @@ the database and the rules can hold."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from ninja import Field, Schema
 
 from kuangan.core.dates import Day, Instant
+from kuangan.core.masking import mask_id_number
 from kuangan.registry.filters import MAX_ID
 from kuangan.registry.schemas import Text
 
 from .choices import (
+    CaseStatus,
     DocumentKind,
     FindingKind,
     InspectionMethod,
     InspectionSource,
     InspectionStatus,
     MeasureKind,
+    PartyKind,
 )
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-
-
-class InspectionFilter(Schema):
-    status: InspectionStatus | None = None
-    method: InspectionMethod | None = None
-    mine: Id | None = None
-    since: Day | None = Field(None, description="计划日期起（含）")
-    until: Day | None = Field(None, description="计划日期止（含）")
-
-    def apply(self, qs: Any) -> Any:
-        for field, value in (("status", self.status), ("method", self.method), ("mine_id", self.mine),
-                             ("planned_on__gte", self.since), ("planned_on__lte", self.until)):
-            if value is not None:
-                qs = qs.filter(**{field: value})
-        return qs
 
 
 class TeamMemberOut(Schema):
@@ -226,18 +215,6 @@ class CancelIn(Schema):
     reason: Text = Field(..., min_length=1, max_length=2000)
 
 
-class DocumentFilter(Schema):
-    kind: DocumentKind | None = None
-    mine: Id | None = None
-    inspection: Id | None = None
-
-    def apply(self, qs: Any) -> Any:
-        for field, value in (("kind", self.kind), ("mine_id", self.mine), ("inspection_id", self.inspection)):
-            if value is not None:
-                qs = qs.filter(**{field: value})
-        return qs
-
-
 class VersionOut(Schema):
     n: int
     content: dict[str, Any]
@@ -413,3 +390,148 @@ class StatisticsOut(Schema):
     total: StatRowOut
     soft_inspection_ids: list[int]
     lookbacks: list[LookbackOut]
+
+
+class PartyOut(Schema):
+    kind: PartyKind
+    name: str
+    id_number: str = Field(..., description="身份证号（脱敏）")
+    penalty_types: list[str]
+    fine: Decimal
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        return mask_id_number(obj.id_number) if obj.id_number else ""
+
+
+class CaseOut(Schema):
+    id: int
+    mine_id: int
+    mine_name: str = Field(..., alias="mine.name")
+    organization: str = Field(..., alias="organization.name")
+    inspection_id: int | None
+    finding_id: int | None
+    benchmark_code: str = Field(..., alias="benchmark.code")
+    violation: str = Field(..., alias="benchmark.violation")
+    tier_order: int = Field(..., alias="tier.order")
+    tier_condition: str = Field(..., alias="tier.condition")
+    status: CaseStatus
+    facts: str
+    filed_at: datetime
+    notified_at: datetime | None
+    approved_at: datetime | None
+    decided_at: datetime | None
+    payment_due_on: date | None
+    paid_at: datetime | None
+    closed_at: datetime | None
+
+
+class CriterionOut(Schema):
+    text: str
+    met: bool
+
+
+class CaseDetailOut(CaseOut):
+    parties: list[PartyOut]
+    criteria: list[CriterionOut]
+    document_ids: list[int]
+
+    @staticmethod
+    def resolve_parties(obj: Any) -> list[Any]:
+        return list(obj.page.parties)
+
+    @staticmethod
+    def resolve_criteria(obj: Any) -> list[Any]:
+        return [{"text": str(c.get("text", "")), "met": bool(c.get("met"))} for c in obj.page.criteria]
+
+    @staticmethod
+    def resolve_document_ids(obj: Any) -> list[int]:
+        return [d.pk for d in obj.page.documents]
+
+
+class PrincipalIn(Schema):
+    """The principal (一案双罚): a member of the mine's roster, or a name and ID number."""
+
+    member_id: Id | None = None
+    name: Text = Field("", max_length=50)
+    id_number: Text = Field("", max_length=18)
+
+
+class CaseIn(Schema):
+    """立案: from a violation found on an inspection (`finding_id`), or for a mine directly (`mine_id`)."""
+
+    finding_id: Id | None = None
+    mine_id: Id | None = None
+    benchmark_id: Id
+    circumstance: Text = Field(..., min_length=1, max_length=40)
+    illegal_gains: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description="违法所得（元）")
+    facts: Text = Field(..., min_length=1, max_length=4000)
+    unit_fine: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description="单位罚款（元）")
+    person_fine: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2, description="个人罚款（元）")
+    principal: PrincipalIn | None = None
+
+
+class DecisionIn(Schema):
+    payment_account: Text = Field("", max_length=200)
+
+
+class PaymentIn(Schema):
+    amount: Decimal = Field(..., ge=0, max_digits=14, decimal_places=2)
+    paid_at: Instant | None = None
+
+
+class ScoreItemOut(Schema):
+    mine_name: str = Field(..., alias="mine.name")
+    violation: str = Field(..., alias="deduction.violation")
+    points: int
+    finding_id: int | None
+    case_id: int | None
+    scored_at: datetime
+
+
+class PersonScoreOut(Schema):
+    name: str
+    id_number: str = Field(..., description="身份证号（脱敏）")
+    mines: list[str]
+    total: int = Field(..., description="本年度累计记分（各矿合计）")
+    retake_due: bool
+    items: list[ScoreItemOut]
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        return mask_id_number(obj.id_number)
+
+    @staticmethod
+    def resolve_retake_due(obj: Any) -> bool:
+        return bool(obj.due)
+
+
+class ScoreFilter(Schema):
+    year: int = Field(..., ge=2000, le=2100)
+
+
+class ScoreIn(Schema):
+    deduction_id: Id
+    finding_id: Id | None = None
+    case_id: Id | None = None
+    member_id: Id | None = None
+    name: Text = Field("", max_length=50)
+    id_number: Text = Field("", max_length=18)
+
+
+class ScoreOut(Schema):
+    id: int
+    mine_id: int
+    name: str
+    id_number: str
+    year: int
+    points: int
+
+    @staticmethod
+    def resolve_id_number(obj: Any) -> str:
+        return mask_id_number(obj.id_number)
+
+
+class ReinspectionIn(Schema):
+    rectified: bool
+    opinion: Text = Field(..., min_length=1, max_length=4000)

@@ -83,7 +83,7 @@ def enforcement_statistics(user: Any, start: date, end: date) -> Statistics:
         path__startswith=org.division.path, level=DivisionLevel.COUNTY).order_by("code")}
     county_of: dict[int, int] = {}
     for pk, division_id, s, e in inspections.values_list("pk", "mine__division", "on_site_start", "on_site_end"):
-        row = counties.setdefault(division_id, Row(str(division_id)))
+        row = counties.setdefault(division_id, Row(""))  # a cross-region team's county: named below
         row.inspections += 1
         row.hours += _hours(s, e)
         county_of[pk] = division_id
@@ -92,11 +92,14 @@ def enforcement_statistics(user: Any, start: date, end: date) -> Statistics:
         counties[division_id].major_hazards += n
     cases = visible(user, PenaltyCase).filter(status__in=DECIDED, decided_at__gte=since, decided_at__lt=until)
     for division_id, n in cases.values_list("mine__division").annotate(n=Count("pk")):
-        counties.setdefault(division_id, Row(str(division_id))).penalties += n
+        counties.setdefault(division_id, Row("")).penalties += n
     fines = PenaltyParty.objects.filter(case__in=cases).values_list("case__mine__division").annotate(s=Sum("fine"))
     for division_id, total in fines:
         counties[division_id].fines += total or Decimal(0)
 
+    for pk, name in Division.objects.filter(pk__in=[k for k, r in counties.items() if not r.label]) \
+            .values_list("pk", "name"):
+        counties[pk].label = name
     penalised = set(PenaltyCase.objects.filter(inspection__in=inspections).values_list("inspection", flat=True))
     with_majors = set(majors.values_list("inspection", flat=True))
     soft_ids = with_majors - penalised
@@ -110,16 +113,21 @@ def enforcement_statistics(user: Any, start: date, end: date) -> Statistics:
     usernames = dict(User.objects.filter(pk__in=members.values("user")).values_list("pk", "username"))
     majors_by = dict(majors.values_list("inspection").annotate(n=Count("pk")))
     cases_by = dict(cases.filter(inspection__isnull=False).values_list("inspection").annotate(n=Count("pk")))
+    fines_by = dict(PenaltyParty.objects.filter(case__in=cases, case__inspection__isnull=False)
+                    .values_list("case__inspection").annotate(s=Sum("fine")))
     for m in members:
         row = inspectors.setdefault(m.user_id, Row(names.get(m.user_id) or usernames.get(m.user_id, "")))
         row.inspections += 1
         row.hours += _hours(m.inspection.on_site_start, m.inspection.on_site_end)
         row.major_hazards += majors_by.get(m.inspection_id, 0)
         row.penalties += cases_by.get(m.inspection_id, 0)
+        row.fines += fines_by.get(m.inspection_id) or Decimal(0)
         row.soft += m.inspection_id in soft_ids
 
     for row in counties.values():
-        if row.inspections and not row.penalties:
+        if not row.inspections:
+            row.flags.append(_("本期无检查"))
+        elif not row.penalties:
             row.flags.append(_("零处罚"))
         if row.soft:
             row.flags.append(_("只检查不处罚 %(n)d 次") % {"n": row.soft})
@@ -136,8 +144,7 @@ def enforcement_statistics(user: Any, start: date, end: date) -> Statistics:
         total.soft += row.soft
     for row in [*counties.values(), *inspectors.values(), total]:
         row.hours = round(row.hours, 1)
-    return Statistics(start, end, [r for r in counties.values() if r.inspections or r.penalties or r.flags]
-                      or list(counties.values()),
+    return Statistics(start, end, list(counties.values()),
                       sorted(inspectors.values(), key=lambda r: (-r.inspections, r.label)), soft,
                       _lookbacks(user, majors), total)
 

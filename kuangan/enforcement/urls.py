@@ -13,6 +13,7 @@ urlpatterns = [
     path("documents/<int:pk>/", views.document_detail, name="document_detail"),
     path("documents/<int:pk>/revise/", views.document_revise, name="document_revise"),
     path("documents/<int:pk>/pdf/", views.document_pdf, name="document_pdf"),
+    path("documents/<int:pk>/reinspect/", views.document_reinspect, name="document_reinspect"),
     path("mine/<int:pk>/", views.mine_inspections, name="mine_inspections"),
     # --- penalty cases ---
     path("cases/", views.case_list, name="case_list"),

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kuangan.core import clock
@@ -44,6 +45,7 @@ from .forms import (
     OpenInspectionForm,
     OverrideClassForm,
     PlanItemForm,
+    ReinspectForm,
     RemovePlanItemForm,
     ReviseForm,
     ScoreForm,
@@ -320,7 +322,8 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _document_context(request: AuthedRequest, pk: int, form: ReviseForm | None = None) -> dict[str, Any]:
+def _document_context(request: AuthedRequest, pk: int, form: ReviseForm | None = None,
+                      reinspect_form: ReinspectForm | None = None) -> dict[str, Any]:
     user = request.user
     page = queries.document_page(user, pk)
     document, current = page.document, page.current
@@ -333,9 +336,11 @@ def _document_context(request: AuthedRequest, pk: int, form: ReviseForm | None =
                 and queries.document_signer_id(document) == user.pk)
     if may_sign and form is None:
         form = ReviseForm(content=content, labels=labels)
+    reinspect = may_sign and document.kind == DocumentKind.RECTIFICATION_ORDER and document.next_due_at is not None
     return {"p": page, "document": document, "current": current, "versions": versions,
             "rows": pdf.content_text(document.kind, content) if current is not None else [],
-            "pdf_reason": reason, "form": form if may_sign else None}
+            "pdf_reason": reason, "form": form if may_sign else None,
+            "reinspect_form": (reinspect_form or ReinspectForm()) if reinspect else reinspect_form}
 
 
 @require_perm(Perm.MINE_VIEW)
@@ -363,6 +368,24 @@ def document_revise(request: AuthedRequest, pk: int) -> HttpResponse:
     context = _document_context(request, pk, form)
     context["form"] = form  # the refusal is shown even to whom the form is no longer offered
     return render(request, "enforcement/document_detail.html", context)
+
+
+@require_perm(Perm.MINE_VIEW)
+@require_POST
+def document_reinspect(request: AuthedRequest, pk: int) -> HttpResponse:
+    """整改复查: the order's leader signs the re-inspection opinion."""
+    page = queries.document_page(request.user, pk)
+    form = ReinspectForm(request.POST)
+    if form.is_valid():
+        try:
+            opinion = actions.reinspect(page.document.pk, by=request.actor, rectified=form.cleaned_data["rectified"],
+                                        opinion=form.cleaned_data["opinion"])
+        except DomainError as e:
+            _add_error(form, e)
+        else:
+            messages.success(request, _("整改复查意见书 %(number)s 已签发并送达。") % {"number": opinion.number})
+            return redirect(opinion)
+    return render(request, "enforcement/document_detail.html", _document_context(request, pk, reinspect_form=form))
 
 
 def pdf_filename(document: EnforcementDocument, n: int) -> str:
@@ -798,9 +821,12 @@ def _period(request: AuthedRequest) -> tuple[date, date, list[str]]:
     return since, until, errors
 
 
-STAT_COLUMNS = [(_("检查次数"), "inspections"), (_("现场时长（小时）"), "hours"), (_("查出重大隐患"), "major_hazards"),
-                (_("行政处罚（件）"), "penalties"), (_("罚款（元）"), "fines"), (_("每百小时重大隐患"), "majors_per_100h"),
-                (_("每百小时处罚"), "penalties_per_100h"), (_("查出重大隐患未处罚（次）"), "soft")]
+STAT_COLUMNS = [
+    (gettext_lazy("检查次数"), "inspections"), (gettext_lazy("现场时长（小时）"), "hours"),
+    (gettext_lazy("查出重大隐患"), "major_hazards"), (gettext_lazy("行政处罚（件）"), "penalties"),
+    (gettext_lazy("罚款（元）"), "fines"), (gettext_lazy("每百小时重大隐患"), "majors_per_100h"),
+    (gettext_lazy("每百小时处罚"), "penalties_per_100h"), (gettext_lazy("查出重大隐患未处罚（次）"), "soft"),
+]
 
 
 @require_perm(Perm.ENFORCEMENT_STATS_VIEW)

@@ -3,7 +3,9 @@ step (四不两直), who may sign, and the refusals that leave everything as it 
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -12,7 +14,7 @@ from pypdf import PdfReader
 
 from kuangan.core import clock
 from kuangan.core.access import visible
-from kuangan.core.audit import history
+from kuangan.core.audit import history, verify_chain
 from kuangan.core.choices import Role
 from kuangan.core.clock import SHANGHAI
 from kuangan.core.errors import DomainError
@@ -39,7 +41,7 @@ from kuangan.hazards.choices import HazardSource
 from kuangan.hazards.models import Hazard, HazardStandardItem, Investigation
 from kuangan.registry.choices import LeadershipPost, MineStatus
 from kuangan.registry.models import LeadershipMember, MineStatusChange
-from kuangan.testing import assert_audited, make_user
+from kuangan.testing import assert_audited, make_user, tamper_audit
 
 NOW = datetime(2024, 6, 12, 9, 30, tzinfo=SHANGHAI)
 
@@ -211,8 +213,9 @@ def test_a_revision_is_a_new_signed_version_with_its_changes_and_reason(world, t
     record = EnforcementDocument.objects.get(inspection=inspection)
     with pytest.raises(DomainError, match="请写明修改理由"):
         actions.revise_document(record.pk, by=world.actor(team["leader"]), changes={"summary": "改"}, reason=" ")
-    with pytest.raises(DomainError, match="这些项不能在此修改：team"):
-        actions.revise_document(record.pk, by=world.actor(team["leader"]), changes={"team": "x"}, reason="r")
+    for fixed in ("team", "started_at"):  # a list, and a date of record
+        with pytest.raises(DomainError, match="文书中的期限、审批和现场时间不能改写"):
+            actions.revise_document(record.pk, by=world.actor(team["leader"]), changes={fixed: "x"}, reason="r")
     with pytest.raises(DomainError, match="只有带队人可以签发该文书"):
         actions.revise_document(record.pk, by=world.actor(team["second"]), changes={"summary": "改"}, reason="r")
     v2 = actions.revise_document(record.pk, by=world.actor(team["leader"]), changes={"summary": "检查情况（更正）"},
@@ -283,3 +286,42 @@ def test_a_citys_planned_visit_is_not_announced_to_the_county(world, team):
     assert visible(world.inspector, Inspection).get() == inspection
     assert visible(world.mine_head, Inspection).get() == inspection
     assert county_log.filter(verb="enforcement.inspection.arrived").exists()
+
+
+def test_reinspection_closes_the_orders_reminder_and_every_signed_pdf_is_in_the_audit_chain(world, team):
+    """R3.5: each signed version's SHA-256 is in the chain (`kuangan audit verify` checks the chain); the PDF kept
+    is the one hashed; the leader re-inspects once."""
+    leader = world.actor(team["leader"])
+    inspection = _open(world, team)
+    actions.arrive(inspection.pk, by=leader)
+    finding = actions.record_finding(inspection.pk, by=leader, finding=Finding(
+        kind=FindingKind.ORDINARY_HAZARD, description="皮带机头无防护栏"))
+    order = actions.issue_order(inspection.pk, by=leader, finding_ids=[finding.pk], deadline=date(2024, 6, 20))
+    assert order.next_due_at is not None
+    actions.leave_site(inspection.pk, by=leader, summary="检查完毕")
+    record = EnforcementDocument.objects.get(kind=DocumentKind.INSPECTION_RECORD)
+    with pytest.raises(DomainError, match="只有整改指令书可以复查"):
+        actions.reinspect(record.pk, by=leader, rectified=True, opinion="x")
+    with pytest.raises(DomainError, match="只有带队人可以签发该文书"):
+        actions.reinspect(order.pk, by=world.actor(team["second"]), rectified=True, opinion="已整改")
+    opinion = actions.reinspect(order.pk, by=leader, rectified=True, opinion="防护栏已安装，整改到位")
+    assert_audited("enforcement.enforcementdocument.reinspected", order, team["leader"])
+    assert opinion.kind == DocumentKind.REINSPECTION_OPINION and opinion.served_at is not None
+    assert opinion.versions.get().content == {"order_number": order.number, "opinion": "防护栏已安装，整改到位",
+                                              "rectified": "是"}
+    order.refresh_from_db()
+    assert order.next_due_at is None  # nothing left to remind
+    with pytest.raises(DomainError, match="该整改指令书已经复查"):
+        actions.reinspect(order.pk, by=leader, rectified=False, opinion="再查")
+
+    versions = list(DocumentVersion.objects.all())
+    assert len(versions) == 3  # the order, the on-site record, the opinion
+    for v in versions:
+        assert hashlib.sha256(bytes(v.pdf)).hexdigest() == v.sha256
+        event = assert_audited("enforcement.documentversion.signed", v)
+        assert event.after["sha256"] == v.sha256 and event.after["number"] == v.document.number
+    assert verify_chain().ok
+    # a hash changed afterwards in the chain is found
+    tamper_audit("UPDATE core_auditevent SET after = %s WHERE seq = %s",
+                 [json.dumps({**event.after, "sha256": "0" * 64}), event.seq])
+    assert not verify_chain().ok

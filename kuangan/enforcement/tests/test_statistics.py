@@ -87,6 +87,7 @@ def test_counties_count_inspections_hours_majors_and_penalties(world, month):
     assert (xy.inspections, xy.hours, xy.major_hazards, xy.penalties) == (1, 4.0, 0, 0)
     assert zy.majors_per_100h == 25.0 and zy.penalties_per_100h == 12.5 and xy.majors_per_100h == 0.0
     assert xy.flags == ["零处罚"]
+    assert people_fines(stats) == {"王检查": Decimal(17000), "李执法": Decimal(17000), "city_inspector": 0, "city2": 0}
     assert "零处罚" not in zy.flags and "只检查不处罚 2 次" in zy.flags  # the county's and the city's visits
     assert {i.pk for i in stats.soft_inspections} == {month["soft"].pk, month["higher"].pk}
     assert (stats.total.inspections, stats.total.hours, stats.total.penalties) == (4, 12.0, 1)
@@ -136,3 +137,14 @@ def test_the_page_and_the_excel_show_the_same_figures(world, month, login):
     bad = login(world.city_inspector).get("/enforcement/statistics/?since=2024-13-01")
     assert bad.status_code == 200 and "起始日期应写成 2024-06-30 这样的日期。" in bad.content.decode()
     assert login(world.mine_head).get("/enforcement/statistics/").status_code == 403
+
+
+def people_fines(stats):  # type: ignore[no-untyped-def]
+    return {r.label: r.fines for r in stats.inspectors if r.label in {"王检查", "李执法", "city_inspector", "city2"}}
+
+
+def test_a_county_without_inspections_is_listed_and_flagged(world, month):
+    stats = enforcement_statistics(world.city_inspector, date(2024, 7, 1), date(2024, 8, 1))
+    flags = {r.label: r.flags for r in stats.counties}
+    assert {"中阳县", "孝义市"} <= set(flags) and len(flags) == 13  # every county of 吕梁市, active or not
+    assert all(f == ["本期无检查"] for f in flags.values())
