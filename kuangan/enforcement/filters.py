@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -46,11 +46,13 @@ def _text(v: Any) -> Any:
     return v.strip()[:100] or None if isinstance(v, str) else v
 
 
-class InspectionFilter(Schema):
-    status: InspectionStatus | None = None
-    method: InspectionMethod | None = Field(None, title=_title("检查方式"))
-    mine: str | None = Field(None, title=_title("矿山"))  # the mine's name contains
-    month: str | None = Field(None, title=_title("计划月份"))  # YYYY-MM, on the planned day
+class _LedgerFilter(Schema):
+    """What the three ledgers filter alike: the mine's name (contains) and a Beijing month of `month_field`."""
+
+    mine: str | None = Field(None, title=_title("矿山"))
+    month: str | None = None
+    month_field: ClassVar[str]
+    month_is_day: ClassVar[bool] = False  # a DateField (the planned day) rather than an instant
 
     @field_validator("mine", mode="before")
     @classmethod
@@ -61,72 +63,53 @@ class InspectionFilter(Schema):
     @classmethod
     def _check_month(cls, v: Any) -> Any:
         return _valid_month(v)
+
+    def apply(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+        if self.mine:
+            qs = qs.filter(mine__name__icontains=self.mine)
+        if self.month:
+            first, after = month_bounds(self.month)
+            if not self.month_is_day:  # an instant: from Beijing midnight to Beijing midnight
+                first, after = (datetime.combine(d, time.min, tzinfo=SHANGHAI) for d in (first, after))
+            qs = qs.filter(**{f"{self.month_field}__gte": first, f"{self.month_field}__lt": after})
+        return qs
+
+
+class InspectionFilter(_LedgerFilter):
+    status: InspectionStatus | None = None
+    method: InspectionMethod | None = Field(None, title=_title("检查方式"))
+    month: str | None = Field(None, title=_title("计划月份"))  # YYYY-MM, on the planned day
+    month_field: ClassVar[str] = "planned_on"
+    month_is_day: ClassVar[bool] = True
 
     def apply(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         if self.status is not None:
             qs = qs.filter(status=self.status)
         if self.method is not None:
             qs = qs.filter(method=self.method)
-        if self.mine:
-            qs = qs.filter(mine__name__icontains=self.mine)
-        if self.month:
-            first, after = month_bounds(self.month)
-            qs = qs.filter(planned_on__gte=first, planned_on__lt=after)
-        return qs
+        return super().apply(qs)
 
 
-class DocumentFilter(Schema):
+class DocumentFilter(_LedgerFilter):
     kind: DocumentKind | None = Field(None, title=_title("文书"))
-    mine: str | None = Field(None, title=_title("矿山"))
     month: str | None = Field(None, title=_title("编号月份"))  # YYYY-MM, Beijing time of numbering
-
-    @field_validator("mine", mode="before")
-    @classmethod
-    def _strip(cls, v: Any) -> Any:
-        return _text(v)
-
-    @field_validator("month", mode="before")
-    @classmethod
-    def _check_month(cls, v: Any) -> Any:
-        return _valid_month(v)
+    month_field: ClassVar[str] = "created_at"
 
     def apply(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         if self.kind is not None:
             qs = qs.filter(kind=self.kind)
-        if self.mine:
-            qs = qs.filter(mine__name__icontains=self.mine)
-        if self.month:
-            first, after = month_bounds(self.month)
-            qs = qs.filter(created_at__gte=datetime.combine(first, time.min, tzinfo=SHANGHAI),
-                           created_at__lt=datetime.combine(after, time.min, tzinfo=SHANGHAI))
-        return qs
+        return super().apply(qs)
 
 
 # --- penalty cases ---
 
 
-class CaseFilter(Schema):
+class CaseFilter(_LedgerFilter):
     status: CaseStatus | None = Field(None, title=_title("状态"))
-    mine: str | None = Field(None, title=_title("矿山"))  # the mine's name contains
     month: str | None = Field(None, title=_title("立案月份"))  # YYYY-MM, Beijing time of filing
-
-    @field_validator("mine", mode="before")
-    @classmethod
-    def _strip(cls, v: Any) -> Any:
-        return _text(v)
-
-    @field_validator("month", mode="before")
-    @classmethod
-    def _check_month(cls, v: Any) -> Any:
-        return _valid_month(v)
+    month_field: ClassVar[str] = "filed_at"
 
     def apply(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         if self.status is not None:
             qs = qs.filter(status=self.status)
-        if self.mine:
-            qs = qs.filter(mine__name__icontains=self.mine)
-        if self.month:
-            first, after = month_bounds(self.month)
-            qs = qs.filter(filed_at__gte=datetime.combine(first, time.min, tzinfo=SHANGHAI),
-                           filed_at__lt=datetime.combine(after, time.min, tzinfo=SHANGHAI))
-        return qs
+        return super().apply(qs)

@@ -141,3 +141,29 @@ def test_plans_classes_scores_and_statistics(world, api, people):
         assert api("GET", "/statistics?since=2024-01-01&until=2024-06-12", world.mine_head).json()["counties"] == []
         assert api("GET", "/scores?year=2024", world.inspector).json() == []
     assert EnforcementPlan.objects.count() == 1
+
+
+def test_the_ledger_filters_count_beijing_months(world, api, people):
+    """The month filters of the inspection, document and case ledgers (pages and API alike) count Beijing time:
+    a document numbered at 00:30 on 1 June, Beijing, is June's, though it is still 31 May in UTC."""
+    def open_on(day: str) -> int:
+        return api("POST", "/inspections", world.inspector, {
+            "mine_id": world.a1.pk, "method": "night_raid", "planned_on": day, "leader_id": world.inspector.pk,
+            "source": "tip_off", "source_note": "夜查", "team": [{"user_id": world.inspector.pk},
+                                                                {"user_id": people["second"].pk}]}).json()["id"]
+
+    night = datetime(2024, 6, 1, 0, 30, tzinfo=SHANGHAI)
+    with clock.frozen(night - timedelta(minutes=10)):
+        may, june = open_on("2024-05-31"), open_on("2024-06-01")
+    with clock.frozen(night):
+        assert api("POST", f"/inspections/{may}/arrival", world.inspector, {}).status_code == 200
+        left = api("POST", f"/inspections/{may}/departure", world.inspector, {"summary": "夜查完毕"})
+        assert left.status_code == 200, left.content
+    ids = lambda r: [x["id"] for x in r.json()["items"]]  # noqa: E731
+    assert ids(api("GET", "/inspections?month=2024-06", world.inspector)) == [june]
+    assert ids(api("GET", "/inspections?month=2024-05&status=findings_recorded", world.inspector)) == [may]
+    assert ids(api("GET", "/inspections?mine=甲一&method=night_raid", world.inspector)) == [june, may]
+    assert ids(api("GET", "/inspections?mine=乙一", world.inspector)) == []
+    record = ids(api("GET", "/documents?month=2024-06&kind=inspection_record", world.inspector))
+    assert len(record) == 1 and ids(api("GET", "/documents?month=2024-05", world.inspector)) == []
+    assert api("GET", "/inspections?month=2024-13", world.inspector).status_code == 422
