@@ -143,6 +143,132 @@ EVENTS: Schema = {
     "header_time": TIME,
 }
 
+# --- Personnel positioning (FORMATS.md "Personnel-positioning files"). Card codes are 17 characters
+# (mine code + 5), area codes 16 (mine code + 4), base stations 22 (area code + 6).
+
+# RYXX: the people on the mine's roster (9 fields). The mine's own leader / special-operator flags are
+# kept as evidence only: who is a leader is the roster's card code (LeadershipMember.card_code).
+PEOPLE: Schema = {
+    "file_id": pl.UInt32,
+    "mine_code": pl.String,
+    "card_code": pl.String,
+    "name": pl.String,
+    "trade": pl.String,  # `未设置` reads as null
+    "post": pl.String,
+    "team": pl.String,
+    "birth_month": pl.String,  # as written (e.g. 1985-03)
+    "education": pl.String,
+    "leader_flag": pl.Boolean,  # the mine's claim (0/1); null when unreadable
+    "special_flag": pl.Boolean,
+    "header_time": TIME,
+}
+
+# RYQY: positioning areas (4 fields).
+AREAS: Schema = {
+    "file_id": pl.UInt32,
+    "mine_code": pl.String,
+    "area_type": pl.String,  # 井口区域 | 重点区域 | 限制区域 | 其它区域 (others kept as written)
+    "area_code": pl.String,
+    "headcount": pl.Int32,  # the approved headcount of the area; null when empty
+    "area_name": pl.String,
+    "header_time": TIME,
+}
+
+# RYJZ: base stations (6 fields).
+STATIONS: Schema = {
+    "file_id": pl.UInt32,
+    "mine_code": pl.String,
+    "station_code": pl.String,
+    "name": pl.String,
+    "x": pl.Float64,
+    "y": pl.Float64,
+    "z": pl.Float64,
+    "note": pl.String,
+    "header_time": TIME,
+}
+
+# RYSS: one row per person in a snapshot (15 fields). A snapshot is the full set of people underground
+# at its header time; people absent from it are not underground.
+POSITIONS: Schema = {
+    "file_id": pl.UInt32,
+    "mine_code": pl.String,
+    "card_code": pl.String,
+    "name": pl.String,
+    "flag": pl.Int8,  # 0 at the shaft top, 1 underground, 2 came up
+    "time_down": TIME,
+    "time_up": TIME,  # flag 2 only
+    "area_code": pl.String,
+    "area_entered": TIME,
+    "station_code": pl.String,
+    "station_reached": TIME,
+    "shift_system": pl.String,  # e.g. 三八制
+    "distance": pl.Float64,  # metres to the station, signed
+    "state": pl.String,  # 正常 | 求救 (SOS)
+    "leader_flag": pl.Boolean,  # the mine's claim, evidence only
+    "special_flag": pl.Boolean,
+    "track": pl.String,  # raw: <station>&<time> items joined by ','
+    "header_time": TIME,  # the snapshot's time
+}
+
+# One row per accepted RYSS file, an empty snapshot (`HDR~||`: nobody underground) too: the times at
+# which a mine's set of people underground is known. Personnel rules pause over gaps between them.
+SNAPSHOTS: Schema = {
+    "file_id": pl.UInt32,
+    "mine_code": pl.String,
+    "header_time": TIME,
+    "people": pl.UInt32,  # accepted position rows of the snapshot
+}
+
+# JZSS: base-station status, every minute (4 fields).
+STATION_STATUS: Schema = {
+    "file_id": pl.UInt32,
+    "mine_code": pl.String,
+    "station_code": pl.String,
+    "running_status": pl.Int16,  # 0 ok, 1 communication lost, 2 fault, 9 unknown
+    "power_status": pl.Int16,  # 0 DC, 1 AC, 2 fault, 9 unknown
+    "data_time": TIME,
+    "header_time": TIME,
+}
+
+# RYCS overtime, RYCY overcrowding, RYQJ SOS, RYXZ restricted area: the mine's own personnel alarms.
+# Their field order is a guess (FORMATS.md): the codes and times found where the guess puts them, and
+# the raw record, are kept; only the field count is checked.
+PERSONNEL_EVENTS: Schema = {
+    "file_id": pl.UInt32,
+    "mine_code": pl.String,
+    "event_type": pl.String,  # RYCS | RYCY | RYQJ | RYXZ
+    "card_code": pl.String,  # null for RYCY
+    "area_code": pl.String,
+    "start": TIME,  # null when the guessed field does not read as a time
+    "end": TIME,  # null while open (re-sent with its end)
+    "raw": pl.String,
+    "header_time": TIME,
+}
+
+# kuangan's own CSV (docs/formats-kuangan.md). YDSJ: power use of a meter over an interval.
+POWER: Schema = {
+    "file_id": pl.UInt32,
+    "mine_code": pl.String,
+    "meter_code": pl.String,  # begins with the mine code
+    "start": TIME,
+    "end": TIME,
+    "kwh": pl.Float64,
+    "header_time": TIME,
+}
+
+# DZFT: what a seal's (密闭) camera or sensor saw.
+SEALS: Schema = {
+    "file_id": pl.UInt32,
+    "mine_code": pl.String,
+    "seal_code": pl.String,  # begins with the mine code
+    "place": pl.String,
+    "event": pl.String,  # as written, e.g. 人员靠近
+    "data_time": TIME,
+    "people": pl.Int32,
+    "vehicles": pl.Int32,
+    "header_time": TIME,
+}
+
 # Quarantined records and files: nothing that came in is lost.
 REJECTS: Schema = {
     "file_id": pl.UInt32,

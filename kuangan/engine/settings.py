@@ -23,7 +23,8 @@ DEFAULT_THRESHOLDS: dict[str, tuple[float | None, float | None, float | None, fl
 }
 
 # Upload lateness per file type (FORMATS.md "Upload periods and lateness": no official rule was found).
-DEFAULT_LATENESS = {"CDSS": timedelta(minutes=5), "FZSS": timedelta(minutes=5), "TJSJ": timedelta(minutes=15)}
+DEFAULT_LATENESS = {"CDSS": timedelta(minutes=5), "FZSS": timedelta(minutes=5), "TJSJ": timedelta(minutes=15),
+                    "RYSS": timedelta(minutes=15), "JZSS": timedelta(minutes=5)}
 
 # status bitmask of CDSS field 5 (FORMATS.md, Dictionaries)
 ALARM, POWER_OFF, CALIBRATION, OVER_RANGE = 1, 2, 4, 8
@@ -41,6 +42,29 @@ class PointSettings:
     calibration_max_min: float = 30.0  # calibration_abuse: longest calibration
     calibration_per_day: int = 2  # calibration_abuse: calibrations per point and day
     report_grace_s: float = 600.0  # unreported_event: time the mine's own YCBJ has to report an over-limit
+
+
+@dataclass(frozen=True)
+class PersonnelSettings:
+    """Personnel and illegal-production checks. Sources in kuangan/monitoring/constants.py: the 1000 and
+    the 2 h of a shift change and the 20 % of C01-06 are quoted; the others have no official source."""
+
+    leader_grace: timedelta = timedelta(hours=2)  # no_leader_on_shift: into a shift with people down
+    overtime: timedelta = timedelta(hours=2)  # overtime_underground: beyond the shift's length
+    suspended_area_max: int = 10  # suspended_mine_activity: more than this many in one area
+    shift_change_max: timedelta = timedelta(hours=2)  # 限员规定 第九条 [Q]
+    shift_change_total: int = 1000  # 限员规定 第九条 [Q]: outside faces, during the change
+    face_major_share: float = 0.20  # C01-06 [Q]: a face this far over its limit is a major hazard
+    snapshot_gap: timedelta = timedelta(minutes=15)  # a longer gap between snapshots: rules pause
+    hidden_people: int = 3  # hidden_working_face: this many people ...
+    hidden_hours: float = 4.0  # ... staying this long a day ...
+    hidden_days: int = 3  # ... on this many days ...
+    hidden_window_days: int = 7  # ... of this many
+    power_share: float = 0.30  # power_use_while_suspended: a day above this share of the baseline median
+    power_baseline_days: int = 30  # producing days the baseline is taken over
+    power_night_share: float = 0.50  # a night 15-minute peak above this share of the baseline's
+    capacity_month_share: float = 0.10  # C01-01 [Q]: a month above 10 % of the annual approved capacity
+    capacity_year_share: float = 1.10  # C01-01 [Q]: a year at or above 110 %
 
 
 @dataclass(frozen=True)
@@ -64,6 +88,7 @@ class Settings:
     )
     # live only: two judgements of silence further apart than this mean the platform itself was down
     platform_gap: timedelta | None = None
+    personnel: PersonnelSettings = PersonnelSettings()
 
     def max_report_grace_s(self) -> float:
         """The longest report grace of any point: how far back a late YCBJ report can matter."""

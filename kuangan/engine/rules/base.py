@@ -7,8 +7,14 @@ from functools import cached_property
 
 import polars as pl
 
+from .. import schema
+from ..facts import Facts
 from ..schema import EPISODES, TIME
 from ..settings import Settings
+
+
+def _empty(table: schema.Schema) -> pl.DataFrame:
+    return pl.DataFrame(schema=table)
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,15 @@ class RuleInput:
     outstation_status: pl.DataFrame  # FZSS rows of the batch not judged before
     settings: Settings
     upstream: dict[str, pl.DataFrame] = field(default_factory=dict)  # episodes of rules evaluated before
+    # personnel (schema.POSITIONS, schema.SNAPSHOTS) of snapshots not judged before, sorted by mine and
+    # header_time; every snapshot of a mine comes after those judged in earlier batches (late ones are
+    # judged again from a checkpoint, like late readings)
+    positions: pl.DataFrame = field(default_factory=lambda: _empty(schema.POSITIONS))
+    snapshots: pl.DataFrame = field(default_factory=lambda: _empty(schema.SNAPSHOTS))
+    station_status: pl.DataFrame = field(default_factory=lambda: _empty(schema.STATION_STATUS))
+    power: pl.DataFrame = field(default_factory=lambda: _empty(schema.POWER))  # YDSJ rows of the batch
+    seals: pl.DataFrame = field(default_factory=lambda: _empty(schema.SEALS))  # DZFT rows of the batch
+    facts: Facts = field(default_factory=Facts)  # what the registry knows (engine.facts)
 
     @cached_property
     def frontier(self) -> pl.DataFrame:
