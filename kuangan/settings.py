@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "kuangan.hazards",
     "kuangan.monitoring",
     "kuangan.enforcement",
+    "kuangan.workforce",
     "kuangan.dashboard",
     "kuangan.demo",
 ]
@@ -283,6 +284,12 @@ ENFORCEMENT_SCREEN = {
     "alarms_12m": _env_int("KUANGAN_SCREEN_ALARMS", _enforcement_defaults.SCREEN_ALARMS),
 }
 
+# The workforce's numbers (R5); defaults and sources in kuangan/workforce/constants.py.
+from kuangan.workforce import constants as _workforce_defaults  # noqa: E402  (plain numbers, no Django)
+
+WORKFORCE_CERTIFICATE_NOTICE_DAYS = _env_int("KUANGAN_CERTIFICATE_NOTICE_DAYS",
+                                             _workforce_defaults.CERTIFICATE_NOTICE_DAYS)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -298,6 +305,8 @@ MONITORING_LATENESS = {
     "CDSS": _env_int("KUANGAN_LATENESS_CDSS", 300),
     "FZSS": _env_int("KUANGAN_LATENESS_FZSS", 300),
     "TJSJ": _env_int("KUANGAN_LATENESS_TJSJ", 900),
+    "RYSS": _env_int("KUANGAN_LATENESS_RYSS", 900),
+    "JZSS": _env_int("KUANGAN_LATENESS_JZSS", 300),
 }
 # Trust in what the mines send (docs/architecture.md "Arrival order and exactly once"); defaults and their
 # sources (none was found: settings) in kuangan/monitoring/constants.py.
@@ -310,6 +319,9 @@ MONITORING_MAX_REJECTED_SHARE = float(os.environ.get("KUANGAN_MAX_REJECTED_SHARE
 MONITORING_WINDOW_MAX_HOURS = _env_int("KUANGAN_WINDOW_MAX_HOURS", _monitoring_defaults.WINDOW_MAX_HOURS)
 MONITORING_WINDOW_DAILY_HOURS = _env_int("KUANGAN_WINDOW_DAILY_HOURS", _monitoring_defaults.WINDOW_DAILY_HOURS)
 MONITORING_PLATFORM_GAP_S = _monitoring_defaults.PLATFORM_GAP_S
+# personnel and lead checks: KUANGAN_LEADER_GRACE, KUANGAN_SUSPENDED_AREA_MAX … (durations in minutes)
+MONITORING_PERSONNEL = {name: float(os.environ.get(f"KUANGAN_{name.upper()}", default))
+                        for name, (default, _source) in _monitoring_defaults.PERSONNEL_DEFAULTS.items()}
 MONITORING_POINT_DEFAULTS = {
     "feed_grace_s": float(_env_int("KUANGAN_FEED_GRACE_SECONDS", 60)),
     "stuck_hours": float(_env_int("KUANGAN_STUCK_HOURS", 6)),

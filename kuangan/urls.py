@@ -11,6 +11,7 @@ urlpatterns = [
     path("hazards/", include("kuangan.hazards.urls")),
     path("monitoring/", include("kuangan.monitoring.urls")),
     path("enforcement/", include("kuangan.enforcement.urls")),
+    path("workforce/", include("kuangan.workforce.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -116,8 +116,28 @@ def _our_records(world) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
     machine = make_user("a1_system", world.a1.organization, Role.MINE_SYSTEM, is_machine=True)
     records["token"], _secret = core_actions.create_token(machine.pk, by=Actor.system(Via.SHELL), name="KJ95N")
     records["account"] = world.inspector
+    records.update(_our_workforce(world))
     records.update(_our_enforcement(world, by, records["leadership"]))
     return {k: [x.pk for x in v] if isinstance(v, list) else [v.pk] for k, v in records.items()}
+
+
+def _our_workforce(world) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Our mine head on our roster (his ID number; his certificate's number is T + that number, as on the
+    national card) and a month's output of ours (issue 20)."""
+    from datetime import date
+
+    from kuangan.workforce import actions as workforce_actions
+
+    by = world.actor(world.mine_head)
+    worker = workforce_actions.create_worker(world.a1.pk, by=by, data={
+        "card_code": "141129000100001", "name": "甲一矿长的秘密记录", "id_number": "141129197001011234",
+        "post": "矿长", "team": "", "trade": "", "leader_flag": True, "special_flag": True})
+    certificate = workforce_actions.add_certificate(worker.pk, by=by, data={
+        "operation_type": "underground_electrical", "number": "T141129197001011234", "issued": date(2020, 1, 1),
+        "expires": date(2030, 1, 1)})
+    output = actions.submit_production_return(world.a1.pk, by=by, month=by.at.date().replace(day=1),
+                                              tonnes=Decimal("81234"), note="甲一矿长的秘密记录")
+    return {"worker": worker, "certificate": certificate, "production_return": output}
 
 
 def _our_enforcement(world, by, head) -> dict[str, Any]:  # type: ignore[no-untyped-def]

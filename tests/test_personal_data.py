@@ -84,6 +84,7 @@ def test_no_page_or_export_shows_personal_data(world, login, persona):
     client = login(getattr(world, persona))
     urls = _candidate_urls(world, records)
     assert f"/registry/mines/{world.a1.pk}/" in urls and "/registry/mines/export/" in urls
+    assert f"/workforce/mines/{world.a1.pk}/workers/{records['worker'][0]}/" in urls  # our roster, issue 20
     seen = set(urls)
     for url in urls:  # grows: each page's links to itself with a query (tabs, pages) are walked too
         response = client.get(url)

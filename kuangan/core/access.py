@@ -19,7 +19,8 @@ declarations narrow or widen a scope:
   users, and from a county when its city plans the visit (四不两直: a planned inspection, a document not
   yet served, a case not yet notified);
 - `team_scope_path`: the path to an inspection; a regulator on that inspection's team sees the row while
-  the inspection is open, outside its jurisdiction too (交叉执法), and nothing else of that mine.
+  the inspection is open, outside its jurisdiction too (交叉执法), and nothing else of that mine;
+- `view_perm`: a permission the user must hold besides the scope (leads of illegal production).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ MINE_ALARMS = frozenset({Perm.ALARM_HANDLE, Perm.PLANNED_WINDOW_DECLARE})
 REGULATOR_ALARMS = frozenset({Perm.ALARM_HANDLE, Perm.PLANNED_WINDOW_DECIDE})
 ENFORCEMENT = frozenset({Perm.PLAN_EDIT, Perm.INSPECTION_CONDUCT, Perm.CLASS_OVERRIDE, Perm.PENALTY_CASE,
                          Perm.DOCUMENT_SIGN, Perm.ENFORCEMENT_STATS_VIEW})
+# Leads of illegal production are the regulator's: never shown or notified to the mine or its enterprise.
+# A mine maps its positioning areas as evidence; only a regulator's confirmation makes a mapping count.
+LEADS = frozenset({Perm.LEAD_VIEW, Perm.LEAD_HANDLE, Perm.AREA_MAP_EDIT, Perm.FENCE_EDIT})
+MINE_PERSONNEL = frozenset({Perm.AREA_MAP_EDIT, Perm.WORKFORCE_EDIT})
 
 ROLE_PERMS: dict[str, frozenset[str]] = {
     # 三员分立 (R10.7): the system administrator manages accounts and the registry, without the audit
@@ -53,18 +58,19 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
         Perm.ENFORCEMENT_STATS_VIEW,
     },
     Role.SECURITY_ADMIN: frozenset({Perm.ROLE_MANAGE, Perm.ACCOUNT_UNLOCK, Perm.TOKEN_MANAGE}),
-    Role.INSPECTOR: ALL_VIEW | REGULATOR_HAZARDS | REGULATOR_ALARMS | ENFORCEMENT | {
+    Role.INSPECTOR: ALL_VIEW | REGULATOR_HAZARDS | REGULATOR_ALARMS | ENFORCEMENT | LEADS | {
         Perm.MINE_CREATE, Perm.MINE_EDIT, Perm.MINE_STATUS_CHANGE, Perm.ENTERPRISE_EDIT,
         Perm.SUPERVISION_EDIT, Perm.PERSONAL_DATA_VIEW,
     },
     # The agency's head (行政处罚法 第五十七条) approves penalty decisions; he also inspects and reads statistics.
-    Role.REGULATOR_LEADER: ALL_VIEW | REGULATOR_HAZARDS | ENFORCEMENT | {Perm.PENALTY_APPROVE},
-    Role.AUDITOR: ALL_VIEW | {Perm.AUDIT_VIEW, Perm.ENFORCEMENT_STATS_VIEW},
+    Role.REGULATOR_LEADER: ALL_VIEW | REGULATOR_HAZARDS | ENFORCEMENT | LEADS | {Perm.PENALTY_APPROVE},
+    Role.AUDITOR: ALL_VIEW | {Perm.AUDIT_VIEW, Perm.ENFORCEMENT_STATS_VIEW, Perm.LEAD_VIEW},
     Role.ENTERPRISE_SAFETY_MANAGER: ALL_VIEW | MINE_HAZARDS | {Perm.MINE_EDIT, Perm.PERSONAL_DATA_VIEW},
     # The mine head may close out ordinary hazards; the rules refuse it for major ones (R2.4).
-    Role.MINE_HEAD: ALL_VIEW | MINE_HAZARDS | MINE_ALARMS | {Perm.MINE_EDIT, Perm.PERSONAL_DATA_VIEW, Perm.HAZARD_VERIFY,
-                                               Perm.MONTHLY_REPORT_SIGN},
-    Role.MINE_SAFETY_OFFICER: ALL_VIEW | MINE_HAZARDS | MINE_ALARMS | {Perm.MINE_EDIT},
+    Role.MINE_HEAD: ALL_VIEW | MINE_HAZARDS | MINE_ALARMS | MINE_PERSONNEL | {
+        Perm.MINE_EDIT, Perm.PERSONAL_DATA_VIEW, Perm.HAZARD_VERIFY, Perm.MONTHLY_REPORT_SIGN,
+        Perm.PRODUCTION_RETURN_SUBMIT},
+    Role.MINE_SAFETY_OFFICER: ALL_VIEW | MINE_HAZARDS | MINE_ALARMS | MINE_PERSONNEL | {Perm.MINE_EDIT},
     Role.MINE_DISPATCHER: ALL_VIEW | MINE_ALARMS,
     Role.MINE_SYSTEM: frozenset({Perm.MONITORING_UPLOAD}),
     Role.EXPERT: ALL_VIEW | {Perm.HAZARD_REPORT},
@@ -143,6 +149,11 @@ def _is_regulator(user: Any) -> bool:
     return org is not None and org.kind == OrganizationKind.REGULATOR
 
 
+def is_regulator(user: Any) -> bool:
+    """Whether the user belongs to a regulator (what some actions decide by: a regulator's mapping counts)."""
+    return _is_regulator(user)
+
+
 def _team_q(user: Any, path: str) -> Q:
     """Rows of the open inspections whose team the regulator is on (交叉执法): a subquery, so no duplicates."""
     inspection = apps.get_model("enforcement", "Inspection")  # by name: core imports no domain app
@@ -160,6 +171,9 @@ def scope_q(user: Any, model: type[models.Model]) -> Q:
         raise TypeError(f"{model.__name__} declares no scope_path: it cannot be queried through the policy")
     regulator = _is_regulator(user)
     if getattr(model, "regulator_only", False) and not regulator:
+        return NOTHING
+    view_perm = getattr(model, "view_perm", None)
+    if view_perm is not None and view_perm not in perms_of(user):
         return NOTHING
     owner = getattr(model, "hidden_below_owner", None)
     if owner is not None and q is not NOTHING:

@@ -102,6 +102,17 @@ VERBS: dict[str, Any] = {
     "monitoring.alarm.restored": gettext_lazy("恢复报警"),
     "monitoring.alarm.updated": gettext_lazy("报警持续更新"),
     "monitoring.alarm.withdrawn": gettext_lazy("撤销报警"),
+    "monitoring.area.mapped": gettext_lazy("维护定位区域用途"),
+    "monitoring.fence.drawn": gettext_lazy("划定电子围栏"),
+    "monitoring.fence.ended": gettext_lazy("结束电子围栏"),
+    "monitoring.lead.dismissed": gettext_lazy("排除违法生产线索"),
+    "monitoring.lead.hazard_linked": gettext_lazy("由线索登记隐患"),
+    "monitoring.lead.inspection_opened": gettext_lazy("由线索立项检查"),
+    "monitoring.lead.opened_from_alarm": gettext_lazy("由报警转为线索"),
+    "monitoring.lead.raised": gettext_lazy("产生违法生产线索"),
+    "monitoring.lead.reviewed": gettext_lazy("研判违法生产线索"),
+    "monitoring.lead.updated": gettext_lazy("线索信号更新"),
+    "monitoring.shifts.set": gettext_lazy("设置班次"),
     "monitoring.plannedwindow.approved": gettext_lazy("批准标校/检修计划"),
     "monitoring.plannedwindow.declared": gettext_lazy("申报标校/检修计划"),
     "monitoring.plannedwindow.rejected": gettext_lazy("驳回标校/检修计划"),
@@ -116,6 +127,19 @@ VERBS: dict[str, Any] = {
     "registry.minechangeproposal.proposed": gettext_lazy("申请变更矿山档案"),
     "registry.minechangeproposal.rejected": gettext_lazy("驳回矿山档案变更"),
     "registry.minechangeproposal.withdrawn": gettext_lazy("撤回矿山档案变更申请"),
+    # --- workforce, production returns (issue 20) ---
+    "workforce.worker.created": gettext_lazy("登记从业人员"),
+    "workforce.worker.updated": gettext_lazy("修改从业人员信息"),
+    "workforce.worker.deactivated": gettext_lazy("从业人员标记为不在册"),
+    "workforce.worker.reactivated": gettext_lazy("从业人员恢复在册"),
+    "workforce.worker.personal_data_viewed": gettext_lazy("查看从业人员完整身份证号"),
+    "workforce.worker.roster_applied": gettext_lazy("按人员定位系统上传的人员信息更新从业人员"),
+    "workforce.operatorcertificate.added": gettext_lazy("登记特种作业操作证"),
+    "workforce.operatorcertificate.updated": gettext_lazy("修改特种作业操作证"),
+    "workforce.operatorcertificate.deleted": gettext_lazy("删除特种作业操作证"),
+    "workforce.operatorcertificate.expiry_notified": gettext_lazy("提醒特种作业操作证即将到期"),
+    "registry.productionreturn.submitted": gettext_lazy("填报月度产量"),
+    "registry.productionreturn.corrected": gettext_lazy("更正月度产量"),
 }
 
 # The last part of a verb, for verbs built from a model's name (`registry.<model>.created`, the admin's
@@ -138,6 +162,10 @@ ACTIONS: dict[str, Any] = {
 
 # Labels of snapshot keys that are not model fields, or model fields without a Chinese verbose name.
 FIELD_WORDS: dict[str, Any] = {
+    "alarm": gettext_lazy("报警"), "confirmed_at": gettext_lazy("监管确认时间"), "declared_as": gettext_lazy("实际用途"),
+    "face": gettext_lazy("工作面"), "inspection": gettext_lazy("执法检查"), "maintenance_shift": gettext_lazy("检修班"),
+    "reviewer": gettext_lazy("研判人"), "shift_starts": gettext_lazy("班次开始时间"), "start": gettext_lazy("开始时间"),
+    "subject": gettext_lazy("对象"),
     "note": gettext_lazy("备注"), "reason": gettext_lazy("原因"), "hazard": gettext_lazy("隐患"),
     "hazards": gettext_lazy("隐患"), "notifications": gettext_lazy("通知"), "file": gettext_lazy("文件"),
     "rows": gettext_lazy("行数"), "records": gettext_lazy("记录数"), "month": gettext_lazy("月份"),
@@ -184,10 +212,50 @@ FIELD_WORDS: dict[str, Any] = {
     "max_minutes": gettext_lazy("最长分钟"), "minutes": gettext_lazy("分钟"), "nth_today": gettext_lazy("当日第几次"),
     "per_day": gettext_lazy("每日上限"), "power_off": gettext_lazy("断电值"), "reported": gettext_lazy("已上报"),
     "switches_on": gettext_lazy("未断电开关"), "threshold": gettext_lazy("阈值"), "types": gettext_lazy("文件类型"),
+    # workforce (issue 20)
+    "workers_created": gettext_lazy("新增人员数"), "workers_changed": gettext_lazy("更新人员数"),
+    "expiry_notified_at": gettext_lazy("到期提醒时间"), "active": gettext_lazy("在册"),
+    # a personnel alarm's evidence (issue 20; shown in the alarm's history)
+    "area": gettext_lazy("区域"), "t": gettext_lazy("快照时间"), "people": gettext_lazy("人数"),
+    "non_leaders": gettext_lazy("不含矿领导人数"), "leaders": gettext_lazy("矿领导人数"), "shift": gettext_lazy("班次"),
+    "face_limit": gettext_lazy("工作面限员"), "face_limit_source": gettext_lazy("工作面限员依据"),
+    "headcount": gettext_lazy("区域核定人数"), "headcount_source": gettext_lazy("核定人数依据"),
+    "over": gettext_lazy("超员情况"), "over_share": gettext_lazy("超出比例"), "major": gettext_lazy("重大事故隐患"),
+    "item": gettext_lazy("判定标准条目"), "cards": gettext_lazy("人员卡"), "cards_total": gettext_lazy("人员总数"),
+    "limit": gettext_lazy("限员"), "limit_source": gettext_lazy("限员依据"), "capacity": gettext_lazy("核定生产能力"),
+    "disaster_severe": gettext_lazy("灾害严重矿井"), "previous_shift": gettext_lazy("交班班次"),
+    "next_shift": gettext_lazy("接班班次"), "change_start": gettext_lazy("交接开始"), "duration_s": gettext_lazy("持续秒数"),
+    "outside_faces": gettext_lazy("采掘工作面以外人数"), "total_limit": gettext_lazy("人数上限"),
+    "max_duration_s": gettext_lazy("时长上限（秒）"), "over_total": gettext_lazy("人数超限"),
+    "too_long": gettext_lazy("时长超限"), "previous_shift_cards": gettext_lazy("仍在井下的交班人员"),
+    "previous_shift_people": gettext_lazy("仍在井下的交班人数"), "shift_start": gettext_lazy("班次开始"),
+    "shift_end": gettext_lazy("班次结束"), "covered_since": gettext_lazy("连续有定位数据自"),
+    "roster": gettext_lazy("带班领导名单"), "roster_total": gettext_lazy("带班领导人数"),
+    "flagged_off_roster": gettext_lazy("自报为领导但不在名单"), "card": gettext_lazy("人员卡"),
+    "time_down": gettext_lazy("下井时间"), "shift_hours": gettext_lazy("班次时长（小时）"),
+    "allowed_hours": gettext_lazy("允许时长（小时）"), "hours_underground": gettext_lazy("井下时长（小时）"),
+    "hours_over": gettext_lazy("超出时长（小时）"), "station": gettext_lazy("基站"), "flag": gettext_lazy("出入井标志"),
+    "area_entered": gettext_lazy("进入区域时间"), "station_reached": gettext_lazy("进入基站时间"),
+    "distance": gettext_lazy("距基站距离（米）"), "area_type": gettext_lazy("区域类型"),
+    "restricted_area": gettext_lazy("限制区域"), "fences": gettext_lazy("电子围栏"),
+    "status_since": gettext_lazy("状态起始"), "date": gettext_lazy("日期"), "certificates": gettext_lazy("操作证"),
+    "problem": gettext_lazy("问题"),
 }
 # Codes inside values that are not a model field's choices (an alarm's evidence).
 VALUE_WORDS: dict[tuple[str, str], Any] = {
     ("direction", "upper"): gettext_lazy("超上限"), ("direction", "lower"): gettext_lazy("低于下限"),
+    # a personnel alarm's evidence (issue 20)
+    ("shift", "production"): gettext_lazy("生产班"), ("shift", "maintenance"): gettext_lazy("检修班"),
+    ("face_limit_source", "staffing_limit"): gettext_lazy("单班作业人数限员标准"),
+    ("limit_source", "mine_limit"): gettext_lazy("矿井单班限员标准"), ("headcount_source", "RYQY"): gettext_lazy("定位系统区域定义"),
+    ("over", "face_limit"): gettext_lazy("超过工作面限员"), ("over", "headcount"): gettext_lazy("超过区域核定人数"),
+    ("problem", "none"): gettext_lazy("未登记操作证"), ("problem", "expired"): gettext_lazy("操作证已过期"),
+    ("problem", "not_yet_valid"): gettext_lazy("操作证尚未生效"),
+    ("status", "suspended_for_rectification"): gettext_lazy("停产整顿"), ("status", "construction_stopped"): gettext_lazy("停建"),
+    ("status", "long_term_stopped"): gettext_lazy("长期停产停建"), ("status", "closed"): gettext_lazy("关闭"),
+    ("declared_as", "face"): gettext_lazy("采掘工作面"), ("declared_as", "roadway"): gettext_lazy("巷道"),
+    ("declared_as", "chamber"): gettext_lazy("硐室"), ("declared_as", "shaft_top"): gettext_lazy("井口"),
+    ("declared_as", "other"): gettext_lazy("其他"),
 }
 HIDDEN_FIELDS = SKIP_FIELDS | {"id", "key_hash", "prev_hash", "hash"}
 DASH = "—"

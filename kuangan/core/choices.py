@@ -85,6 +85,12 @@ class Perm(models.TextChoices):
     DOCUMENT_SIGN = "document_sign", _("签发执法文书")
     PENALTY_APPROVE = "penalty_approve", _("审批行政处罚决定")
     ENFORCEMENT_STATS_VIEW = "enforcement_stats_view", _("查看执法计划与统计")
+    LEAD_VIEW = "lead_view", _("查看违法生产线索")
+    LEAD_HANDLE = "lead_handle", _("研判和处置违法生产线索")
+    AREA_MAP_EDIT = "area_map_edit", _("维护定位区域与工作面的对应关系")
+    FENCE_EDIT = "fence_edit", _("划定电子围栏")
+    WORKFORCE_EDIT = "workforce_edit", _("维护从业人员和特种作业证")
+    PRODUCTION_RETURN_SUBMIT = "production_return_submit", _("填报月度产量")
 
 
 class Via(models.TextChoices):

@@ -11,7 +11,8 @@ from django.shortcuts import render
 
 from kuangan.core import clock
 from kuangan.core import queries as core_queries
-from kuangan.core.choices import OrganizationKind
+from kuangan.core.access import can
+from kuangan.core.choices import OrganizationKind, Perm
 from kuangan.core.http import AuthedRequest
 from kuangan.core.paging import late_slice
 from kuangan.enforcement import queries as enforcement_queries
@@ -43,6 +44,8 @@ def home(request: AuthedRequest) -> HttpResponse:
         "missing_reports": hazard_queries.missing_reports(user).count(),
         "open_proposals": hazard_queries.open_proposals_count(user),
         "alarms": monitoring_queries.alarm_overview(user, request.actor.at),
+        "personnel": monitoring_queries.personnel_overview(user, request.actor.at),
+        "leads": monitoring_queries.lead_overview(user) if can(user, Perm.LEAD_VIEW) else None,
         "overdue": late_slice(hazard_queries.visible_hazards(user).filter(  # as Hazard.overdue_q
             level="major", due_on__lt=today, paused=False).exclude(status="closed").order_by("due_on", "pk"), 0, 8),
         # close-out requests the regulator has not answered in KUANGAN_VERIFY_DAYS: the county's delay
@@ -73,6 +76,7 @@ def _mine_home(request: AuthedRequest, today: date) -> HttpResponse:
         "reports": hazard_queries.monthly_overview(user, month),
         "missing": hazard_queries.missing_reports(user)[:12],
         "alarms": monitoring_queries.alarm_overview(user, request.actor.at),
+        "personnel": monitoring_queries.personnel_overview(user, request.actor.at),
         "windows": monitoring_queries.pending_windows(user).select_related("mine").order_by("start")[:8],
         "flagged": flagged,
         "inbox": core_queries.inbox(user).filter(read_at__isnull=True)[:8],

@@ -284,9 +284,9 @@ def build() -> str:
         _user(f"{prefix}_leader", _person(staff_rng), bureau, Role.REGULATOR_LEADER, staff_rng, now)
     inspections = build_enforcement(today)  # before the hazards' tick at today 07:00: the year comes first
     hazards = build_hazards(today)
-    alarms = build_monitoring()
+    alarms, leads = build_monitoring()
     return (f"{Mine.objects.count()} mines, {User.objects.count()} users, {inspections} inspections, "
-            f"{hazards} hazards, {alarms} alarms")
+            f"{hazards} hazards, {alarms} alarms, {leads} leads")
 
 
 def _licences(by: Actor, mine: Mine, spec: MineSpec, rng: random.Random, today: date, years: list[int]) -> None:

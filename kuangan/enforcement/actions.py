@@ -35,7 +35,8 @@ from kuangan.hazards import actions as hazard_actions
 from kuangan.hazards.actions import HazardReport
 from kuangan.hazards.choices import HazardLevel, HazardSource, HazardStatus
 from kuangan.hazards.models import Hazard
-from kuangan.monitoring.models import Alarm
+from kuangan.monitoring.leads import lead_inspection_opened
+from kuangan.monitoring.models import Alarm, Lead
 from kuangan.registry import actions as registry_actions
 from kuangan.registry.choices import MineStatus, SupervisionClass
 from kuangan.registry.models import LeadershipMember, Mine, WorkingFace, id_number_validator
@@ -107,6 +108,7 @@ class InspectionOrder:
     source: str = InspectionSource.PLAN
     plan_item_id: int | None = None
     alarm_id: int | None = None
+    lead_id: int | None = None  # source LEAD: a lead of illegal production (else the note says what the lead is)
     source_note: str = ""
     notice: str = ""
 
@@ -187,7 +189,7 @@ def open_inspection(*, by: Actor, order: InspectionOrder) -> Inspection:
         raise DomainError(_("交叉执法由矿山所在县的上级单位组织。"), field="method")
     if mine.status == MineStatus.CLOSED:
         raise DomainError(_("该矿山已关闭。"))
-    plan_item = alarm = None
+    plan_item = alarm = lead = None
     if order.source == InspectionSource.PLAN:
         plan_item = visible(by.user, PlanItem).select_for_update(of=("self",)).filter(
             pk=order.plan_item_id, mine=mine).first() if order.plan_item_id else None
@@ -199,11 +201,17 @@ def open_inspection(*, by: Actor, order: InspectionOrder) -> Inspection:
         alarm = visible(by.user, Alarm).filter(pk=order.alarm_id, mine=mine).first() if order.alarm_id else None
         if alarm is None:
             raise DomainError(_("请选择该矿山的报警。"), field="alarm")
+    elif order.source == InspectionSource.LEAD and order.lead_id is not None:
+        lead = visible(by.user, Lead).select_for_update(of=("self",)).filter(pk=order.lead_id, mine=mine).first()
+        if lead is None or Perm.LEAD_HANDLE not in perms_of(by.user):
+            raise DomainError(_("请选择该矿山的违法生产线索。"), field="lead")
+        if not lead.is_open:
+            raise DomainError(_("该线索已处理（%(status)s）。") % {"status": lead.get_status_display()}, field="lead")
     elif not order.source_note.strip():
         raise DomainError(_("请写明线索内容。"), field="source_note")
     team = _team_users(org, mine, order)
     inspection = Inspection.objects.create(
-        mine=mine, organization=org, plan_item=plan_item, source=order.source, alarm=alarm,
+        mine=mine, organization=org, plan_item=plan_item, source=order.source, alarm=alarm, lead=lead,
         source_note=order.source_note.strip(), method=order.method, notice=order.notice.strip(),
         leader_id=order.leader_id, planned_on=order.planned_on, opened_by=by.user, opened_at=by.at)
     for user, credential in team:
@@ -212,6 +220,8 @@ def open_inspection(*, by: Actor, order: InspectionOrder) -> Inspection:
     audit.record("enforcement.inspection.opened", inspection, by=by, after={
         **audit.snapshot(inspection), "team": [str(u.display_name) for u, _c in team]}, parent=_parent(inspection),
         scope=_owner_scope(inspection))
+    if lead is not None:
+        lead_inspection_opened(lead, inspection.pk, by=by)
     notify([u for u, _c in team if u.pk != by.user.pk], by=by, url=inspection.get_absolute_url(),
            title=_("您已列入 %(mine)s 的执法检查组（%(day)s，%(method)s）") % {
                "mine": mine.name, "day": order.planned_on.isoformat(), "method": inspection.get_method_display()})

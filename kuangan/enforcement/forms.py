@@ -73,6 +73,7 @@ class OpenInspectionForm(forms.Form):
                                                                queryset=PlanItem.objects.none(),
                                                                help_text=_("来源为执法计划时选择。"))
     alarm = forms.CharField(widget=forms.HiddenInput, required=False)  # read by the view: never an error here
+    lead = forms.CharField(widget=forms.HiddenInput, required=False)  # a lead of illegal production, as `alarm`
     source_note = forms.CharField(label=_("线索说明"), widget=TEXT, max_length=4000, required=False,
                                   help_text=_("来源为举报线索或研判线索时填写。"))
     notice = forms.CharField(label=_("检查通知"), widget=TEXT, max_length=4000, required=False,

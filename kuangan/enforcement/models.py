@@ -305,6 +305,9 @@ class Inspection(models.Model):
     source = models.CharField(_("来源"), max_length=20, choices=InspectionSource.choices)
     alarm = models.ForeignKey("monitoring.Alarm", models.SET_NULL, null=True, blank=True, related_name="inspections",
                               verbose_name=_("报警"))
+    # a lead of illegal production the inspection follows up (seen only by holders of LEAD_VIEW)
+    lead = models.ForeignKey("monitoring.Lead", models.SET_NULL, null=True, blank=True, related_name="inspections",
+                             verbose_name=_("违法生产线索"))
     source_note = models.TextField(_("线索说明"), blank=True)
     method = models.CharField(_("检查方式"), max_length=20, choices=InspectionMethod.choices)
     notice = models.TextField(_("检查通知"), blank=True, help_text=_("四不两直、暗查暗访等不事先通知的检查留空。"))

@@ -28,6 +28,7 @@ from kuangan.core.filters import page_filter
 from kuangan.core.http import AuthedRequest
 from kuangan.core.paging import LateRowPaginator
 from kuangan.hazards.queries import items_for_mine
+from kuangan.monitoring import queries as monitoring_queries
 from kuangan.registry.choices import SupervisionClass
 from kuangan.registry.filters import MineFilter
 from kuangan.registry.forms import division_choices_for
@@ -98,10 +99,13 @@ def inspection_list(request: AuthedRequest) -> HttpResponse:
 
 @require_perm(Perm.INSPECTION_CONDUCT)
 def inspection_open(request: AuthedRequest) -> HttpResponse:
-    """立项: from the ledger, a mine's dossier, a plan item (?plan_item=) or an alarm (?alarm=)."""
+    """立项: from the ledger, a mine's dossier, a plan item (?plan_item=), an alarm (?alarm=) or a lead of illegal
+    production (?lead=, for holders of LEAD_HANDLE: the lead is then closed as inspection_opened)."""
     user = request.user
     params = request.POST if request.method == "POST" else request.GET
     alarm = queries.alarm_for_inspection(user, _int(params.get("alarm")))
+    lead = monitoring_queries.lead_for_inspection(user, _int(params.get("lead"))) \
+        if can(user, Perm.LEAD_HANDLE) else None
     plan_item = queries.plan_item_for_inspection(user, _int(request.GET.get("plan_item")))
     people = queries.team_candidates(user)
     initial: dict[str, Any] = {"method": InspectionMethod.UNANNOUNCED, "planned_on": clock.today(),
@@ -110,6 +114,11 @@ def inspection_open(request: AuthedRequest) -> HttpResponse:
         initial |= {"leader": user.pk, "team": [user.pk]}
     if alarm is not None:
         initial |= {"mine": alarm.mine_id, "source": InspectionSource.ALARM, "alarm": alarm.pk}
+    elif lead is not None:
+        initial |= {"mine": lead.mine_id, "source": InspectionSource.LEAD, "lead": lead.pk,
+                    "source_note": _("违法生产线索 #%(pk)d：%(kind)s，信号开始于 %(start)s") % {
+                        "pk": lead.pk, "kind": lead.get_kind_display(),
+                        "start": lead.start.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")}}
     elif plan_item is not None:
         initial |= {"mine": plan_item.mine_id, "source": InspectionSource.PLAN, "plan_item": plan_item.pk,
                     "method": plan_item.method}
@@ -127,7 +136,8 @@ def inspection_open(request: AuthedRequest) -> HttpResponse:
             mine_id=d["mine"].pk, method=d["method"], planned_on=d["planned_on"], leader_id=d["leader"].pk,
             team=[(pk, credentials.get(pk, "")) for pk in members], source=d["source"],
             plan_item_id=d["plan_item"].pk if d["plan_item"] else None,
-            alarm_id=alarm.pk if alarm is not None else None, source_note=d["source_note"], notice=d["notice"])
+            alarm_id=alarm.pk if alarm is not None else None, source_note=d["source_note"], notice=d["notice"],
+            lead_id=lead.pk if lead is not None and d["source"] == InspectionSource.LEAD else None)
         try:
             inspection = actions.open_inspection(by=request.actor, order=order)
         except DomainError as e:
@@ -136,7 +146,7 @@ def inspection_open(request: AuthedRequest) -> HttpResponse:
             messages.success(request, _("已立项。检查组成员已收到通知；到达现场前矿山看不到这次检查。"))
             return redirect(inspection)
     return render(request, "enforcement/inspection_open.html", {
-        "form": form, "alarm": alarm, "alarm_label": alarm_label(alarm) if alarm is not None else ""})
+        "form": form, "alarm": alarm, "alarm_label": alarm_label(alarm) if alarm is not None else "", "lead": lead})
 
 
 # --- an inspection's page and its steps ---------------------------------------------------------------------
@@ -216,6 +226,8 @@ def _detail(request: AuthedRequest, pk: int, bound: dict[str, forms.Form] | None
         and inspection.status in (InspectionStatus.PLANNED, InspectionStatus.ON_SITE,
                                   InspectionStatus.FINDINGS_RECORDED),
         "pdf_reason": pdf.pdf_available() if _is_regulator(user) else None,
+        # read live, never frozen into the briefing: the mine sees the inspection from arrival on
+        "open_leads": monitoring_queries.open_leads(user, inspection.mine) if can(user, Perm.LEAD_VIEW) else None,
     })
 
 

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from .episodes import first_rows, last_rows, numbered
+from .facts import Facts
 from .formats import ParsedBatch
 from .rules import (
     calibration_abuse,
@@ -42,9 +43,24 @@ from .rules import (
     stuck_value,
     unreported_event,
 )
+from .rules import leads as lead_rules
+from .rules import personnel as personnel_rules
 from .rules.base import RuleInput
 from .rules.unreported_event import OVER_LIMIT as OVER_LIMIT_EVENT
-from .schema import DEFINITIONS, EPISODES, EVENTS, OUTSTATION_STATUS, READINGS, TIME, Schema
+from .schema import (
+    DEFINITIONS,
+    EPISODES,
+    EVENTS,
+    OUTSTATION_STATUS,
+    POSITIONS,
+    POWER,
+    READINGS,
+    SEALS,
+    SNAPSHOTS,
+    STATION_STATUS,
+    TIME,
+    Schema,
+)
 from .settings import Settings
 
 RULES: list[tuple[str, Any]] = [
@@ -56,11 +72,25 @@ RULES: list[tuple[str, Any]] = [
     ("out_of_range", out_of_range),
     ("calibration_abuse", calibration_abuse),
     ("unreported_event", unreported_event),
+    *personnel_rules.RULES,
+    *lead_rules.RULES,
 ]
 KINDS = [name for name, _ in RULES]
+# alarm kinds keyed by a subject (a card, an area, the mine) judged from snapshots rather than by a point
+SUBJECT_KINDS = list(personnel_rules.KINDS)
 POINT_KEY = ["mine_code", "point_code"]  # a point is its mine's: codes are never compared across mines
 SEEN: Schema = {"mine_code": pl.String, "point_code": pl.String, "last_t": TIME}
 SEEN_STATUS: Schema = {"mine_code": pl.String, "outstation_code": pl.String, "last_t": TIME}
+# The newest time judged of each key of the other time-ordered tables: (table, mine, key codes joined by "|").
+SEEN_MORE: Schema = {"table": pl.String, "mine_code": pl.String, "key": pl.String, "last_t": TIME}
+# table → (its key columns besides the mine, the time that orders it). A record at or before its key's newest
+# judged time is late: its mine is judged again, like late readings. Positions follow their snapshot.
+SEQUENCED: dict[str, tuple[list[str], str]] = {
+    "snapshots": ([], "header_time"),
+    "station_status": (["station_code"], "data_time"),
+    "power": (["meter_code"], "start"),
+    "seals": (["seal_code", "event"], "data_time"),
+}
 UNJUDGED_AGAIN = "rules/mine_silent"  # judged by arrival: a late file changes nothing there
 THRESHOLDS = ["upper_alarm", "upper_alarm_clear", "upper_power_off", "upper_power_restore"]
 # the last IPC encoding of each state frame, with the frame it encodes (frames are never changed in place)
@@ -78,6 +108,7 @@ class EngineState:
     seen: pl.DataFrame  # the newest data time judged per (mine, point)
     rules: dict[str, Any] = field(default_factory=dict)  # each rule's own state
     seen_status: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SEEN_STATUS))  # per outstation
+    seen_more: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SEEN_MORE))  # see SEQUENCED
 
     @classmethod
     def empty(cls) -> EngineState:
@@ -97,8 +128,10 @@ class EngineState:
         """This state with the rows of one mine taken from `other` (mine_silent's stay)."""
         theirs = dict(other._frames())
         return self._from_frames({
+            # by column name: a rule may build the same frame with its columns in another order on another path
             name: frame if name.startswith(UNJUDGED_AGAIN) else pl.concat(
-                [frame.filter(pl.col("mine_code") != mine), theirs[name].filter(pl.col("mine_code") == mine)],
+                [frame.filter(pl.col("mine_code") != mine),
+                 theirs[name].filter(pl.col("mine_code") == mine).select(frame.columns)],
                 how="vertical_relaxed")
             for name, frame in self._frames()})
 
@@ -117,6 +150,7 @@ class EngineState:
             seen=_upgraded(frames.get("seen", base.seen), base.seen),
             rules=rules,
             seen_status=frames.get("seen_status", base.seen_status),
+            seen_more=frames.get("seen_more", base.seen_more),
         )
 
     def to_bytes(self, *, definitions: bool = True) -> bytes:
@@ -164,7 +198,8 @@ class EngineState:
         return cls._from_frames(frames)
 
     def _frames(self) -> list[tuple[str, pl.DataFrame]]:
-        out = [("definitions", self.definitions), ("seen", self.seen), ("seen_status", self.seen_status)]
+        out = [("definitions", self.definitions), ("seen", self.seen), ("seen_status", self.seen_status),
+               ("seen_more", self.seen_more)]
         for name, value in self.rules.items():
             if isinstance(value, dict):
                 out += [(f"rules/{name}/{part}", frame) for part, frame in value.items()]
@@ -332,6 +367,68 @@ def _with_defaults(r: pl.LazyFrame, settings: Settings) -> pl.LazyFrame:
     return settings.point_frame(r)
 
 
+def parsed_table(parsed: ParsedBatch, name: str) -> pl.DataFrame:
+    frame: pl.DataFrame = getattr(parsed, name)
+    return frame
+
+
+@dataclass(frozen=True)
+class Sequenced:
+    """The batch's records of the SEQUENCED tables (and the positions of its snapshots), each once, split into
+    those after their key's newest judged time (`fresh`) and the others (`late`)."""
+
+    fresh: dict[str, pl.DataFrame]
+    late: dict[str, pl.DataFrame]
+
+    def without(self, mines: list[str]) -> Sequenced:
+        if not mines:
+            return self
+        out = pl.Series(mines, dtype=pl.String).implode()
+        return Sequenced({n: f.filter(~pl.col("mine_code").is_in(out)) for n, f in self.fresh.items()}, self.late)
+
+
+def _key(columns: list[str]) -> pl.Expr:
+    return pl.concat_str([pl.col(c).fill_null("") for c in columns], separator="|") if columns else pl.lit("")
+
+
+def sequence(state: EngineState, parsed: ParsedBatch) -> Sequenced:
+    """Each SEQUENCED table's rows once per (key, time), fresh or late; a snapshot's positions go with it
+    (a snapshot re-sent under another name counts once: the first file's rows are kept)."""
+    fresh, late = {}, {}
+    for name, (columns, t) in SEQUENCED.items():
+        rows = parsed_table(parsed, name)
+        if rows.is_empty():
+            fresh[name], late[name] = rows, rows
+            continue
+        seen = state.seen_more.lazy().filter(pl.col("table") == name).select("mine_code", "key", "last_t")
+        rows = (rows.lazy().unique(RECORD_KEYS[name], keep="first", maintain_order=True)
+                .with_columns(_key=_key(columns))
+                .join(seen, left_on=["mine_code", "_key"], right_on=["mine_code", "key"], how="left",
+                      maintain_order="left")
+                .with_columns(_fresh=pl.col("last_t").is_null() | (pl.col(t) > pl.col("last_t")))
+                .drop("_key", "last_t").collect())
+        fresh[name] = rows.filter(pl.col("_fresh")).drop("_fresh").sort("mine_code", t, maintain_order=True)
+        late[name] = rows.filter(~pl.col("_fresh")).drop("_fresh")
+    positions = parsed_table(parsed, "positions")
+    if not positions.is_empty():
+        kept = fresh["snapshots"].select("file_id", "mine_code", "header_time")
+        positions = positions.join(kept, on=["file_id", "mine_code", "header_time"], how="semi").sort(
+            "mine_code", "header_time", "card_code", maintain_order=True)
+    fresh["positions"] = positions
+    return Sequenced(fresh, late)
+
+
+def _seen_more(seen: pl.DataFrame, fresh: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """`seen` moved on to the newest time of each key in the fresh rows."""
+    newest = [fresh[name].lazy().group_by("mine_code", key=_key(columns)).agg(last_t=pl.col(t).max())
+              .select(pl.lit(name).alias("table"), "mine_code", "key", "last_t")
+              for name, (columns, t) in SEQUENCED.items() if not fresh[name].is_empty()]
+    if not newest:
+        return seen
+    new = pl.concat(newest).collect()
+    return pl.concat([seen.join(new, on=["table", "mine_code", "key"], how="anti"), new], how="vertical_relaxed")
+
+
 @dataclass(frozen=True)
 class Records:
     """Records as parsed (engine.schema tables): what a batch adds to the store, or what the store holds."""
@@ -340,37 +437,60 @@ class Records:
     outstation_status: pl.DataFrame
     events: pl.DataFrame
     definitions: pl.DataFrame
+    positions: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=POSITIONS))
+    snapshots: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SNAPSHOTS))
+    station_status: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=STATION_STATUS))
+    power: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=POWER))
+    seals: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SEALS))
 
     @classmethod
     def empty(cls) -> Records:
-        return cls(*(pl.DataFrame(schema=s) for s in (READINGS, OUTSTATION_STATUS, EVENTS, DEFINITIONS)))
+        return cls(**{name: pl.DataFrame(schema=s) for name, s in RECORD_SCHEMAS.items()})
+
+    @classmethod
+    def of(cls, parsed: ParsedBatch) -> Records:
+        """The batch's records of every table (all of them: the caller picks what is new)."""
+        return cls(**{name: parsed_table(parsed, name) for name in RECORD_TABLES})
 
     @classmethod
     def concat(cls, parts: list[Records]) -> Records:
         if len(parts) == 1:
             return parts[0]
         parts = parts or [cls.empty()]
-        return cls(*(pl.concat([getattr(p, name) for p in parts], how="vertical_relaxed")
-                     for name in RECORD_TABLES))
+        return cls(**{name: pl.concat([getattr(p, name) for p in parts], how="vertical_relaxed")
+                      for name in RECORD_TABLES})
 
     def of_mine(self, mine: str) -> Records:
-        return Records(*(getattr(self, name).filter(pl.col("mine_code") == mine) for name in RECORD_TABLES))
+        return Records(**{name: getattr(self, name).filter(pl.col("mine_code") == mine) for name in RECORD_TABLES})
 
     def without(self, mines: list[str]) -> Records:
         if not mines:
             return self
         out = pl.Series(mines, dtype=pl.String).implode()
-        return Records(*(getattr(self, name).filter(~pl.col("mine_code").is_in(out)) for name in RECORD_TABLES))
+        return Records(**{name: getattr(self, name).filter(~pl.col("mine_code").is_in(out)) for name in RECORD_TABLES})
 
 
-RECORD_TABLES = ("readings", "outstation_status", "events", "definitions")
+RECORD_SCHEMAS: dict[str, Schema] = {
+    "readings": READINGS, "outstation_status": OUTSTATION_STATUS, "events": EVENTS, "definitions": DEFINITIONS,
+    "positions": POSITIONS, "snapshots": SNAPSHOTS, "station_status": STATION_STATUS, "power": POWER, "seals": SEALS,
+}
+RECORD_TABLES = tuple(RECORD_SCHEMAS)
 # the keys that make a record the same record: each is stored and judged once
 RECORD_KEYS = {
     "readings": ["mine_code", "point_code", "data_time"],
     "outstation_status": ["mine_code", "outstation_code", "data_time"],
     "events": ["mine_code", "point_code", "event_type", "start", "end", "header_time"],
     "definitions": ["mine_code", "point_code", "header_time"],
+    "positions": ["mine_code", "card_code", "header_time"],
+    "snapshots": ["mine_code", "header_time"],
+    "station_status": ["mine_code", "station_code", "data_time"],
+    "power": ["mine_code", "meter_code", "start", "end"],
+    "seals": ["mine_code", "seal_code", "event", "data_time"],
 }
+# the time by which each table's records are put in order (and in hours, when a mine is judged again)
+RECORD_TIMES = {"readings": "data_time", "outstation_status": "data_time", "events": "header_time",
+                "definitions": "header_time", "positions": "header_time", "snapshots": "header_time",
+                "station_status": "data_time", "power": "start", "seals": "data_time"}
 
 
 class History(Protocol):
@@ -399,6 +519,9 @@ class BatchResult:
     # points (and outstations) judged again from a checkpoint, with the time after which their episodes
     # were derived again: an alarm of theirs open then or later without its episode was disproved
     rejudged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJUDGED))
+    # mines whose snapshots were judged again, with the time after which their subject kinds' episodes
+    # (personnel, leads: keyed by card, area, seal, not by a point) were derived again
+    rejudged_mines: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJUDGED_MINES))
     # mine judged again → the checkpoint time it was judged from: later checkpoints of it lack the late data
     judged_from: dict[str, datetime] = field(default_factory=dict)
     checkpoints: list[Checkpoint] = field(default_factory=list)  # states to keep for judging late data
@@ -408,18 +531,22 @@ class BatchResult:
 # mine's newest ones within a file or two (the judged ones are told apart by the point's own time)
 LOOKBACK = timedelta(hours=1)
 REJUDGED: Schema = {"mine_code": pl.String, "point_code": pl.String, "since": TIME}
+REJUDGED_MINES: Schema = {"mine_code": pl.String, "since": TIME}
 HOUR = "1h"
 
 
 def run_batch(
     state: EngineState, parsed: ParsedBatch, now: datetime, settings: Settings | None = None,
-    history: History | None = None,
+    history: History | None = None, facts: Facts | None = None,
 ) -> BatchResult:
     """`now` (engine time) is when silence is judged. With a `history`, late data is judged in data-time
-    order (its mine again from a checkpoint); without one it is dropped."""
+    order (its mine again from a checkpoint); without one it is dropped. `facts`: what the registry knows
+    of the mines (engine.facts), read when the batch is processed."""
     settings = settings or Settings()
+    facts = facts or Facts()
     prepared = _step("prepare", prepare, state, parsed, settings)
-    late = _late_mines(state, parsed, prepared, history, settings) if history is not None else {}
+    sequenced = _step("sequence", sequence, state, parsed)
+    late = _late_mines(state, parsed, prepared, sequenced, history, settings) if history is not None else {}
     mines = sorted(late)
     readings, status, events = prepared.readings, prepared.status, parsed.events
     if mines:
@@ -427,29 +554,35 @@ def run_batch(
         readings = readings.filter(~pl.col("mine_code").is_in(out)).with_columns(pid=numbered("pid"))
         status = status.filter(~pl.col("mine_code").is_in(out))
         events = events.filter(~pl.col("mine_code").is_in(out))
+        sequenced = sequenced.without(mines)
     files = parsed.files.filter(pl.col("status") == "accepted")
-    result = _judge(state, prepared.latest, readings, status, events, files, now, settings, RULES)
+    result = _judge(state, prepared.latest, readings, status, events, files, now, settings, RULES,
+                    sequenced.fresh, facts)
     stored = Records(
         readings=readings.select(_stored_readings()),
         outstation_status=status,
         events=events,
         definitions=parsed.definitions.filter(~pl.col("mine_code").is_in(mines)) if mines else parsed.definitions,
+        **sequenced.fresh,
     )
     checkpoints = _crossed(state, result.state)
-    episodes, rejudged, parts, judged_from = [result.episodes], [], [stored], {}
+    episodes, rejudged, rejudged_mines, parts, judged_from = [result.episodes], [], [], [stored], {}
     new_state = result.state
     for mine in mines:
-        again = _step("rejudge", _rejudge, mine, late[mine], state, parsed, settings, history)
+        again = _step("rejudge", _rejudge, mine, late[mine], state, parsed, settings, history, facts)
         new_state = new_state.with_mine(mine, again.state)
         episodes.append(again.episodes)
         parts.append(again.stored)
         rejudged.append(again.rejudged)
+        rejudged_mines.append(again.rejudged_mines)
         judged_from.update(again.judged_from)
         checkpoints += again.checkpoints
     out_episodes = episodes[0] if len(episodes) == 1 else pl.concat(episodes).sort(
         "start", "mine_code", "point_code", "kind", nulls_last=False)
     return BatchResult(state=new_state, episodes=out_episodes, stored=Records.concat(parts),
                        rejudged=pl.concat(rejudged) if rejudged else pl.DataFrame(schema=REJUDGED),
+                       rejudged_mines=pl.concat(rejudged_mines) if rejudged_mines else pl.DataFrame(
+                           schema=REJUDGED_MINES),
                        judged_from=judged_from, checkpoints=checkpoints)
 
 
@@ -460,7 +593,7 @@ def _stored_readings() -> list[pl.Expr]:
 
 def _judge(state: EngineState, latest: pl.DataFrame, readings: pl.DataFrame, status: pl.DataFrame,
            events: pl.DataFrame, files: pl.DataFrame, now: datetime, settings: Settings,
-           rules: list[tuple[str, Any]]) -> BatchResult:
+           rules: list[tuple[str, Any]], fresh: dict[str, pl.DataFrame], facts: Facts) -> BatchResult:
     """The rules over prepared records; the state's rows of mines without records pass through."""
     batch = RuleInput(
         readings=readings,
@@ -468,6 +601,13 @@ def _judge(state: EngineState, latest: pl.DataFrame, readings: pl.DataFrame, sta
         reports=events,
         outstation_status=status,
         settings=settings,
+        positions=fresh["positions"],
+        snapshots=fresh["snapshots"],
+        station_status=fresh["station_status"],
+        power=fresh["power"],
+        seals=fresh["seals"],
+        facts=facts,
+        definitions=latest,
     )
     rule_states: dict[str, Any] = dict(state.rules)
     episodes = []
@@ -490,18 +630,21 @@ def _judge(state: EngineState, latest: pl.DataFrame, readings: pl.DataFrame, sta
         .sort("start", "mine_code", "point_code", "kind", nulls_last=False)
     )
     return BatchResult(
-        state=EngineState(definitions=latest, seen=seen, rules=rule_states, seen_status=seen_status),
+        state=EngineState(definitions=latest, seen=seen, rules=rule_states, seen_status=seen_status,
+                          seen_more=_seen_more(state.seen_more, fresh)),
         episodes=out,
     )
 
 
-def _frontier(seen: pl.DataFrame) -> pl.DataFrame:
-    return seen.group_by("mine_code").agg(frontier=pl.col("last_t").max())
+def _frontier(state: EngineState) -> pl.DataFrame:
+    """How far each mine's judged data has come: its newest reading or sequenced record (a snapshot ...)."""
+    times = pl.concat([state.seen.select("mine_code", "last_t"), state.seen_more.select("mine_code", "last_t")])
+    return times.group_by("mine_code").agg(frontier=pl.col("last_t").max())
 
 
 def _crossed(before: EngineState, after: EngineState) -> list[Checkpoint]:
     """The state before the batch is a checkpoint for each mine the batch took into a new hour of data."""
-    was, now = _frontier(before.seen), _frontier(after.seen)
+    was, now = _frontier(before), _frontier(after)
     crossed = (was.join(now, on="mine_code", suffix="_after")
                .filter(pl.col("frontier_after").dt.truncate(HOUR) > pl.col("frontier").dt.truncate(HOUR)))
     if crossed.is_empty():
@@ -509,8 +652,8 @@ def _crossed(before: EngineState, after: EngineState) -> list[Checkpoint]:
     return [Checkpoint(before, dict(crossed.select("mine_code", "frontier").iter_rows()))]
 
 
-def _late_mines(state: EngineState, parsed: ParsedBatch, prepared: Prepared, history: History,
-                settings: Settings) -> dict[str, datetime]:
+def _late_mines(state: EngineState, parsed: ParsedBatch, prepared: Prepared, sequenced: Sequenced,
+                history: History, settings: Settings) -> dict[str, datetime]:
     """Mine → the earliest time from which it must be judged again: its late readings and outstation
     statuses (not already stored: a re-sent file changes nothing), a definition older than its newest
     judged data, or a YCBJ over-limit report that a decision may already have missed."""
@@ -532,7 +675,16 @@ def _late_mines(state: EngineState, parsed: ParsedBatch, prepared: Prepared, his
                              how="anti"), "t")
         earliest(mine_s.join(stored.outstation_status.select("mine_code", "outstation_code", "data_time"),
                              on=["mine_code", "outstation_code", "data_time"], how="anti"), "data_time")
-    frontier = _frontier(state.seen)
+    for name, (_, t) in SEQUENCED.items():
+        rows = sequenced.late[name]
+        for mine in sorted(set(rows.get_column("mine_code"))):
+            mine_rows = rows.filter(pl.col("mine_code") == mine)
+            lo, hi = mine_rows.get_column(t).min(), mine_rows.get_column(t).max()
+            assert isinstance(lo, datetime) and isinstance(hi, datetime)
+            stored_rows = getattr(history.stored(mine, lo - timedelta(microseconds=1), hi), name)
+            earliest(mine_rows.join(stored_rows.select(RECORD_KEYS[name]), on=RECORD_KEYS[name], how="anti",
+                                    nulls_equal=True), t)
+    frontier = _frontier(state)
     if not parsed.definitions.is_empty():
         earliest(parsed.definitions.join(frontier, on="mine_code").filter(pl.col("header_time") < pl.col("frontier")),
                  "header_time")
@@ -545,7 +697,7 @@ def _late_mines(state: EngineState, parsed: ParsedBatch, prepared: Prepared, his
 
 
 def _rejudge(mine: str, since: datetime, state: EngineState, parsed: ParsedBatch, settings: Settings,
-             history: History) -> BatchResult:
+             history: History, facts: Facts) -> BatchResult:
     """The mine judged again in data-time order from the newest checkpoint before `since`: its stored
     records since then and the batch's, hour by hour (each hour's start is a checkpoint again)."""
     found = history.checkpoint(mine, since)
@@ -553,8 +705,9 @@ def _rejudge(mine: str, since: datetime, state: EngineState, parsed: ParsedBatch
     # from an empty state an hour before it
     base, until = (found[0].of_mine(mine), found[1]) if found else (EngineState.empty(), since - LOOKBACK)
     stored = history.stored(mine, until - LOOKBACK)
-    batch = Records(parsed.readings, parsed.outstation_status, parsed.events, parsed.definitions).of_mine(mine)
-    merged, new = {}, {}
+    batch = Records.of(parsed).of_mine(mine)
+    merged: dict[str, pl.DataFrame] = {}
+    new: dict[str, pl.DataFrame] = {}
     for name in RECORD_TABLES:
         old, fresh = getattr(stored, name), getattr(batch, name)
         fresh = fresh.unique(RECORD_KEYS[name], keep="first", maintain_order=True).join(
@@ -563,30 +716,32 @@ def _rejudge(mine: str, since: datetime, state: EngineState, parsed: ParsedBatch
     # data stored before definitions were kept: the latest known ones stand in for them
     defs = pl.concat([merged["definitions"], state.definitions.filter(pl.col("mine_code") == mine)],
                      how="vertical_relaxed").unique(RECORD_KEYS["definitions"], keep="first").sort("header_time")
-    hours = (pl.concat([merged["readings"].select(h=pl.col("data_time").dt.truncate(HOUR)),
-                        merged["outstation_status"].select(h=pl.col("data_time").dt.truncate(HOUR)),
-                        merged["events"].select(h=pl.col("header_time").dt.truncate(HOUR))])
+    timed = [name for name in RECORD_TABLES if name != "definitions"]
+    hours = (pl.concat([merged[name].select(h=pl.col(RECORD_TIMES[name]).dt.truncate(HOUR)) for name in timed])
              .unique().sort("h").get_column("h").to_list())
     current, episodes, checkpoints, judged_points = base, [], [], []
     rules = [(name, module) for name, module in RULES if name != "mine_silent"]
     for i, hour in enumerate(hours):
-        if i and not current.seen.is_empty():
-            checkpoints.append(Checkpoint(current, dict(_frontier(current.seen).iter_rows())))
+        if i and not _frontier(current).is_empty():
+            checkpoints.append(Checkpoint(current, dict(_frontier(current).iter_rows())))
         end = hour + timedelta(hours=1)
 
-        def part(frame: pl.DataFrame, column: str, hour: datetime = hour, end: datetime = end) -> pl.DataFrame:
-            return frame.filter((pl.col(column) >= hour) & (pl.col(column) < end))
+        def part(name: str, hour: datetime = hour, end: datetime = end) -> pl.DataFrame:
+            column = RECORD_TIMES[name]
+            return merged[name].filter((pl.col(column) >= hour) & (pl.col(column) < end))
 
         piece = ParsedBatch(
-            files=parsed.files.clear(), definitions=defs, readings=part(merged["readings"], "data_time"),
-            outstations=parsed.outstations.clear(), outstation_status=part(merged["outstation_status"], "data_time"),
-            statistics=parsed.statistics.clear(), events=part(merged["events"], "header_time"),
-            rejects=parsed.rejects.clear(),
+            files=parsed.files.clear(), definitions=defs, readings=part("readings"),
+            outstations=parsed.outstations.clear(), outstation_status=part("outstation_status"),
+            statistics=parsed.statistics.clear(), events=part("events"), rejects=parsed.rejects.clear(),
+            **{name: part(name) for name in (*SEQUENCED, "positions")},
         )
         emptied = EngineState(definitions=current.definitions.clear(), seen=current.seen, rules=current.rules,
-                              seen_status=current.seen_status)
+                              seen_status=current.seen_status, seen_more=current.seen_more)
         p = prepare(emptied, piece, settings)
-        judged = _judge(current, p.latest, p.readings, p.status, piece.events, piece.files, end, settings, rules)
+        q = sequence(emptied, piece)
+        judged = _judge(current, p.latest, p.readings, p.status, piece.events, piece.files, end, settings, rules,
+                        q.fresh, facts)
         judged_points += [p.readings.select(*POINT_KEY), p.status.select("mine_code", point_code="outstation_code")]
         current = judged.state
         episodes.append(judged.episodes)
@@ -596,8 +751,13 @@ def _rejudge(mine: str, since: datetime, state: EngineState, parsed: ParsedBatch
                            base.seen_status.select("mine_code", point_code="outstation_code", last_t="last_t")])
     rejudged = points.join(judged_to, on=POINT_KEY, how="left").select(
         *POINT_KEY, since=pl.coalesce("last_t", pl.lit(until - LOOKBACK, TIME)))
+    # the subject kinds (personnel, leads) of the mine, from the newest snapshot the checkpoint had judged
+    snapshot_to = base.seen_more.filter(pl.col("table") == "snapshots").get_column("last_t").max()
+    rejudged_mines = pl.DataFrame({"mine_code": [mine], "since": [snapshot_to or until - LOOKBACK]},
+                                  schema=REJUDGED_MINES)
     return BatchResult(state=current, episodes=merge_episodes(episodes), stored=Records(**new),
-                       rejudged=rejudged, judged_from={mine: until}, checkpoints=checkpoints)
+                       rejudged=rejudged, rejudged_mines=rejudged_mines, judged_from={mine: until},
+                       checkpoints=checkpoints)
 
 
 def merge_episodes(frames: list[pl.DataFrame]) -> pl.DataFrame:

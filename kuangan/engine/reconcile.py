@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .pipeline import BatchResult
+from .pipeline import SUBJECT_KINDS, BatchResult
 from .schema import TIME, Schema
 
 KEY = ["mine_code", "point_code", "kind", "start"]
@@ -47,7 +47,15 @@ def reconcile(alarms: pl.DataFrame, result: BatchResult) -> pl.DataFrame:
         .drop("since")
         .join(eps.filter(~pl.col("void")).select(KEY), on=KEY, how="anti", nulls_equal=True)
     )
-    gone = pl.concat([voided, disproved]).unique(KEY).with_columns(evidence=pl.lit(None, pl.String),
+    # an alarm of a subject kind (a card, an area: personnel) of a mine whose snapshots were judged again
+    subjects = (
+        standing.filter(pl.col("kind").is_in(SUBJECT_KINDS))
+        .join(result.rejudged_mines, on="mine_code", how="inner")
+        .filter(pl.col("end").is_null() | (pl.col("end") > pl.col("since")))
+        .drop("since")
+        .join(eps.filter(~pl.col("void")).select(KEY), on=KEY, how="anti", nulls_equal=True)
+    )
+    gone = pl.concat([voided, disproved, subjects]).unique(KEY).with_columns(evidence=pl.lit(None, pl.String),
                                                                    action=pl.lit(WITHDRAW))
     return pl.concat([
         upserts.select(list(ACTIONS)),

@@ -20,9 +20,11 @@ FILES: Schema = {
     "sha256": pl.String,
     "mine_code": pl.String,  # from the header (falls back to the file name when the header is unreadable)
     "mine_name": pl.String,
-    "family": pl.String,  # "A" for the national format; the recognised name of another family otherwise
-    "file_type": pl.String,  # CDDY, CDSS, FZDY, FZSS, TJSJ, YCBJ (or the type of an unsupported family)
-    "header_time": TIME,  # the header's upload time: what "newest" means
+    "family": pl.String,  # "A" national format; "kuangan" our own CSV; else the recognised name of another family
+    # CDDY, CDSS, FZDY, FZSS, TJSJ, YCBJ; RYXX, RYQY, RYJZ, RYSS, JZSS, RYCS, RYCY, RYQJ, RYXZ; YDSJ, DZFT
+    # (kuangan CSV); or the type of an unsupported family
+    "file_type": pl.String,
+    "header_time": TIME,  # the header's upload time (a CSV file's: its name's): what "newest" means
     "arrival": TIME,  # when the file reached the platform, as the parser was told (null: not told)
     "encoding": pl.String,  # "utf-8" or "gb18030"
     "status": pl.String,  # accepted | quarantined | incomplete (no `||` yet: retry later)

@@ -5,7 +5,14 @@ FZDY outstation definitions (at the start and daily at 00:00), CDSS real-time va
 `period_s` seconds (one record per point), FZSS outstation status every minute, TJSJ 5-minute
 statistics of the analog points and YCBJ events when the mine's own system sees one. Thresholds
 follow RULES.md §3. Incidents (over-limit, feed failure, silence, stuck sensor, calibration abuse,
-unreported over-limit) are written into otherwise normal data, for demos, tests and the benchmark.
+unreported over-limit; over-capacity output on a mine's LJ 3001 counter, `MineSpec.counter`) are written
+into otherwise normal data, for demos, tests and the benchmark.
+
+`simulate_personnel` writes the personnel-positioning files of the same family (RYXX, RYQY, RYJZ, RYSS,
+JZSS) and kuangan's own CSV (YDSJ power, DZFT seals, docs/formats-kuangan.md), suspended mines included,
+with an incident per personnel alarm and lead kind (PERSONNEL_INCIDENTS; the section "personnel
+positioning, power and seals" below says how people, shifts and power are made). `merge` interleaves
+the two feeds in upload order; `roster` and `positioning_areas` give what the registry would hold.
 
 Generation is pure: `point_table` and `simulate` touch no file system; `write_files` at the end of
 the module writes what `simulate` yields. The CDSS and TJSJ text is built vectorised with Polars, an
@@ -34,14 +41,15 @@ Choices about the format (where FORMATS.md leaves room):
 from __future__ import annotations
 
 import argparse
+import heapq
 import math
 import random
 import re
 import sys
 import time
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,20 +58,51 @@ import polars as pl
 
 from . import schema
 
-INCIDENT_KINDS = (
+# incidents of the safety-monitoring feed (`simulate`); over_capacity drives the mine's LJ 3001 output counter
+SAFETY_INCIDENT_KINDS = (
     "over_limit",
     "feed_failure",
     "silence",
     "stuck",
     "calibration_abuse",
     "unreported_over_limit",
+    "over_capacity",
 )
+# incidents of the personnel-positioning, power and seal feeds (`simulate_personnel`)
+PERSONNEL_INCIDENT_KINDS = (
+    "mine_overcrowded",
+    "face_overcrowded",
+    "shift_change_overcrowded",
+    "no_leader_on_shift",
+    "overtime_underground",
+    "sos",
+    "restricted_area_entry",
+    "suspended_mine_activity",
+    "uncertified_special_operator",
+    "hidden_working_face",
+    "power_use_while_suspended",
+    "seal_activity_while_suspended",
+)
+INCIDENT_KINDS = SAFETY_INCIDENT_KINDS + PERSONNEL_INCIDENT_KINDS
 TIME_FMT = "%Y-%m-%d %H:%M:%S"
 NAME_FMT = "%Y%m%d%H%M%S"
 # the jitter hash and the slow noise key on seconds since this moment
 EPOCH = datetime(2000, 1, 1)  # noqa: DTZ001 - Beijing time, naive like every time in the engine
 STAT_SECONDS = 300  # TJSJ window
-TYPE_ORDER = {"CDDY": 0, "FZDY": 1, "CDSS": 2, "FZSS": 3, "TJSJ": 4, "YCBJ": 5}
+SAFETY_TYPES = ("CDDY", "FZDY", "CDSS", "FZSS", "TJSJ", "YCBJ")
+TYPE_ORDER = {"CDDY": 0, "FZDY": 1, "CDSS": 2, "FZSS": 3, "TJSJ": 4, "YCBJ": 5,
+              "RYXX": 6, "RYQY": 7, "RYJZ": 8, "RYSS": 9, "JZSS": 10, "YDSJ": 11, "DZFT": 12}
+# registry.MineStatus values under which a mine may not produce (engine.facts.STATUS `suspended`)
+SUSPENDED_STATUSES = frozenset({"suspended_for_rectification", "construction_stopped", "long_term_stopped", "closed"})
+
+
+@dataclass(frozen=True)
+class Face:
+    """A working face as the registry holds it (registry.WorkingFace): its positioning area is named after it."""
+
+    name: str  # e.g. 1101综采工作面
+    kind: str = "longwall"  # longwall | heading (registry FaceKind)
+    working: bool = True  # False: stopped or sealed, nobody is sent there
 
 
 @dataclass(frozen=True)
@@ -72,6 +111,16 @@ class MineSpec:
     name: str  # 矿井名称
     points: int = 300  # analog + switch points, about 2/3 analog
     outstations: int = 10
+    # --- what the personnel, power and seal feeds need (simulate_personnel), and the output counter ---
+    status: str = "producing"  # registry MineStatus value; a suspended one (SUSPENDED_STATUSES) does not produce
+    status_since: datetime | None = None  # when `status` took effect (producing before); None: always
+    capacity: float = 90.0  # approved capacity, 万t/a: the output counter's and the power's scale
+    crew: int = 60  # people underground per shift (three teams, 三八制)
+    limit: int | None = None  # single-shift headcount limit (RYXX header 核定下井人数); None: 2 x crew
+    faces: tuple[Face, ...] = ()  # the registry's working faces; () -> one longwall and two headings invented
+    leaders: tuple[tuple[str, str], ...] = ()  # (card code, name) of the leadership roster; () -> 5 invented
+    counter: bool = False  # an LJ 3001 output counter (unit 吨) in CDDY and CDSS
+    seals: int = 2  # electronic seals (DZFT) at the shaft mouths
 
 
 @dataclass(frozen=True)
@@ -80,8 +129,10 @@ class Incident:
     mine_code: str
     start: datetime  # naive Beijing local time
     minutes: float
-    point: str | None = None  # None: a working-face methane point (a working-face CO point for stuck)
-    peak: float | None = None  # over-limit kinds: the highest value, in the point's unit
+    point: str | None = None  # None: a working-face methane point (a working-face CO point for stuck); see
+    # PERSONNEL_INCIDENTS for the subject of the personnel kinds (a card, an area, a seal)
+    peak: float | None = None  # over-limit kinds: the highest value, in the point's unit; others: PERSONNEL_INCIDENTS
+    days: int = 1  # repeated at the same time on this many consecutive days
 
 
 # --- catalogue --------------------------------------------------------------------------------------
@@ -105,6 +156,7 @@ SENSORS: dict[str, tuple[str, str, int, float | None, float | None, str, str]] =
     "1009": ("断电器", "", 0, None, None, "复电", "断电"),
     "1010": ("主要通风机", "", 0, None, None, "运行", "停止"),
     "1011": ("馈电状态", "", 0, None, None, "有电", "无电"),
+    "3001": ("产量", "吨", 1, None, None, "", ""),  # LJ cumulative output (over_capacity)
 }
 
 _Thr = tuple[float | None, float | None, float | None, float | None, float | None, float | None]
@@ -352,7 +404,7 @@ def _crc(text: str) -> int:
     return zlib.crc32(text.encode())
 
 
-def _build_mine(spec: MineSpec, index: int, seed: int) -> _Mine:
+def _build_mine(spec: MineSpec, index: int, seed: int, counter: bool = False) -> _Mine:
     if spec.points < 2:
         raise ValueError(f"煤矿 {spec.code} 至少需要 2 个测点")
     if spec.outstations < 1:
@@ -438,6 +490,22 @@ def _build_mine(spec: MineSpec, index: int, seed: int) -> _Mine:
                 p.relations = "◇".join(f"D-{c}" for c in reversed(codes))
             else:
                 p.relations = f"D-{codes[0]}"
+    if counter or spec.counter:  # the belt scale of the main incline, on the first outstation
+        channel[1] = channel.get(1, 0) + 1
+        p = _Point(
+            code=f"{spec.code}01LJ3001{1:03d}{channel[1]:05d}",
+            role=COUNTER,
+            sensor="3001",
+            location="主斜井带式输送机电子皮带秤",
+            area=-1,
+            area_name="主斜井",
+            outstation=1,
+            d_link=False,
+            x=round(x0, 2),
+            y=round(y0, 2),
+            z=round(level0 + 300.0, 2),
+        )
+        points.append(p)
     points.sort(key=lambda p: (p.outstation, p.code[-5:]))
 
     outstations = []
@@ -474,6 +542,8 @@ def _build_mine(spec: MineSpec, index: int, seed: int) -> _Mine:
 
 
 def _params(role: str, rng: random.Random) -> dict[str, float]:
+    if role == COUNTER:
+        return {}
     if role in SWITCH_ROLES:
         _, steady, flip = SWITCH_ROLES[role]
         return {"steady": steady, "flip": flip}
@@ -518,7 +588,7 @@ def _table(mine: _Mine) -> pl.DataFrame:
                 "system_code": "01",
                 "outstation_code": f"{mine.spec.code}{p.outstation:05d}",
                 "sensor_type": p.sensor,
-                "value_type": "MN" if analog else "KG",
+                "value_type": "MN" if analog else "LJ" if p.role == COUNTER else "KG",
                 "sensor_name": name,
                 "unit": unit,
                 "decimals": dec,
@@ -667,6 +737,71 @@ def _delay(seed: int, mi: int, ftype: str, when: datetime, lo: int, hi: int) -> 
     return timedelta(seconds=lo + _mix(seed, mi, TYPE_ORDER[ftype], secs) % (hi - lo + 1))
 
 
+# --- the output counter (LJ 3001) ---------------------------------------------------------------------
+
+COUNTER = "counter"
+# share of a day's output in each hour (三八制, three producing shifts, less at night and around each shift
+# change); the power of the production meters follows it too
+PRODUCTION_HOURS = [0.85] * 6 + [0.9, 0.4] + [1.0] * 7 + [0.4] + [1.0] * 7 + [0.4]
+HOUR_SHARE = [w / sum(PRODUCTION_HOURS) for w in PRODUCTION_HOURS]
+HOUR_BEFORE = [sum(HOUR_SHARE[:h]) for h in range(24)]
+_HOURS = pl.Series(range(24), dtype=pl.Int64)
+# a producing mine's output: this share of its approved capacity over 330 working days a year, so a month is
+# about 7.7 % of the capacity (C01-01's line is 10 %)
+OUTPUT_SHARE, WORKING_DAYS = 0.85, 330
+COUNTER_ORIGIN = datetime(2020, 1, 1)  # noqa: DTZ001 - naive Beijing time; the counters count from here
+COUNTER_SCHEMA: dict[str, Any] = {"pid": pl.Int32, "mi": pl.Int32, "per_day": pl.Float64, "halt": pl.Int64,
+                                  "v0": pl.Float64}
+
+
+def _secs(t: datetime) -> int:
+    return int((t - EPOCH).total_seconds())
+
+
+def _halt(spec: MineSpec) -> datetime | None:
+    """When the mine stopped producing (its suspended status took effect), None while it may produce."""
+    if spec.status not in SUSPENDED_STATUSES:
+        return None
+    return spec.status_since or EPOCH
+
+
+def _counter_row(m: _Mine, pid: int, seed: int) -> tuple[Any, ...]:
+    halt = _halt(m.spec)
+    per_day = m.spec.capacity * 10_000 * OUTPUT_SHARE / WORKING_DAYS
+    return (pid, m.index, per_day, None if halt is None else _secs(halt), float(50_000 + _mix(seed, pid) % 400_000))
+
+
+def _output_days(secs: pl.Expr) -> pl.Expr:
+    """Days of normal output from EPOCH to `secs` (seconds since EPOCH): whole days, then the shares of the
+    day's hours gone by (PRODUCTION_HOURS)."""
+    tod = secs % 86_400
+    hour = tod // 3600
+    before = hour.replace_strict(_HOURS, pl.Series(HOUR_BEFORE, dtype=pl.Float64), return_dtype=pl.Float64)
+    share = hour.replace_strict(_HOURS, pl.Series(HOUR_SHARE, dtype=pl.Float64), return_dtype=pl.Float64)
+    return (secs // 86_400).cast(pl.Float64) + before + share * (tod % 3600).cast(pl.Float64) / 3600.0
+
+
+def _counter_values(counters: pl.DataFrame, ticks: pl.DataFrame,
+                    output: Sequence[tuple[int, int, int, float]]) -> pl.DataFrame:
+    """k, pid, cvi: each counter's reading (tonnes x 10) at each tick: its start value plus the normal output
+    since COUNTER_ORIGIN up to the time the mine stopped producing, plus the extra of over_capacity incidents.
+    A closed form of the data time: a reading does not depend on the simulated window."""
+    secs = pl.col("secs")
+    halt = pl.col("halt").fill_null(2**62)
+    until = pl.min_horizontal(secs, halt)
+    origin = _secs(COUNTER_ORIGIN)
+    tonnes = pl.col("v0") + pl.col("per_day") * (
+        _output_days(until) - _output_days(pl.lit(origin, pl.Int64))).clip(lower_bound=0.0)
+    for mi, a, b, factor in output:
+        upto = pl.max_horizontal(pl.lit(a, pl.Int64), pl.min_horizontal(until, pl.lit(b, pl.Int64)))
+        extra = (factor - 1.0) * pl.col("per_day") * (_output_days(upto) - _output_days(pl.lit(a, pl.Int64)))
+        tonnes = tonnes + pl.when((pl.col("mi") == mi) & (pl.lit(a, pl.Int64) < halt)).then(extra).otherwise(0.0)
+    return (
+        ticks.join(counters, how="cross")
+        .select("k", "pid", cvi=(tonnes * 10).round(0).cast(pl.Int64))
+    )
+
+
 # --- incidents ------------------------------------------------------------------------------------
 
 
@@ -686,12 +821,14 @@ class _Plan:
     overrides: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)  # (pid, k) -> (vi, st)
     events: list[_Event] = field(default_factory=list)
     silences: dict[int, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+    output: list[tuple[int, int, int, float]] = field(default_factory=list)  # over_capacity: mi, from s, to s, factor
     vi: dict[tuple[int, int], int] = field(default_factory=dict)  # every value the plan decided
 
 
 class _Sim:
     def __init__(
-        self, mines: Sequence[MineSpec], start: datetime, end: datetime, period_s: int, seed: int
+        self, mines: Sequence[MineSpec], start: datetime, end: datetime, period_s: int, seed: int,
+        counters: Collection[str] = (),
     ) -> None:
         if start.tzinfo is not None or end.tzinfo is not None:
             raise ValueError("start and end are naive Beijing local times")
@@ -702,13 +839,17 @@ class _Sim:
         if len({m.code for m in mines}) != len(mines):
             raise ValueError("mine codes must be unique")
         self.start, self.end, self.period, self.seed = start, end, period_s, seed
-        self.mines = [_build_mine(m, i, seed) for i, m in enumerate(mines)]
+        self.mines = [_build_mine(m, i, seed, m.code in counters) for i, m in enumerate(mines)]
         self.by_code = {m.spec.code: m for m in self.mines}
         self.pts = _points_frame(self.mines)
         self.pid: dict[str, int] = {}
+        counter_rows = []
         for m in self.mines:
             for p in m.points:
                 self.pid[p.code] = len(self.pid)
+                if p.role == COUNTER:
+                    counter_rows.append(_counter_row(m, self.pid[p.code], seed))
+        self.counters = pl.DataFrame(counter_rows, schema=COUNTER_SCHEMA, orient="row")
         self.n_ticks = math.ceil((end - start).total_seconds() / period_s)
         self.plan = _Plan()
         midnight = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -742,6 +883,8 @@ class _Sim:
     def add(self, no: int, inc: Incident) -> None:
         if inc.kind not in INCIDENT_KINDS:
             raise ValueError(f"unknown incident kind {inc.kind!r}; one of {', '.join(INCIDENT_KINDS)}")
+        if inc.kind in PERSONNEL_INCIDENT_KINDS:  # simulate_personnel's
+            return
         mine = self.by_code.get(inc.mine_code)
         if mine is None:
             raise ValueError(f"incident {no}: no simulated mine has code {inc.mine_code}")
@@ -752,6 +895,12 @@ class _Sim:
         stop = inc.start + timedelta(minutes=inc.minutes)
         if inc.kind == "silence":
             self.plan.silences.setdefault(mine.index, []).append((inc.start, stop))
+            return
+        if inc.kind == "over_capacity":
+            factor = inc.peak if inc.peak is not None else 1.6
+            if factor < 0:
+                raise ValueError(f"incident {no}: over_capacity's peak is a factor of the normal output, not negative")
+            self.plan.output.append((mine.index, _secs(inc.start), _secs(stop), factor))
             return
         rng = random.Random(f"{self.seed}:incident:{no}:{inc.mine_code}")
         p = self._point(mine, inc, rng)
@@ -967,8 +1116,8 @@ _File = tuple[datetime, int, int, str, bytes]  # upload, mine index, type order,
 class _Writer:
     """Turns the simulation into files, an hour of all mines at a time."""
 
-    def __init__(self, sim: _Sim) -> None:
-        self.sim = sim
+    def __init__(self, sim: _Sim, types: Collection[str] = SAFETY_TYPES) -> None:
+        self.sim, self.types = sim, set(types)
         ov = sim.plan.overrides
         self.overrides = pl.DataFrame(
             {
@@ -984,16 +1133,18 @@ class _Writer:
         return any(a <= upload < b for a, b in self.sim.plan.silences.get(mi, ()))
 
     def file(self, m: _Mine, ftype: str, upload: datetime, text: str) -> _File | None:
-        if self.silent(m.index, upload):
+        if ftype not in self.types or self.silent(m.index, upload):
             return None
         return (upload, m.index, TYPE_ORDER[ftype], _name(m, ftype, upload), text.encode())
 
     def run(self) -> Iterator[tuple[str, bytes]]:
         sim = self.sim
         pending: list[_File] = [f for f in self.events() if f is not None]
+        # about 120 ticks at a time (an hour at the usual 30 s; whole hours, so no TJSJ window is cut)
+        hours = timedelta(hours=max(1, min(24, sim.period * 120 // 3600)))
         c0 = sim.start
         while c0 < sim.end:
-            c1 = min(sim.end, c0.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+            c1 = min(sim.end, c0.replace(minute=0, second=0, microsecond=0) + hours)
             pending.extend(f for f in self.chunk(c0, c1) if f is not None)
             pending.sort(key=lambda f: f[:4])
             cut = next((i for i, f in enumerate(pending) if f[0] >= c1), len(pending))
@@ -1018,18 +1169,22 @@ class _Writer:
         minute = c0.replace(second=0, microsecond=0)
         if minute < c0:
             minute += timedelta(minutes=1)
-        while minute < c1:
+        while minute < c1 and "FZSS" in self.types:
             for m in sim.mines:
                 up = minute + _delay(sim.seed, m.index, "FZSS", minute, 2, 9)
                 yield self.file(m, "FZSS", up, _fzss(m, up, minute))
             minute += timedelta(minutes=1)
         # real-time values
         k0, k1 = sim.k_at(c0), min(sim.k_at(c1), sim.n_ticks)
-        if k0 >= k1:
+        if k0 >= k1 or not self.types & {"CDSS", "TJSJ"}:
             return
         ks = list(range(k0, k1))
         times = [sim.t(k) for k in ks]
-        grid = _values(sim.pts, _ticks(times, ks), sim.seed)
+        ticks = _ticks(times, ks)
+        grid = _values(sim.pts, ticks, sim.seed)
+        if sim.counters.height:
+            grid = grid.join(_counter_values(sim.counters, ticks, sim.plan.output), on=["k", "pid"], how="left",
+                             maintain_order="left").with_columns(vi=pl.coalesce("cvi", "vi")).drop("cvi")
         ovr = self.overrides.filter(pl.col("k").is_between(k0, k1 - 1))
         if ovr.height:
             grid = grid.join(ovr, on=["pid", "k"], how="left", maintain_order="left").with_columns(
@@ -1057,7 +1212,7 @@ class _Writer:
             m = sim.mines[mi]
             t = times[k - k0]
             up = t + _delay(sim.seed, mi, "CDSS", t, 2, hi)
-            if not self.silent(mi, up):
+            if "CDSS" in self.types and not self.silent(mi, up):
                 yield (
                     up,
                     mi,
@@ -1065,7 +1220,8 @@ class _Writer:
                     _name(m, "CDSS", up),
                     (_header(m, up) + body + "||").encode(),
                 )
-        yield from self.statistics(grid, c1)
+        if "TJSJ" in self.types:
+            yield from self.statistics(grid, c1)
 
     def statistics(self, grid: pl.DataFrame, c1: datetime) -> Iterator[_File | None]:
         sim = self.sim
@@ -1132,6 +1288,8 @@ class _Writer:
 
     def events(self) -> Iterator[_File | None]:
         sim = self.sim
+        if "YCBJ" not in self.types:
+            return
         messages: dict[tuple[int, datetime], list[str]] = {}
         for ev in sim.plan.events:
             m = sim.mines[ev.mi]
@@ -1193,20 +1351,836 @@ def simulate(
     period_s: int = 30,
     incidents: Sequence[Incident] = (),
     seed: int = 1,
+    types: Collection[str] = SAFETY_TYPES,
 ) -> Iterator[tuple[str, bytes]]:
-    """Yield (file name, file bytes) of every file the mines upload in [start, end), in the order of
-    the headers' upload times (ties: mine, then CDDY, FZDY, CDSS, FZSS, TJSJ, YCBJ)."""
-    sim = _Sim(mines, start, end, period_s, seed)  # checks the arguments now, not at the first file
+    """Yield (file name, file bytes) of every file of the `types` asked for that the mines upload in [start,
+    end), in the order of the headers' upload times (ties: mine, then CDDY, FZDY, CDSS, FZSS, TJSJ, YCBJ).
+    Incidents of the personnel kinds are left to `simulate_personnel`."""
+    unknown = set(types) - set(SAFETY_TYPES)
+    if unknown:
+        raise ValueError(f"unknown file types {sorted(unknown)}; one of {', '.join(SAFETY_TYPES)}")
+    incidents = _daily(incidents)
+    counters = {inc.mine_code for inc in incidents if inc.kind == "over_capacity"}
+    sim = _Sim(mines, start, end, period_s, seed, counters)  # checks the arguments now, not at the first file
     for no, inc in enumerate(incidents):
         sim.add(no, inc)
-    return _Writer(sim).run()
+    return _Writer(sim, types).run()
+
+
+def _daily(incidents: Sequence[Incident]) -> list[Incident]:
+    """Each incident once per day of its `days`."""
+    out = []
+    for inc in incidents:
+        if inc.days < 1:
+            raise ValueError(f"incident {inc.kind} at {inc.mine_code}: days must be at least 1")
+        out += [replace(inc, start=inc.start + timedelta(days=d), days=1) for d in range(inc.days)]
+    return out
+
+
+# --- personnel positioning, power and seals ----------------------------------------------------------------
+#
+# simulate_personnel writes, per mine: RYXX (the roster), RYQY (positioning areas: the shaft top, the pit
+# bottom, one per working face named after it, roadways and chambers, a connecting roadway, a restricted
+# area) and RYJZ (a base station per area) at the start and daily at 00:00; RYSS every 5 minutes; JZSS each
+# minute; kuangan's YDSJ power CSV every 15 minutes and DZFT seal CSV (a daily self-check, and sightings).
+#
+# People: three teams work 三八制 (shifts at 00:00, 08:00, 16:00), one team per shift: they go down from 20
+# minutes before the shift's start to 10 minutes after it, walk 8-28 minutes to their workplace (a face crew:
+# 14 at a longwall, 9 at a heading; the others ten to a roadway or chamber; never before the shift's start),
+# leave it as long before coming up (never after the next shift's start), wait at the pit bottom meanwhile,
+# and come up from 20 minutes before the next shift's start to 20 minutes after it. One leader of the
+# roster goes down with every shift (in turn) and stays with it at the first working face. A snapshot lists
+# everyone underground (flag 1) and, once, those who came up since the previous one (flag 2). A mine whose
+# status is suspended (from `status_since`) sends nobody down, its snapshots are empty, its power is a tenth
+# of a producing day's (fans and pumps). Every jitter is a hash of (seed, card or meter, time).
+
+PERSONNEL_TYPES = ("RYXX", "RYQY", "RYJZ", "RYSS", "JZSS", "YDSJ", "DZFT")
+SHIFT = timedelta(hours=8)
+SHIFT_SYSTEM = "三八制"
+SNAPSHOT = timedelta(minutes=5)  # RYSS
+SLOT = timedelta(minutes=15)  # YDSJ
+NORMAL_STATE, SOS_STATE = "正常", "求救"
+SHAFT_TOP, KEY_AREA, RESTRICTED_AREA, OTHER_AREA = "井口区域", "重点区域", "限制区域", "其它区域"
+LONGWALL_CREW, HEADING_CREW, ROADWAY_CREW = 14, 9, 10
+FACE_HEADCOUNT = {"longwall": 20, "heading": 12}  # RYQY approved headcount of a face area
+KWH_PER_TONNE = 18.0  # a producing day's power: capacity x 10,000 t / WORKING_DAYS x this
+# meter → (name, share of a producing day, share of it following production, share while suspended)
+METERS = (("主通风机", 0.25, 0.0, 0.30), ("井下生产系统", 0.55, 1.0, 0.02), ("地面生产系统", 0.20, 0.5, 0.05))
+SEAL_PLACES = ("主斜井井口", "副立井井口", "回风立井井口", "措施井井口")
+YDSJ_HEADER = "电表编码,开始时间,结束时间,用电量(kWh)"
+DZFT_HEADER = "封条编码,位置,事件,时间,人数,车辆数"
+
+# The personnel incidents: what each does (subject `point`, size `peak`; a default when None), and what the
+# platform sees. `days` repeats one on consecutive days.
+PERSONNEL_INCIDENTS = {
+    "mine_overcrowded": "people not on shift go down at start (over 10 minutes) into the roadways and come up at "
+                        "the end, so that `peak` (default: limit + 10) are underground",
+    "face_overcrowded": "people go down into the face area `point` (default: the first working face) until "
+                        "`peak` (default: its RYQY headcount + 3) are in it",
+    "shift_change_overcrowded": "`peak` (default 5) of the outgoing shift, the last to have gone down, wait at the "
+                                "pit bottom and come up `minutes` after the incoming shift's first person went down "
+                                "(the shift whose start is nearest to start)",
+    "no_leader_on_shift": "no leader goes down on the shift in force at start (the previous one is up before it)",
+    "overtime_underground": "card `point` (default: a worker of the shift nearest to start) goes down at start "
+                            "and stays `minutes` underground",
+    "sos": "card `point` (default: someone underground all the window) sends 求救 from start for `minutes`",
+    "restricted_area_entry": "card `point` (default as for sos) is in the 限制区域 from start for `minutes`",
+    "suspended_mine_activity": "`peak` people (default 14) go down into area `point` (default: the face area of "
+                               "the largest headcount) from start for `minutes`",
+    "uncertified_special_operator": "special operator `point` (default: the first of the shift nearest to start) "
+                                    "goes down at start for `minutes` (leave his certificate off the facts)",
+    "hidden_working_face": "`peak` people (default 4) underground work in area `point` (default: the connecting "
+                           "roadway, which the registry should leave undeclared) from start for `minutes`",
+    "power_use_while_suspended": "the meters draw `peak` (default 0.9) times a producing mine's power",
+    "seal_activity_while_suspended": "seal `point` (default: the first) sees `peak` people (default 3) and a "
+                                     "vehicle, in turn, every 10 minutes",
+}
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+GIVEN = ("建国", "志强", "海军", "卫东", "晓明", "国华", "文斌", "永刚", "红伟", "振华", "俊峰", "利民", "忠义", "宏亮",
+         "建平", "勇", "涛", "磊", "鹏", "军", "斌", "浩", "杰", "亮", "强", "晋生", "二虎", "保平", "云龙", "富贵")
+EDUCATION = ("初中", "高中", "中专", "大专", "本科")
+LEADER_POSTS = ("矿长", "总工程师", "安全副矿长", "生产副矿长", "机电副矿长")
+TRADES = {
+    "longwall": ("采煤机司机", "支架工", "支架工", "输送机司机", "采煤工", "电工", "瓦斯检查工", "采煤工", "支架工",
+                 "采煤工", "转载机司机", "采煤工", "支架工", "采煤工"),
+    "heading": ("掘进机司机", "掘进工", "支护工", "电工", "掘进工", "瓦斯检查工", "掘进工", "支护工", "掘进工"),
+    "roadway": ("运输工", "信号工", "安全检查工", "水泵工", "通风工", "电工", "运输工", "维修工", "瓦斯检查工", "运输工"),
+}
+# trades that need a special-operation certificate → workforce OperationType value
+OPERATION_OF_TRADE = {"采煤机司机": "shearer_operation", "掘进机司机": "shearer_operation",
+                      "电工": "underground_electrical", "瓦斯检查工": "gas_inspection"}
+PSYSTEMS = (("KJ69J", "KJ69J煤矿井下人员定位系统", "天地（常州）自动化股份有限公司"),
+            ("KJ236(A)", "KJ236(A)煤矿人员管理系统", "中煤科工集团重庆研究院有限公司"),
+            ("KJ251A", "KJ251A煤矿人员定位系统", "煤炭科学技术研究院有限公司"))
+
+T = pl.Datetime("us")
+STINT_SCHEMA: dict[str, Any] = {"mi": pl.Int32, "card": pl.String, "shift": T, "down": T, "up": T, "entered": T,
+                                "leave": T, "area": pl.String, "station": pl.String, "leader": pl.Boolean}
+DETOUR_SCHEMA: dict[str, Any] = {"mi": pl.Int32, "card": pl.String, "d_from": T, "d_to": T, "d_area": pl.String,
+                                 "d_station": pl.String, "d_state": pl.String}
+
+
+@dataclass(frozen=True)
+class _PArea:
+    code: str
+    area_type: str  # RYQY type
+    headcount: int | None
+    name: str
+    use: str  # shaft_top | face | roadway | chamber | hidden | restricted
+    station: str
+    face: Face | None = None
+
+
+@dataclass(frozen=True)
+class _Person:
+    card: str
+    name: str
+    trade: str
+    post: str
+    team: str
+    birth: str
+    education: str
+    leader: bool
+    special: bool
+    shift: int | None  # 0, 1, 2: the team's shift (00, 08, 16 h); None: a spare or a leader
+    area: _PArea
+
+
+@dataclass
+class _PMine:
+    spec: MineSpec
+    index: int
+    eol: str
+    limit: int
+    halt: datetime | None
+    system: tuple[str, str, str]
+    areas: list[_PArea]
+    people: list[_Person]
+    seals: list[tuple[str, str]]
+    meters: list[tuple[str, str, float, float, float]]
+    xyz: dict[str, tuple[float, float, float]]
+
+    def area(self, use: str) -> _PArea:
+        return next(a for a in self.areas if a.use == use)
+
+    @property
+    def faces(self) -> list[_PArea]:
+        return [a for a in self.areas if a.use == "face"]
+
+
+def _face_names(spec: MineSpec) -> tuple[Face, ...]:
+    if spec.faces:
+        return spec.faces
+    n = 1 + _crc(spec.code) % 3
+    return (Face(f"{n}101综采工作面"), Face(f"{n}102回风顺槽掘进工作面", "heading"),
+            Face(f"{n}103运输顺槽掘进工作面", "heading"))
+
+
+def _build_pmine(spec: MineSpec, index: int, seed: int) -> _PMine:
+    if spec.crew < 1:
+        raise ValueError(f"煤矿 {spec.code} 每班至少 1 人")
+    rng = random.Random(f"{seed}:{spec.code}:people")
+    code = spec.code
+    station = f"{code}%s000001"
+    panel = PANELS[_crc(code) % len(PANELS)]
+    areas = [_PArea(f"{code}0001", SHAFT_TOP, None, "主井井口", "shaft_top", station % "0001"),
+             _PArea(f"{code}0002", OTHER_AREA, None, "副井井底车场", "pit_bottom", station % "0002")]
+    faces = _face_names(spec)
+    for j, f in enumerate(faces, 1):
+        areas.append(_PArea(f"{code}01{j:02d}", KEY_AREA, FACE_HEADCOUNT.get(f.kind, 12), f.name, "face",
+                            station % f"01{j:02d}", f))
+    # the face crews first (working faces only), the rest of a shift in roadways and chambers
+    slots: list[tuple[int, str]] = []  # (area index, trade kind) per position of a team
+    for i, a in enumerate(areas):
+        if a.face is not None and a.face.working:
+            size = LONGWALL_CREW if a.face.kind == "longwall" else HEADING_CREW
+            slots += [(i, a.face.kind)] * max(0, min(size, spec.crew - len(slots) - 1))
+    rest = spec.crew - len(slots)
+    roads = ("主运输大巷", "轨道大巷", "回风大巷", "中央变电所", "中央水泵房", f"{panel}运输巷", f"{panel}轨道巷",
+             f"{panel}回风巷", "井下消防材料库", f"{panel}变电所")
+    for j in range(max(5, math.ceil(rest / ROADWAY_CREW))):
+        road = roads[j % len(roads)] + (str(j // len(roads) + 1) if j >= len(roads) else "")
+        use = "chamber" if road.startswith(("中央", "井下消防")) or "变电所" in road else "roadway"
+        areas.append(_PArea(f"{code}02{j + 1:02d}", OTHER_AREA, None, road, use, station % f"02{j + 1:02d}"))
+    roadway_idx = [i for i, a in enumerate(areas) if a.use in ("roadway", "chamber")]
+    slots += [(roadway_idx[j % len(roadway_idx)], "roadway") for j in range(rest)]
+    areas.append(_PArea(f"{code}0301", OTHER_AREA, None, f"{_crc(code) % 8 + 1}号联络巷", "hidden", station % "0301"))
+    # no approved headcount: the area type says nobody may enter (a 0 would make every entry an overcrowding too)
+    areas.append(_PArea(f"{code}0901", RESTRICTED_AREA, None, f"{panel}采空区密闭", "restricted", station % "0901"))
+
+    def person_name() -> str:
+        return rng.choice(SURNAMES) + rng.choice(GIVEN)
+
+    def born() -> str:
+        return f"{rng.randrange(1966, 2001)}-{rng.randrange(1, 13):02d}"
+
+    first_face = next((a for a in areas if a.face is not None and a.face.working), areas[1])
+    leaders = list(spec.leaders) or [(f"{code}9{i:04d}", person_name()) for i in range(1, len(LEADER_POSTS) + 1)]
+    taken = {c for c, _ in leaders}
+    people = [_Person(c, nm, "", LEADER_POSTS[i] if not spec.leaders and i < len(LEADER_POSTS) else "矿领导", "矿领导",
+                      born(), rng.choice(EDUCATION[3:]), True, False, None, first_face)
+              for i, (c, nm) in enumerate(leaders)]
+    spares = max(5, spec.crew // 5)
+    number = 0
+    for k in (*range(3), None):
+        for j in range(spec.crew if k is not None else spares):
+            number += 1
+            while f"{code}{number:05d}" in taken:
+                number += 1
+            a_idx, kind = slots[j] if k is not None else (roadway_idx[j % len(roadway_idx)], "roadway")
+            trades = TRADES[kind]
+            trade = trades[(j if k is not None else j + 3) % len(trades)]
+            lead = j == 0 or slots[j - 1][0] != a_idx if k is not None else False
+            team = f"{areas[a_idx].name[:8]}{'甲乙丙'[k]}班" if k is not None else "机动班"
+            people.append(_Person(f"{code}{number:05d}", person_name(), trade, "班长" if lead else "", team, born(),
+                                  rng.choice(EDUCATION), False, trade in OPERATION_OF_TRADE, k, areas[a_idx]))
+    cards = [p.card for p in people]
+    if len(set(cards)) != len(cards):
+        raise ValueError(f"煤矿 {code} 的人员卡编码重复")
+    x0, y0 = rng.uniform(4_050_000, 4_350_000), rng.uniform(37_400_000, 37_600_000)
+    level = rng.randrange(650, 1200, 50)
+    xyz = {a.station: (round(x0 + rng.uniform(-3000, 3000), 2), round(y0 + rng.uniform(-3000, 3000), 2),
+                       float(level + 300 if a.use == "shaft_top" else level + rng.randrange(-60, 40)))
+           for a in areas}
+    seals = [(f"{code}S{i + 1:02d}", SEAL_PLACES[i % len(SEAL_PLACES)]) for i in range(spec.seals)]
+    per_day = spec.capacity * 10_000 / WORKING_DAYS * KWH_PER_TONNE
+    meters = [(f"{code}M{i + 1:02d}", nm, per_day * share, follow, idle)
+              for i, (nm, share, follow, idle) in enumerate(METERS)]
+    return _PMine(spec=spec, index=index, eol="\r\n" if _crc(code) % 2 else "", limit=spec.limit or 2 * spec.crew,
+                  halt=_halt(spec), system=PSYSTEMS[_crc(code) // 7 % len(PSYSTEMS)], areas=areas, people=people,
+                  seals=seals, meters=meters, xyz=xyz)
+
+
+def roster(mine: MineSpec, seed: int = 1) -> pl.DataFrame:
+    """The people `simulate_personnel` writes in RYXX for `mine`: card, name, trade, post, team, leader, special
+    (the file's flags), operation (the certificate a special operator needs, a workforce OperationType
+    value), shift (0, 1, 2: the team's 00/08/16 h shift; null: a leader or a spare) and area (the workplace)."""
+    m = _build_pmine(mine, 0, seed)
+    return pl.DataFrame(
+        [(p.card, p.name, p.trade, p.post, p.team, p.leader, p.special, OPERATION_OF_TRADE.get(p.trade), p.shift,
+          p.area.code) for p in m.people],
+        schema={"card": pl.String, "name": pl.String, "trade": pl.String, "post": pl.String, "team": pl.String,
+                "leader": pl.Boolean, "special": pl.Boolean, "operation": pl.String, "shift": pl.Int8,
+                "area": pl.String},
+        orient="row",
+    )
+
+
+def positioning_areas(mine: MineSpec, seed: int = 1) -> pl.DataFrame:
+    """The areas `simulate_personnel` writes in RYQY for `mine`: area_code, area_type, headcount, name, use
+    (shaft_top, pit_bottom, face, roadway, chamber, hidden: the connecting roadway hidden_working_face uses,
+    restricted), face (the face's name for a face area) and station (its base station)."""
+    m = _build_pmine(mine, 0, seed)
+    return pl.DataFrame(
+        [(a.code, a.area_type, a.headcount, a.name, a.use, a.face.name if a.face else None, a.station)
+         for a in m.areas],
+        schema={"area_code": pl.String, "area_type": pl.String, "headcount": pl.Int32, "name": pl.String,
+                "use": pl.String, "face": pl.String, "station": pl.String},
+        orient="row",
+    )
+
+
+def _u(key: pl.Expr, seed: int) -> pl.Expr:
+    """A uniform number in [0, 1) from a hash of an integer key."""
+    return (key.hash(seed=seed % (1 << 63)) % (1 << 24)).cast(pl.Float64) / float(1 << 24)
+
+
+def _after(t: pl.Expr, seconds: pl.Expr | float) -> pl.Expr:
+    s = seconds if isinstance(seconds, pl.Expr) else pl.lit(seconds)
+    return t + pl.duration(seconds=s.round(0).cast(pl.Int64))
+
+
+class _PSim:
+    """The plan of the personnel, power and seal feeds: who is underground when and where (stints, detours),
+    the power incidents and the seals' sightings."""
+
+    def __init__(self, mines: Sequence[MineSpec], start: datetime, end: datetime, seed: int) -> None:
+        if start.tzinfo is not None or end.tzinfo is not None:
+            raise ValueError("start and end are naive Beijing local times")
+        if end <= start:
+            raise ValueError("end must be after start")
+        if len({m.code for m in mines}) != len(mines):
+            raise ValueError("mine codes must be unique")
+        self.start, self.end, self.seed = start, end, seed
+        self.mines = [_build_pmine(m, i, seed) for i, m in enumerate(mines)]
+        self.by_code = {m.spec.code: m for m in self.mines}
+        self.people = pl.DataFrame(
+            [(m.index, p.card, p.name, p.leader, p.special, p.shift, p.area.code, p.area.station, _crc(p.card))
+             for m in self.mines for p in m.people],
+            schema={"mi": pl.Int32, "card": pl.String, "name": pl.String, "leader": pl.Boolean, "special": pl.Boolean,
+                    "team": pl.Int32, "area": pl.String, "station": pl.String, "uid": pl.UInt64},
+            orient="row",
+        )
+        self.stints = self._normal_stints()
+        self.detours = pl.DataFrame(schema=DETOUR_SCHEMA)
+        self.power: list[tuple[int, datetime, datetime, float]] = []  # mi, from, to, share of a producing mine's
+        self.sightings: list[tuple[int, str, str, str, datetime, int, int]] = []  # mi, seal, place, event, t, ppl, veh
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        self.definition_times = [start]
+        while midnight < end:
+            self.definition_times.append(midnight)
+            midnight += timedelta(days=1)
+
+    # --- the normal shifts ------------------------------------------------------------------------------
+
+    def _instances(self) -> pl.DataFrame:
+        """(mi, k, shift, day_no) of every shift from a day before the start to the end at a mine that may
+        produce then."""
+        rows = []
+        first = self.start.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+        for m in self.mines:
+            day = first
+            while day < self.end:
+                for k in range(3):
+                    s = day + k * SHIFT
+                    if s < self.end and (m.halt is None or s < m.halt):
+                        rows.append((m.index, k, s, (day - EPOCH).days))
+                day += timedelta(days=1)
+        return pl.DataFrame(rows, schema={"mi": pl.Int32, "k": pl.Int32, "shift": T, "day_no": pl.Int64},
+                            orient="row")
+
+    def _normal_stints(self) -> pl.DataFrame:
+        inst = self._instances()
+        key = pl.col("uid").cast(pl.UInt64) * (1 << 32) + (pl.col("shift") - pl.lit(EPOCH)).dt.total_seconds().cast(
+            pl.UInt64)
+        seed = self.seed
+        workers = (
+            self.people.lazy().filter(pl.col("team").is_not_null())
+            .join(inst.lazy(), left_on=["mi", "team"], right_on=["mi", "k"])
+            .with_columns(u1=_u(key, seed + 1), u2=_u(key, seed + 2), u3=_u(key, seed + 3))
+            .with_columns(down=_after(pl.col("shift"), -1200 + 1800 * pl.col("u1")),
+                          up=_after(pl.col("shift"), SHIFT.total_seconds() - 1200 + 2400 * pl.col("u2")),
+                          walk=480 + 1200 * pl.col("u3"))
+        )
+        # one leader per shift, in turn: the n-th shift since EPOCH takes the (n mod leaders)-th leader
+        leaders = self.people.lazy().filter(pl.col("leader")).with_columns(
+            li=pl.int_range(pl.len()).over("mi"), nl=pl.len().over("mi"))
+        turns = (
+            inst.lazy().join(leaders.group_by("mi").agg(pl.col("nl").first()), on="mi")
+            .with_columns(li=((pl.col("day_no") * 3 + pl.col("k")) % pl.col("nl")).cast(pl.UInt32))
+            .join(leaders.drop("nl").with_columns(pl.col("li").cast(pl.UInt32)), on=["mi", "li"])
+            .with_columns(u1=_u(key, seed + 4), u2=_u(key, seed + 5), u3=_u(key, seed + 6))
+            .with_columns(down=_after(pl.col("shift"), -600 + 1200 * pl.col("u1")),
+                          up=_after(pl.col("shift"), SHIFT.total_seconds() - 1500 + 1800 * pl.col("u2")),
+                          walk=600 + 900 * pl.col("u3"))
+        )
+        # a workplace changes hands between the shifts (the incoming arrive after the shift's start, the outgoing
+        # leave before the next one's): a face never holds two crews at once
+        cols = [pl.col("mi"), pl.col("card"), pl.col("shift"), pl.col("down"), pl.col("up"),
+                pl.max_horizontal(_after(pl.col("down"), pl.col("walk")), _after(pl.col("shift"), 120)).alias("entered"),
+                pl.min_horizontal(_after(pl.col("up"), -pl.col("walk")),
+                                  _after(pl.col("shift"), SHIFT.total_seconds() - 120)).alias("leave"),
+                pl.col("area"), pl.col("station"), pl.col("leader")]
+        return pl.concat([workers.select(cols), turns.select(cols)]).sort("mi", "down", "card").collect()
+
+    # --- incidents ----------------------------------------------------------------------------------------
+
+    def add(self, no: int, inc: Incident) -> None:
+        if inc.kind not in INCIDENT_KINDS:
+            raise ValueError(f"unknown incident kind {inc.kind!r}; one of {', '.join(INCIDENT_KINDS)}")
+        if inc.kind not in PERSONNEL_INCIDENT_KINDS:  # simulate's
+            return
+        m = self.by_code.get(inc.mine_code)
+        if m is None:
+            raise ValueError(f"incident {no}: no simulated mine has code {inc.mine_code}")
+        if inc.start.tzinfo is not None:
+            raise ValueError(f"incident {no}: start is a naive Beijing local time")
+        if inc.minutes <= 0:
+            raise ValueError(f"incident {no}: minutes must be positive")
+        s, e = inc.start, inc.start + timedelta(minutes=inc.minutes)
+        getattr(self, f"_{inc.kind}")(m, s, e, inc)
+
+    def _card(self, m: _PMine, inc: Incident, default: str | None) -> str:
+        if inc.point is not None:
+            if inc.point not in {p.card for p in m.people}:
+                raise ValueError(f"煤矿 {m.spec.code} 的人员名册中没有人员卡 {inc.point}")
+            return inc.point
+        if default is None:
+            raise ValueError(f"煤矿 {m.spec.code} 在 {inc.start} 没有可用的人员（{inc.kind}）")
+        return default
+
+    def _area(self, m: _PMine, inc: Incident, default: _PArea) -> _PArea:
+        if inc.point is None:
+            return default
+        found = next((a for a in m.areas if a.code == inc.point), None)
+        if found is None:
+            raise ValueError(f"煤矿 {m.spec.code} 没有定位区域 {inc.point}")
+        return found
+
+    def _mine_stints(self, m: _PMine) -> pl.DataFrame:
+        return self.stints.filter(pl.col("mi") == m.index)
+
+    def _covering(self, m: _PMine, s: datetime, e: datetime) -> pl.DataFrame:
+        """Workers (not leaders) of the mine underground from s to e, the face crews first."""
+        faces = [a.code for a in m.faces]
+        return (self._mine_stints(m).filter((pl.col("down") <= s) & (pl.col("up") > e) & ~pl.col("leader"))
+                .sort(pl.col("area").is_in(faces).not_(), "card"))
+
+    def _nearest_team(self, m: _PMine, s: datetime) -> int:
+        day = s.replace(hour=0, minute=0, second=0, microsecond=0)
+        return round((s - day) / SHIFT) % 3
+
+    def _free(self, m: _PMine, lo: datetime, hi: datetime) -> list[str]:
+        """Workers of the mine with no stint overlapping [lo, hi): spares first, special operators last (an
+        incident of their own stays theirs), then by card."""
+        busy = set(self._mine_stints(m).filter((pl.col("down") < hi) & (pl.col("up") > lo))["card"].to_list())
+        free = [p for p in m.people if not p.leader and p.card not in busy]
+        return [p.card for p in sorted(free, key=lambda p: (p.shift is not None, p.special, p.card))]
+
+    def _replace(self, m: _PMine, cards: Sequence[str], lo: datetime, hi: datetime) -> None:
+        """Take the cards' stints overlapping [lo, hi) out of the plan."""
+        overlap = (pl.col("mi") == m.index) & pl.col("card").is_in(list(cards)) & (pl.col("down") < hi) & (
+            pl.col("up") > lo)
+        self.stints = self.stints.filter(~overlap)
+
+    def _send(self, m: _PMine, cards: Sequence[str], s: datetime, e: datetime,
+              areas: Sequence[_PArea] | None = None) -> None:
+        """The cards are in their area (or `areas` in turn) from a minute before s to a minute before e: they go
+        down two minutes before s, walk for one, and come up at e (with s and e on the 5-minute grid of the
+        snapshots, no snapshot sees them on the way: the incident's signal is clean)."""
+        if not cards:
+            return
+        own = {p.card: p.area for p in m.people}
+        rows = []
+        minute = timedelta(minutes=1)
+        for i, card in enumerate(cards):
+            area = areas[i % len(areas)] if areas else own[card]
+            rows.append((m.index, card, None, s - 2 * minute, e, s - minute, e - minute, area.code, area.station,
+                         False))
+        self._replace(m, cards, s - timedelta(minutes=30), e + timedelta(minutes=30))
+        self.stints = pl.concat([self.stints, pl.DataFrame(rows, schema=STINT_SCHEMA, orient="row")])
+
+    def _detour(self, m: _PMine, cards: Sequence[str], s: datetime, e: datetime, area: _PArea | None,
+                state: str | None) -> None:
+        rows = [(m.index, c, s, e, area.code if area else None, area.station if area else None, state) for c in cards]
+        self.detours = pl.concat([self.detours, pl.DataFrame(rows, schema=DETOUR_SCHEMA, orient="row")])
+
+    def _count(self, m: _PMine, t: datetime, area: str | None = None) -> int:
+        st = self._mine_stints(m).filter((pl.col("down") <= t) & (pl.col("up") > t))
+        if area is not None:
+            st = st.filter((pl.col("area") == area) & (pl.col("entered") <= t) & (pl.col("leave") > t))
+        return st.height
+
+    def _crowd(self, m: _PMine, s: datetime, e: datetime, target: int, area: _PArea | None) -> None:
+        mid = s + min(e - s, timedelta(minutes=20))
+        extra = max(1, target - self._count(m, mid, area.code if area else None))
+        cards = self._free(m, s - timedelta(minutes=30), e + timedelta(minutes=30))[:extra]
+        places = [area] if area else [a for a in m.areas if a.use in ("roadway", "chamber")]
+        self._send(m, cards, s, e, places)
+
+    def _mine_overcrowded(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        self._crowd(m, s, e, int(inc.peak) if inc.peak is not None else m.limit + 10, None)
+
+    def _face_overcrowded(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        face = self._area(m, inc, next((a for a in m.faces if a.face and a.face.working), m.faces[0]))
+        self._crowd(m, s, e, int(inc.peak) if inc.peak is not None else (face.headcount or 12) + 3, face)
+
+    def _suspended_mine_activity(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        faces = sorted(m.faces, key=lambda a: -(a.headcount or 0))
+        area = self._area(m, inc, faces[0] if faces else m.area("pit_bottom"))
+        self._crowd(m, s, e, int(inc.peak) if inc.peak is not None else 14, area)
+
+    def _shift_change_overcrowded(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        day = s.replace(hour=0, minute=0, second=0, microsecond=0)
+        shift = day + SHIFT * round((s - day) / SHIFT)
+        st = self._mine_stints(m).filter(~pl.col("leader"))
+        incoming = st.filter(pl.col("shift") == shift)
+        outgoing = st.filter(pl.col("shift") == shift - SHIFT).sort("down", "card", descending=[True, False])
+        if incoming.is_empty() or outgoing.is_empty():
+            raise ValueError(f"煤矿 {m.spec.code} 在 {shift} 没有交接班（shift_change_overcrowded）")
+        up = incoming["down"].min() + (e - s)  # type: ignore[operator]
+        # the last down: the longer change need not make them overtime too (2 h 05 keeps them under 10 h)
+        late = outgoing.head(int(inc.peak) if inc.peak is not None else 5)["card"].to_list()
+        hit = (pl.col("mi") == m.index) & (pl.col("shift") == shift - SHIFT) & pl.col("card").is_in(late)
+        # they leave their workplace as usual and wait at the pit bottom
+        self.stints = self.stints.with_columns(up=pl.when(hit).then(pl.lit(up, T)).otherwise("up"))
+
+    def _no_leader_on_shift(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        day = s.replace(hour=0, minute=0, second=0, microsecond=0)
+        shift = day + SHIFT * ((s - day) // SHIFT)
+        gone = (pl.col("mi") == m.index) & pl.col("leader") & (pl.col("shift") == shift)
+        before = (pl.col("mi") == m.index) & pl.col("leader") & (pl.col("shift") < shift) & (pl.col("up") >= shift)
+        early = pl.lit(shift - timedelta(minutes=6), T)
+        self.stints = self.stints.filter(~gone).with_columns(
+            up=pl.when(before).then(early).otherwise("up"),
+            leave=pl.when(before).then(pl.min_horizontal("leave", early)).otherwise("leave"))
+
+    def _overtime_underground(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        team = self._nearest_team(m, s)
+        default = next((p.card for p in m.people if p.shift == team), None)
+        card = self._card(m, inc, default)
+        self._replace(m, [card], s - SHIFT, e + timedelta(hours=1))
+        self._send(m, [card], s, e)
+
+    def _uncertified_special_operator(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        team = self._nearest_team(m, s)
+        default = next((p.card for p in m.people if p.shift == team and p.special), None)
+        card = self._card(m, inc, default)
+        self._send(m, [card], s, e)
+
+    def _sos(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        under = self._covering(m, s, e)
+        card = self._card(m, inc, under["card"][0] if under.height else None)
+        self._detour(m, [card], s, e, None, SOS_STATE)
+
+    def _restricted_area_entry(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        under = self._covering(m, s, e)
+        card = self._card(m, inc, under["card"][-1] if under.height else None)
+        self._detour(m, [card], s, e, m.area("restricted"), None)
+
+    def _hidden_working_face(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        area = self._area(m, inc, m.area("hidden"))
+        faces = [a.code for a in m.faces]
+        under = self._covering(m, s, e).sort(pl.col("area").is_in(faces), "card")  # roadway people first
+        n = int(inc.peak) if inc.peak is not None else 4
+        if under.height < n:
+            raise ValueError(f"煤矿 {m.spec.code} 在 {s} 至 {e} 井下不足 {n} 人（hidden_working_face）")
+        self._detour(m, under["card"].head(n).to_list(), s, e, area, None)
+
+    def _power_use_while_suspended(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        self.power.append((m.index, s, e, inc.peak if inc.peak is not None else 0.9))
+
+    def _seal_activity_while_suspended(self, m: _PMine, s: datetime, e: datetime, inc: Incident) -> None:
+        if inc.point is not None and inc.point not in {c for c, _ in m.seals}:
+            raise ValueError(f"煤矿 {m.spec.code} 没有电子封条 {inc.point}")
+        if not m.seals:
+            raise ValueError(f"煤矿 {m.spec.code} 没有电子封条")
+        seal = inc.point or m.seals[0][0]
+        place = dict(m.seals)[seal]
+        people = int(inc.peak) if inc.peak is not None else 3
+        t, i = s, 0
+        while t < e:
+            if i % 2 == 0:
+                self.sightings.append((m.index, seal, place, "人员靠近", t, people, 0))
+            else:
+                self.sightings.append((m.index, seal, place, "车辆进入", t, 0, 1))
+            t += timedelta(minutes=10)
+            i += 1
+
+
+class _PWriter:
+    """The personnel, power and seal files, an hour of all mines at a time."""
+
+    def __init__(self, sim: _PSim, types: Collection[str]) -> None:
+        self.sim, self.types = sim, set(types)
+        sim.stints = sim.stints.sort("mi", "down", "card")
+        self.mine_frame = pl.DataFrame(
+            [(m.index, m.area("shaft_top").code, m.area("shaft_top").station, m.area("pit_bottom").code,
+              m.area("pit_bottom").station, "~" + m.eol) for m in sim.mines],
+            schema={"mi": pl.Int32, "shaft": pl.String, "shaft_st": pl.String, "bottom": pl.String,
+                    "bottom_st": pl.String, "eor": pl.String},
+            orient="row",
+        )
+        self.cards = sim.people.select(
+            "mi", "card", pre=pl.concat_str([pl.col("card"), pl.lit(";"), pl.col("name"), pl.lit(";")]),
+            flags=pl.concat_str([pl.col("leader").cast(pl.Int8).cast(pl.String), pl.lit(";"),
+                                 pl.col("special").cast(pl.Int8).cast(pl.String), pl.lit(";")]))
+
+    def file(self, m: _PMine, ftype: str, upload: datetime, text: str) -> _File:
+        ext = "csv" if ftype in ("YDSJ", "DZFT") else "txt"
+        name = f"{m.spec.code}_{ftype}_{upload.strftime(NAME_FMT)}.{ext}"
+        return (upload, m.index, TYPE_ORDER[ftype], name, text.encode())
+
+    def header(self, m: _PMine, upload: datetime) -> str:
+        return f"{m.spec.code};{m.spec.name};{upload.strftime(TIME_FMT)}~{m.eol}"
+
+    def run(self) -> Iterator[tuple[str, bytes]]:
+        sim = self.sim
+        pending: list[_File] = []
+        # an hour at a time; a day when neither snapshots nor station status are written
+        hours = timedelta(hours=1 if self.types & {"RYSS", "JZSS"} else 24)
+        c0 = sim.start
+        while c0 < sim.end:
+            c1 = min(sim.end, c0.replace(minute=0, second=0, microsecond=0) + hours)
+            pending.extend(self.chunk(c0, c1))
+            pending.sort(key=lambda f: f[:4])
+            cut = next((i for i, f in enumerate(pending) if f[0] >= c1), len(pending))
+            for f in pending[:cut]:
+                yield f[3], f[4]
+            del pending[:cut]
+            c0 = c1
+        pending.sort(key=lambda f: f[:4])
+        for f in pending:
+            yield f[3], f[4]
+
+    def chunk(self, c0: datetime, c1: datetime) -> Iterator[_File]:
+        sim = self.sim
+        for d in sim.definition_times:
+            if c0 <= d < c1:
+                up = d + timedelta(seconds=1)
+                for m in sim.mines:
+                    if "RYXX" in self.types:
+                        yield self.file(m, "RYXX", up, self.ryxx(m, up))
+                    if "RYQY" in self.types:
+                        yield self.file(m, "RYQY", up, self.ryqy(m, up))
+                    if "RYJZ" in self.types:
+                        yield self.file(m, "RYJZ", up, self.ryjz(m, up))
+        if "RYSS" in self.types:
+            yield from self.snapshots(c0, c1)
+        if "JZSS" in self.types:
+            yield from self.stations(c0, c1)
+        if "YDSJ" in self.types:
+            yield from self.power(c0, c1)
+        if "DZFT" in self.types:
+            yield from self.seals(c0, c1)
+
+    # --- daily definitions --------------------------------------------------------------------------------
+
+    def ryxx(self, m: _PMine, up: datetime) -> str:
+        model, system, maker = m.system
+        expiry = f"{2026 + _crc(m.spec.code) % 3}-{1 + _crc(m.spec.code) % 12:02d}-28"
+        head = f"{m.spec.code};{m.spec.name};{m.limit};{model};{system};{maker};{expiry};{up.strftime(TIME_FMT)}~{m.eol}"
+        rows = [f"{p.card};{p.name};{p.trade or '未设置'};{p.post};{p.team};{p.birth};{p.education};"
+                f"{int(p.leader)};{int(p.special)}~{m.eol}" for p in m.people]
+        return head + "".join(rows) + "||"
+
+    def ryqy(self, m: _PMine, up: datetime) -> str:
+        rows = [f"{a.area_type};{a.code};{'' if a.headcount is None else a.headcount};{a.name}~{m.eol}"
+                for a in m.areas]
+        return self.header(m, up) + "".join(rows) + "||"
+
+    def ryjz(self, m: _PMine, up: datetime) -> str:
+        rows = []
+        for a in m.areas:
+            x, y, z = m.xyz[a.station]
+            rows.append(f"{a.station};{a.name}基站;{x:.2f};{y:.2f};{z:.2f};~{m.eol}")
+        return self.header(m, up) + "".join(rows) + "||"
+
+    # --- RYSS ---------------------------------------------------------------------------------------------
+
+    def snapshots(self, c0: datetime, c1: datetime) -> Iterator[_File]:
+        sim = self.sim
+        first = EPOCH + SNAPSHOT * math.ceil((c0 - EPOCH) / SNAPSHOT)
+        times = []
+        while first < c1:
+            times.append(first)
+            first += SNAPSHOT
+        if not times:
+            return
+        grid = pl.DataFrame({"t": times}, schema={"t": T}).join(
+            pl.DataFrame({"mi": [m.index for m in sim.mines]}, schema={"mi": pl.Int32}), how="cross")
+        rows = self.rows(grid, times[0], times[-1])
+        bodies = dict(((mi, t), body) for mi, t, body in rows.iter_rows())
+        for t in times:
+            for m in sim.mines:
+                up = t + _delay(sim.seed, m.index, "RYSS", t, 2, 9)
+                yield self.file(m, "RYSS", up, self.header(m, up) + bodies.get((m.index, t), "") + "||")
+
+    def rows(self, grid: pl.DataFrame, t0: datetime, t1: datetime) -> pl.DataFrame:
+        """mi, t, body: the records of each snapshot that lists someone."""
+        sim = self.sim
+        st = sim.stints.lazy().filter((pl.col("down") <= t1) & (pl.col("up") > t0 - SNAPSHOT))
+        t = pl.col("t")
+        r = (
+            st.join(grid.lazy(), on="mi")
+            .filter((pl.col("down") <= t) & (t < pl.col("up") + SNAPSHOT))
+            .with_columns(flag=pl.when(t < pl.col("up")).then(1).otherwise(2))
+            .sort("mi", "t", "card", "flag")
+            .unique(["mi", "t", "card"], keep="first", maintain_order=True)
+        )
+        moved = (
+            r.select("mi", "t", "card").join(sim.detours.lazy(), on=["mi", "card"])
+            .filter((pl.col("d_from") <= t) & (t < pl.col("d_to")))
+            .unique(["mi", "t", "card"], keep="last", maintain_order=True)
+        )
+        r = (r.join(moved, on=["mi", "t", "card"], how="left")
+             .join(self.mine_frame.lazy(), on="mi", how="left")
+             .join(self.cards.lazy(), on=["mi", "card"], how="left"))
+        fmt = TIME_FMT
+        work = (pl.col("entered") <= t) & (t < pl.col("leave"))
+        up = pl.col("flag") == 2
+        detour = pl.col("d_from").is_not_null() & ~up
+        at_shaft = _after(pl.col("down"), 60)
+        area = (pl.when(up).then(pl.col("shaft")).when(detour & pl.col("d_area").is_not_null()).then(pl.col("d_area"))
+                .when(work).then(pl.col("area")).otherwise(pl.col("bottom")))
+        station = (pl.when(up).then(pl.col("shaft_st")).when(detour & pl.col("d_station").is_not_null())
+                   .then(pl.col("d_station")).when(work).then(pl.col("station")).otherwise(pl.col("bottom_st")))
+        entered = (pl.when(up).then(pl.col("up")).when(detour & pl.col("d_area").is_not_null()).then(pl.col("d_from"))
+                   .when(work).then(pl.col("entered")).when(t < pl.col("entered")).then(pl.min_horizontal(at_shaft, t))
+                   .otherwise(pl.col("leave")))
+        uid = pl.col("card").hash(seed=sim.seed) + (t - pl.lit(EPOCH)).dt.total_seconds().cast(pl.UInt64)
+        distance = (((uid.hash(seed=7) % 3001).cast(pl.Float64) - 1500.0) / 10.0).round(1)
+        track = pl.concat_str(
+            [pl.concat_str([pl.col("shaft_st"), pl.lit("&"), at_shaft.dt.strftime(fmt)]),
+             pl.when(~up & (t >= _after(pl.col("down"), 180))).then(
+                 pl.concat_str([pl.col("bottom_st"), pl.lit("&"), _after(pl.col("down"), 180).dt.strftime(fmt)])),
+             pl.when(~up & (work | detour)).then(
+                 pl.concat_str([station, pl.lit("&"), entered.dt.strftime(fmt)]))],
+            separator=",", ignore_nulls=True)
+        rec = pl.concat_str([
+            pl.col("pre"), pl.col("flag").cast(pl.String), pl.lit(";"), pl.col("down").dt.strftime(fmt), pl.lit(";"),
+            pl.when(up).then(pl.col("up").dt.strftime(fmt)).otherwise(pl.lit("")), pl.lit(";"),
+            area, pl.lit(";"), entered.dt.strftime(fmt), pl.lit(";"), station, pl.lit(";"), entered.dt.strftime(fmt),
+            pl.lit(f";{SHIFT_SYSTEM};"), pl.when(up).then(pl.lit("0.0")).otherwise(distance.cast(pl.String)),
+            pl.lit(";"), pl.when(detour).then(pl.col("d_state")).otherwise(None).fill_null(NORMAL_STATE), pl.lit(";"),
+            pl.col("flags"), track, pl.col("eor"),
+        ])
+        return r.sort("mi", "t", "card").select("mi", "t", rec=rec).group_by("mi", "t", maintain_order=True).agg(
+            body=pl.col("rec").str.join("")).collect()
+
+    # --- JZSS, YDSJ, DZFT ---------------------------------------------------------------------------------
+
+    def stations(self, c0: datetime, c1: datetime) -> Iterator[_File]:
+        sim = self.sim
+        minute = c0.replace(second=0, microsecond=0)
+        if minute < c0:
+            minute += timedelta(minutes=1)
+        while minute < c1:
+            ts = minute.strftime(TIME_FMT)
+            for m in sim.mines:
+                up = minute + _delay(sim.seed, m.index, "JZSS", minute, 2, 9)
+                body = "".join(f"{a.station};0;1;{ts}~{m.eol}" for a in m.areas)
+                yield self.file(m, "JZSS", up, self.header(m, up) + body + "||")
+            minute += timedelta(minutes=1)
+
+    def power(self, c0: datetime, c1: datetime) -> Iterator[_File]:
+        """A file per mine at each quarter hour's end: every meter's kWh of the quarter."""
+        sim = self.sim
+        ends = []
+        e = EPOCH + SLOT * math.ceil((c0 - EPOCH) / SLOT)
+        while e < c1:
+            if e - SLOT >= sim.start:
+                ends.append(e)
+            e += SLOT
+        if not ends:
+            return
+        meters = pl.DataFrame(
+            [(m.index, code, per_day, follow, idle, _crc(code), m.halt) for m in sim.mines
+             for code, _n, per_day, follow, idle in m.meters],
+            schema={"mi": pl.Int32, "meter": pl.String, "per_day": pl.Float64, "follow": pl.Float64,
+                    "idle": pl.Float64, "uid": pl.UInt64, "halt": T},
+            orient="row",
+        )
+        slots = pl.DataFrame({"end": ends}, schema={"end": T}).with_columns(start=pl.col("end") - SLOT)
+        hour = pl.col("start").dt.hour().cast(pl.Int64)
+        share = hour.replace_strict(_HOURS, pl.Series(HOUR_SHARE, dtype=pl.Float64), return_dtype=pl.Float64)
+        slots_per_day = 86_400 / SLOT.total_seconds()
+        producing = pl.col("per_day") * ((1 - pl.col("follow")) / slots_per_day + pl.col("follow") * share * 24
+                                         / slots_per_day)
+        idle = pl.col("per_day") * pl.col("idle") / slots_per_day
+        kwh = pl.when(pl.col("halt").is_null() | (pl.col("start") < pl.col("halt"))).then(producing).otherwise(idle)
+        for mi, a, b, factor in sim.power:
+            inside = (pl.col("mi") == mi) & (pl.col("start") >= a) & (pl.col("start") < b)
+            kwh = pl.when(inside).then(pl.max_horizontal(kwh, producing * factor)).otherwise(kwh)
+        key = pl.col("uid") * (1 << 32) + (pl.col("start") - pl.lit(EPOCH)).dt.total_seconds().cast(pl.UInt64)
+        fmt = TIME_FMT
+        rows = (
+            slots.join(meters, how="cross")
+            .with_columns(kwh=(kwh * (0.97 + 0.06 * _u(key, sim.seed + 11))).round(2))
+            .select("mi", "end", rec=pl.concat_str([pl.col("meter"), pl.lit(","), pl.col("start").dt.strftime(fmt),
+                                                    pl.lit(","), pl.col("end").dt.strftime(fmt), pl.lit(","),
+                                                    pl.col("kwh").cast(pl.String), pl.lit("\n")]))
+            .group_by("mi", "end", maintain_order=True).agg(pl.col("rec").str.join(""))
+        )
+        for mi, end, body in rows.iter_rows():
+            m = sim.mines[mi]
+            up = end + _delay(sim.seed, mi, "YDSJ", end, 20, 90)
+            yield self.file(m, "YDSJ", up, YDSJ_HEADER + "\n" + body)
+
+    def seals(self, c0: datetime, c1: datetime) -> Iterator[_File]:
+        """Each day at 06:00 every seal's self-check; the sightings of seal incidents as they happen."""
+        sim = self.sim
+        events: dict[tuple[int, datetime], list[str]] = {}
+        six = c0.replace(hour=6, minute=0, second=0, microsecond=0)
+        while six < c1:
+            if six >= c0:
+                for m in sim.mines:
+                    for seal, place in m.seals:
+                        events.setdefault((m.index, six), []).append(f"{seal},{place},自检正常,{six:{TIME_FMT}},0,0")
+            six += timedelta(days=1)
+        for mi, seal, place, event, t, people, vehicles in sim.sightings:
+            if c0 <= t < c1:
+                events.setdefault((mi, t), []).append(f"{seal},{place},{event},{t:{TIME_FMT}},{people},{vehicles}")
+        for (mi, t), recs in events.items():
+            m = sim.mines[mi]
+            up = t + _delay(sim.seed, mi, "DZFT", t, 5, 30)
+            yield self.file(m, "DZFT", up, DZFT_HEADER + "\n" + "\n".join(recs) + "\n")
+
+
+_FIRST = {kind: i for i, kind in enumerate(("no_leader_on_shift", "shift_change_overcrowded", "overtime_underground",
+                                             "uncertified_special_operator"))}
+
+
+def simulate_personnel(
+    mines: Sequence[MineSpec],
+    start: datetime,
+    end: datetime,
+    *,
+    incidents: Sequence[Incident] = (),
+    seed: int = 1,
+    types: Collection[str] = PERSONNEL_TYPES,
+) -> Iterator[tuple[str, bytes]]:
+    """Yield (file name, file bytes) of the personnel-positioning (RYXX, RYQY, RYJZ, RYSS, JZSS), power (YDSJ)
+    and seal (DZFT) files the mines upload in [start, end), of the `types` asked for, in the order of their
+    upload times (ties: mine, then type). Incidents of the safety feed's kinds are left to `simulate`."""
+    unknown = set(types) - set(PERSONNEL_TYPES)
+    if unknown:
+        raise ValueError(f"unknown file types {sorted(unknown)}; one of {', '.join(PERSONNEL_TYPES)}")
+    sim = _PSim(mines, start, end, seed)
+    # the ones that take people away first, so that a crowd's size counts what is left
+    for no, inc in sorted(enumerate(_daily(incidents)), key=lambda x: _FIRST.get(x[1].kind, len(_FIRST))):
+        sim.add(no, inc)
+    return _PWriter(sim, types).run()
+
+
+def merge(*streams: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+    """Streams of (name, bytes) in upload order (each as `simulate` yields them) as one, in upload order (ties:
+    mine, then file type)."""
+
+    def key(item: tuple[str, bytes]) -> tuple[str, str, int]:
+        code, ftype, rest = item[0].split("_", 2)
+        return rest[:14], code, TYPE_ORDER.get(ftype, 99)
+
+    return heapq.merge(*streams, key=key)
 
 
 # --- command line ----------------------------------------------------------------------------------
 
 
-def generated_mines(count: int, points: int = 300, outstations: int = 10, seed: int = 1) -> list[MineSpec]:
-    """Mines `140000000001`, `140000000002`, ... with invented names."""
+def generated_mines(count: int, points: int = 300, outstations: int = 10, seed: int = 1, crew: int = 60
+                    ) -> list[MineSpec]:
+    """Mines `140000000001`, `140000000002`, ... with invented names, producing, `crew` people a shift."""
     rng = random.Random(f"{seed}:names")
     names = [f"山西{place}{word}" for place in PLACES for word in WORDS]
     rng.shuffle(names)
@@ -1214,7 +2188,7 @@ def generated_mines(count: int, points: int = 300, outstations: int = 10, seed: 
     for i in range(1, count + 1):
         name = names[(i - 1) % len(names)] + (str((i - 1) // len(names) + 1) if i > len(names) else "")
         name += "煤业有限公司" if i % 3 else "矿业有限公司"
-        out.append(MineSpec(code=f"14{i:010d}", name=name, points=points, outstations=outstations))
+        out.append(MineSpec(code=f"14{i:010d}", name=name, points=points, outstations=outstations, crew=crew))
     return out
 
 
@@ -1254,23 +2228,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--period", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--flat", action="store_true", help="all files in OUTDIR, no subfolder per mine")
+    parser.add_argument("--personnel", action="store_true",
+                        help="also the personnel-positioning, power (YDSJ) and seal (DZFT) files")
+    parser.add_argument("--crew", type=int, default=60, help="people underground per shift (default 60)")
+    parser.add_argument("--only", default="", metavar="TYPES",
+                        help=f"comma-separated file types to write, of {', '.join(SAFETY_TYPES + PERSONNEL_TYPES)}")
     parser.add_argument(
         "--incident",
         action="append",
         default=[],
         metavar="KIND:MINE:HH:MM:MINUTES[:PEAK]",
-        help=f"mine numbered from 1; kinds: {', '.join(INCIDENT_KINDS)}",
+        help=f"mine numbered from 1; kinds: {', '.join(INCIDENT_KINDS)} (PEAK: see PERSONNEL_INCIDENTS)",
     )
     args = parser.parse_args(argv)
-    mines = generated_mines(args.mines, args.points, args.outstations, args.seed)
+    mines = generated_mines(args.mines, args.points, args.outstations, args.seed, args.crew)
+    only = {t.strip().upper() for t in args.only.split(",") if t.strip()}
+    unknown = only - set(SAFETY_TYPES + PERSONNEL_TYPES)
+    if unknown:
+        parser.error(f"--only: unknown file types {', '.join(sorted(unknown))}")
     try:
         incidents = [parse_incident(text, mines, args.start) for text in args.incident]
     except ValueError as exc:
         parser.error(str(exc))
     began = time.perf_counter()
     end = args.start + timedelta(hours=args.hours)
-    files = simulate(mines, args.start, end, period_s=args.period, incidents=incidents, seed=args.seed)
-    count, size, readings = write_files(files, args.outdir, per_mine=not args.flat)
+    streams = []
+    safety = [t for t in SAFETY_TYPES if not only or t in only]
+    personnel = [t for t in PERSONNEL_TYPES if (args.personnel and not only) or t in only]
+    if safety:
+        streams.append(simulate(mines, args.start, end, period_s=args.period, incidents=incidents, seed=args.seed,
+                                types=safety))
+    if personnel:
+        streams.append(simulate_personnel(mines, args.start, end, incidents=incidents, seed=args.seed,
+                                          types=personnel))
+    count, size, readings = write_files(merge(*streams), args.outdir, per_mine=not args.flat)
     took = time.perf_counter() - began
     layout = "flat" if args.flat else "one subfolder per mine"
     print(

@@ -25,13 +25,14 @@ from kuangan.core.choices import Role
 from kuangan.core.clock import from_local, local
 from kuangan.core.models import User
 from kuangan.core.notify import notify
-from kuangan.engine.pipeline import BatchResult
+from kuangan.engine.pipeline import SUBJECT_KINDS, BatchResult
 from kuangan.engine.reconcile import ALARMS, RAISE, RESTORE, UPDATE, WITHDRAW, reconcile
 from kuangan.registry.models import Mine
 from kuangan.registry.people import county_inspectors, mine_users
+from kuangan.workforce.models import Worker
 
-from .choices import KIND_SEVERITY, AlarmAction, AlarmKind, WindowStatus
-from .models import Alarm, AlarmTransition, MonitoringPoint, PlannedWindow
+from .choices import AREA_KINDS, CARD_KINDS, KIND_SEVERITY, AlarmAction, AlarmKind, WindowStatus
+from .models import Alarm, AlarmTransition, MonitoringPoint, PlannedWindow, PositioningArea
 
 REASON_DISPROVED = "迟到数据重新研判后，该报警不成立"
 REASON_SILENCE_VOID = "该时段的文件已按时到达（处理顺序所致），不属于断线"
@@ -53,9 +54,10 @@ def apply_result(result: BatchResult, mines: dict[str, Mine], received: Callable
                  by: Actor) -> list[int]:
     """Raise, update, withdraw or restore alarms as the batch's episodes and judged-again points say;
     `received(mine code, start)`: when the data of an episode reached the platform. Returns the pks touched."""
-    if result.episodes.is_empty() and result.rejudged.is_empty():
+    if result.episodes.is_empty() and result.rejudged.is_empty() and result.rejudged_mines.is_empty():
         return []
-    codes = set(result.episodes.get_column("mine_code")) | set(result.rejudged.get_column("mine_code"))
+    codes = (set(result.episodes.get_column("mine_code")) | set(result.rejudged.get_column("mine_code"))
+             | set(result.rejudged_mines.get_column("mine_code")))
     missing = codes - set(mines)
     if missing:  # a silent mine sends no file: its episodes come with batches of the other mines' files
         mines = {**mines, **{m.code: m for m in Mine.objects.filter(code__in=missing)}}
@@ -74,11 +76,12 @@ def apply_result(result: BatchResult, mines: dict[str, Mine], received: Callable
     point_codes = {r["point_code"] for r in rows if r["point_code"]}
     points = {(p.mine_id, p.code): p for p in MonitoringPoint.objects.filter(mine_id__in=mine_ids,
                                                                               code__in=point_codes)}
+    places = _subject_places(rows, mines)
     earliest = from_local(min(r["start"] for r in rows))
     windows: dict[int, list[PlannedWindow]] = {}
     for w in PlannedWindow.objects.filter(mine_id__in=mine_ids, end__gte=earliest, status=WindowStatus.APPROVED):
         windows.setdefault(w.mine_id, []).append(w)
-    judged_again = set(result.rejudged.get_column("mine_code"))
+    judged_again = set(result.rejudged.get_column("mine_code")) | set(result.rejudged_mines.get_column("mine_code"))
     lateness = timedelta(seconds=settings.MONITORING_LATENESS.get("CDSS", 300))
     touched = []
     # withdrawals first: a disproved open alarm must not block the one that replaces it
@@ -96,15 +99,17 @@ def apply_result(result: BatchResult, mines: dict[str, Mine], received: Callable
         elif r["action"] == RESTORE and alarm is not None:
             _restore(alarm, end, r["peak"], by=by)
         elif r["action"] == UPDATE and alarm is not None:
-            # a silence that ends records the backlog that ended it
-            evidence = json.loads(r["evidence"] or "{}") if r["kind"] == AlarmKind.MINE_SILENT else None
+            # a silence that ends records the backlog that ended it; a personnel alarm shows its worst snapshot
+            evidence = (json.loads(r["evidence"] or "{}")
+                        if r["kind"] == AlarmKind.MINE_SILENT or r["kind"] in SUBJECT_KINDS else None)
             _update(alarm, end, r["peak"], by=by, note=note, evidence=evidence)
         elif r["action"] == RAISE:
             # silence is judged by arrival: it is never late data
             silence = r["kind"] == AlarmKind.MINE_SILENT
             at = by.at if silence else received(mine.code, r["start"])
             alarm = _raise(mine, code, r, start, end, points.get((mine.pk, code)), windows.get(mine.pk, []),
-                           received=at, late=not silence and at - start > lateness, by=by)
+                           received=at, late=not silence and at - start > lateness, by=by,
+                           place=places.get((mine.pk, code), ""))
         else:
             continue
         touched.append(alarm.pk)
@@ -119,7 +124,8 @@ def _existing(result: BatchResult, mines: dict[str, Mine]) -> dict[tuple[int, st
     if not eps.is_empty():
         ids = [mines[c].pk for c in eps.get_column("mine_code").unique().to_list() if c in mines]
         q |= Q(mine_id__in=ids, start__in=[from_local(t) for t in eps.get_column("start").unique().to_list()])
-    for mine_code, since in result.rejudged.group_by("mine_code").agg(pl.col("since").min()).iter_rows():
+    rejudged = pl.concat([result.rejudged.select("mine_code", "since"), result.rejudged_mines])
+    for mine_code, since in rejudged.group_by("mine_code").agg(pl.col("since").min()).iter_rows():
         if mine_code not in mines:
             continue
         q |= (Q(mine_id=mines[mine_code].pk) & ~Q(kind=AlarmKind.MINE_SILENT)
@@ -127,9 +133,25 @@ def _existing(result: BatchResult, mines: dict[str, Mine]) -> dict[tuple[int, st
     return {(a.mine_id, a.point_code, a.kind, a.start): a for a in Alarm.objects.filter(q)}
 
 
+def _subject_places(rows: list[dict[str, Any]], mines: dict[str, Mine]) -> dict[tuple[int, str], str]:
+    """Where a personnel alarm's subject is, in words: an area's name, a person's name (and area)."""
+    areas = {(r["mine_code"], r["point_code"]) for r in rows if r["kind"] in AREA_KINDS and r["point_code"]}
+    cards = {(r["mine_code"], r["point_code"]) for r in rows if r["kind"] in CARD_KINDS and r["point_code"]}
+    out: dict[tuple[int, str], str] = {}
+    ids = {mines[m].pk for m, _c in areas | cards if m in mines}
+    if areas:
+        for a in PositioningArea.objects.filter(mine_id__in=ids, code__in={c for _m, c in areas}):
+            out[(a.mine_id, a.code)] = a.name or a.code
+    if cards:
+        for mine_id, card, name in Worker.objects.filter(mine_id__in=ids, card_code__in={c for _m, c in cards}) \
+                .values_list("mine_id", "card_code", "name"):
+            out[(mine_id, card)] = name
+    return out
+
+
 def _raise(mine: Mine, code: str, r: dict[str, Any], start: datetime, end: datetime | None,
            point: MonitoringPoint | None, windows: list[PlannedWindow], *, received: datetime, late: bool,
-           by: Actor) -> Alarm:
+           by: Actor, place: str = "") -> Alarm:
     if end is None:  # one open alarm per (point or mine, kind): an older open one ends where this starts
         for stale in Alarm.objects.filter(mine=mine, point_code=code, kind=r["kind"], end__isnull=True,
                                           withdrawn_at__isnull=True):
@@ -138,14 +160,14 @@ def _raise(mine: Mine, code: str, r: dict[str, Any], start: datetime, end: datet
     alarm = Alarm.objects.create(
         mine=mine, point=point, point_code=code, kind=r["kind"], severity=KIND_SEVERITY[AlarmKind(r["kind"])],
         start=start, end=end, peak=r["peak"], evidence=json.loads(r["evidence"] or "{}"),
-        location=(point.location if point else "")[:200], planned_window=window, raised_at=by.at,
+        location=(point.location if point else place)[:200], planned_window=window, raised_at=by.at,
         received_at=received, late=late)
     note = _("迟到数据：事件发生后 %(delay)s 才收到") % {"delay": _duration(received - start)} if late else ""
     AlarmTransition.objects.create(alarm=alarm, action=AlarmAction.RAISED, at=by.at, note=note)
     audit.record("monitoring.alarm.raised", alarm, by=by, after=audit.snapshot(alarm), parent=mine)
     if end is not None:
         AlarmTransition.objects.create(alarm=alarm, action=AlarmAction.CLEARED, at=by.at)
-    where = point.location if point else mine.name
+    where = point.location if point else (place or mine.name)
     # inside an approved planned window the mine is not paged; the county still is, and sees it marked
     notify(county_inspectors(mine) if window is not None else recipients(mine), by=by, url=alarm.get_absolute_url(),
            title=_("%(mine)s：%(kind)s") % {"mine": mine.name, "kind": alarm.get_kind_display()}

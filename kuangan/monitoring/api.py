@@ -41,9 +41,12 @@ class UploadOut(Schema):
 
 @uploads.post("/uploads", response={200: UploadOut, 202: UploadOut}, operation_id="monitoring_upload_create")
 def upload_create(request: HttpRequest, file: File[UploadedFile]) -> Any:
-    """A family-A file (CDDY, CDSS, FZDY, FZSS, TJSJ, YCBJ) of the token's own mine. 200 with the outcome
-    (accepted, quarantined with its reason, or a duplicate); 202 when the file is not complete yet
-    (no `||`: send it again when it is)."""
+    """A networking file of the token's own mine: the national format (safety monitoring CDDY, CDSS, FZDY,
+    FZSS, TJSJ, YCBJ; personnel positioning RYXX, RYQY, RYJZ, RYSS, JZSS, RYCS, RYCY, RYQJ, RYXZ) or
+    kuangan's CSV (`<mine>_YDSJ_<yyyyMMddHHmmss>.csv` power use, `<mine>_DZFT_….csv` seal sightings;
+    docs/formats-kuangan.md). 200 with the outcome (accepted, quarantined with its reason, or a duplicate);
+    202 when the file is not complete yet (no `||`: send it again when it is). What the regulator derives
+    from it beyond alarms (leads of illegal production) is not told to the mine."""
     user = request.user
     require(user, Perm.MONITORING_UPLOAD)
     name = (file.name or "").rsplit("/", 1)[-1]

@@ -11,6 +11,8 @@ class MonitoringConfig(AppConfig):
         from kuangan.core.navigation import register, register_dossier_tab
 
         register_dossier_tab(_("监测预警"), "monitoring:mine_monitoring")
+        register_dossier_tab(_("人员定位"), "monitoring:personnel")
         register("monitoring", _("报警列表"), "monitoring:alarm_list", Perm.MINE_VIEW)
+        register("monitoring", _("违法生产线索"), "monitoring:lead_list", Perm.LEAD_VIEW)
         register("monitoring", _("计划作业"), "monitoring:window_list", Perm.MINE_VIEW)
         register("monitoring", _("联网文件"), "monitoring:upload_list", Perm.MINE_VIEW)

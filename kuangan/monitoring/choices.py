@@ -11,6 +11,15 @@ class AlarmKind(models.TextChoices):
     OUT_OF_RANGE = "out_of_range", _("超量程")
     CALIBRATION_ABUSE = "calibration_abuse", _("标校异常")
     UNREPORTED_EVENT = "unreported_event", _("超限未上报（疑似瞒报）")
+    MINE_OVERCROWDED = "mine_overcrowded", _("井下超员")
+    FACE_OVERCROWDED = "face_overcrowded", _("采掘工作面超员")
+    SHIFT_CHANGE_OVERCROWDED = "shift_change_overcrowded", _("交接班超员或超时")
+    NO_LEADER_ON_SHIFT = "no_leader_on_shift", _("无矿领导带班下井")
+    OVERTIME_UNDERGROUND = "overtime_underground", _("井下超时")
+    SOS = "sos", _("人员求救")
+    RESTRICTED_AREA_ENTRY = "restricted_area_entry", _("进入限制区域")
+    SUSPENDED_MINE_ACTIVITY = "suspended_mine_activity", _("停产停建矿井井下聚集")
+    UNCERTIFIED_SPECIAL_OPERATOR = "uncertified_special_operator", _("特种作业人员无有效证件")
 
 
 class Severity(models.IntegerChoices):
@@ -32,7 +41,68 @@ KIND_SEVERITY = {
     AlarmKind.CALIBRATION_ABUSE: Severity.MEDIUM,
     AlarmKind.POINT_FAULT: Severity.LOW,
     AlarmKind.OUT_OF_RANGE: Severity.LOW,
+    # a person asking for help is the gravest; people working where the mine says nobody works next
+    AlarmKind.SOS: Severity.CRITICAL,
+    AlarmKind.SUSPENDED_MINE_ACTIVITY: Severity.HIGH,
+    AlarmKind.FACE_OVERCROWDED: Severity.HIGH,
+    AlarmKind.MINE_OVERCROWDED: Severity.HIGH,
+    AlarmKind.RESTRICTED_AREA_ENTRY: Severity.HIGH,
+    AlarmKind.NO_LEADER_ON_SHIFT: Severity.MEDIUM,
+    AlarmKind.SHIFT_CHANGE_OVERCROWDED: Severity.MEDIUM,
+    AlarmKind.UNCERTIFIED_SPECIAL_OPERATOR: Severity.MEDIUM,
+    AlarmKind.OVERTIME_UNDERGROUND: Severity.LOW,
 }
+# personnel kinds whose subject (point_code) is a card, an area or nothing (the mine)
+CARD_KINDS = frozenset({AlarmKind.OVERTIME_UNDERGROUND, AlarmKind.SOS, AlarmKind.RESTRICTED_AREA_ENTRY,
+                        AlarmKind.UNCERTIFIED_SPECIAL_OPERATOR})
+AREA_KINDS = frozenset({AlarmKind.FACE_OVERCROWDED, AlarmKind.SUSPENDED_MINE_ACTIVITY})
+
+
+class LeadKind(models.TextChoices):
+    """Signs of illegal production (R4.7): for the regulator only, never shown or sent to the mine."""
+
+    HIDDEN_WORKING_FACE = "hidden_working_face", _("疑似隐蔽工作面")
+    POWER_USE_WHILE_SUSPENDED = "power_use_while_suspended", _("停产期间用电异常")
+    OVER_CAPACITY = "over_capacity", _("疑似超能力生产")
+    SEAL_ACTIVITY_WHILE_SUSPENDED = "seal_activity_while_suspended", _("停产期间密闭处有人员车辆活动")
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", _("新线索")
+    UNDER_REVIEW = "under_review", _("研判中")
+    DISMISSED = "dismissed", _("已排除")
+    HAZARD_OPENED = "hazard_opened", _("已登记隐患")
+    INSPECTION_OPENED = "inspection_opened", _("已立项检查")
+
+
+OPEN_LEAD = (LeadStatus.NEW, LeadStatus.UNDER_REVIEW)
+
+
+class LeadAction(models.TextChoices):
+    RAISED = "raised", _("线索产生")
+    UPDATED = "updated", _("信号更新")
+    REVIEWED = "reviewed", _("开始研判")
+    DISMISSED = "dismissed", _("排除")
+    HAZARD_OPENED = "hazard_opened", _("登记隐患")
+    INSPECTION_OPENED = "inspection_opened", _("立项检查")
+
+
+class AreaUse(models.TextChoices):
+    FACE = "face", _("采掘工作面")
+    ROADWAY = "roadway", _("巷道")
+    CHAMBER = "chamber", _("硐室")
+    SHAFT_TOP = "shaft_top", _("井口")
+    OTHER = "other", _("其他")
+
+
+class LimitScope(models.TextChoices):
+    MINE = "mine", _("矿井单班")
+    FACE = "face", _("采掘工作面")
+
+
+class ShiftKind(models.TextChoices):
+    PRODUCTION = "production", _("生产班")
+    MAINTENANCE = "maintenance", _("检修班")
 
 
 class UploadStatus(models.TextChoices):

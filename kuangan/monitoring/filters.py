@@ -4,16 +4,17 @@ the Excel export."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 from pydantic import field_validator
 
 from kuangan.core.dates import Day
 from kuangan.registry.filters import MAX_ID
 
-from .choices import AlarmKind, Severity, UploadStatus, WindowStatus
+from .choices import OPEN_LEAD, AlarmKind, LeadKind, LeadStatus, Severity, UploadStatus, WindowStatus
 from .rules import day_start
 
 ALARM_SORTS = {"start": "start", "end": "end", "severity": "severity", "mine": "mine__name", "kind": "kind",
@@ -129,3 +130,78 @@ class WindowFilter(Schema):
         if self.status is not None:
             qs = qs.filter(status=self.status)
         return qs
+
+
+# --- leads of illegal production, the personnel tab (issue 20) ----------------------------------------------
+
+def _title(text: str) -> str:
+    """A filter's label in the user's language when the page names a dropped value (translated when shown)."""
+    return cast(str, _(text))
+
+
+LEAD_SORTS = {"start": "start", "end": "end", "mine": "mine__name", "kind": "kind", "status": "status",
+              "peak": "peak", "raised_at": "raised_at"}
+
+
+LEAD_KINDS = frozenset(LeadKind.values) | frozenset(AlarmKind.values)
+
+
+class LeadFilter(Schema):
+    q: str | None = None  # subject code or mine name contains
+    division: str | None = Field(None, title=_title("县（区）"))  # a division code: it and everything below it
+    mine: int | None = Field(None, ge=1, le=MAX_ID)
+    kind: str | None = Field(None, title=_title("线索类型"))  # a lead kind, or an alarm's kind kept as a lead
+    status: LeadStatus | None = None
+    open: bool | None = Field(None, title=_title("未办结"))  # new or under review
+    start_from: Day | None = None
+    start_to: Day | None = None
+    sort: str | None = None
+
+    @field_validator("q", "division", "sort", "kind", mode="before")
+    @classmethod
+    def _strip(cls, v: Any) -> Any:
+        return _strip(v)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str | None) -> str | None:
+        if v is not None and v not in LEAD_KINDS:
+            raise ValueError("unknown kind")
+        return v
+
+    def apply(self, qs: QuerySet[Any]) -> QuerySet[Any]:
+        if self.q:
+            qs = qs.filter(Q(subject__icontains=self.q) | Q(mine__name__icontains=self.q))
+        if self.division:
+            qs = _division(qs, self.division)
+        if self.mine is not None:
+            qs = qs.filter(mine_id=self.mine)
+        if self.kind is not None:
+            qs = qs.filter(kind=self.kind)
+        if self.status is not None:
+            qs = qs.filter(status=self.status)
+        if self.open is not None:
+            qs = qs.filter(status__in=OPEN_LEAD) if self.open else qs.exclude(status__in=OPEN_LEAD)
+        if self.start_from:
+            qs = qs.filter(start__gte=day_start(self.start_from))
+        if self.start_to:
+            qs = qs.filter(start__lt=day_start(self.start_to + timedelta(days=1)))
+        key = (self.sort or "").lstrip("-")
+        if key in LEAD_SORTS:
+            desc = (self.sort or "").startswith("-")
+            field = LEAD_SORTS[key]
+            order = F(field).desc(nulls_last=True) if desc else F(field).asc(nulls_last=True)
+            qs = qs.order_by(order, "-id")
+        return qs
+
+
+class PersonnelFilter(Schema):
+    """The personnel tab's day (the headcount chart, the track) and the card whose track is shown."""
+
+    day: Day | None = Field(None, title=_title("日期"))
+    card: str | None = Field(None, title=_title("人员卡编码"), max_length=40)
+
+    @field_validator("card", mode="before")
+    @classmethod
+    def _strip(cls, v: Any) -> Any:
+        return v.strip() or None if isinstance(v, str) else v

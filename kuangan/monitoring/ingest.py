@@ -37,12 +37,12 @@ from kuangan.core.notify import notify
 from kuangan.engine.formats import Limits, ParsedBatch, Upload, parse_uploads
 from kuangan.engine.formats.envelope import stamp_text
 from kuangan.engine.io.parquet_store import ParquetStore
-from kuangan.engine.pipeline import EngineState, Records, run_batch
+from kuangan.engine.pipeline import RECORD_TABLES, EngineState, Records, run_batch
 from kuangan.registry.actions import register_mine_from_feed
 from kuangan.registry.models import Mine
 from kuangan.registry.people import county_inspectors
 
-from . import alarms, configuration
+from . import alarms, configuration, facts, leads, personnel
 from .choices import UploadStatus
 from .models import (
     CheckpointMine,
@@ -60,7 +60,8 @@ _LOCK = threading.Lock()  # one batch at a time in a process; the snapshot's row
 _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
 _STATE: dict[bytes, EngineState] = {}  # the state this process saved last, by the digest of its bytes
 DEFINITIONS_KEY = "definitions"  # the EngineSnapshot row of the live state's point definitions
-TABLES = ("definitions", "readings", "outstations", "outstation_status", "statistics", "events")
+TABLES = ("definitions", "readings", "outstations", "outstation_status", "statistics", "events", "people", "areas",
+          "stations", "positions", "snapshots", "station_status", "personnel_events", "power", "seals")
 REASON_UNKNOWN_MINE = "矿山编码未在矿山档案中登记：%(code)s"
 REASON_TIMED_OUT = "文件超时仍未写完（缺少结束符 ||）"
 REASON_NOT_YOURS = "文件头中的矿山编码 %(code)s 与上传账号所属矿山不符"
@@ -76,6 +77,7 @@ class IngestResult:
     readings: int = 0
     rejected_records: int = 0
     alarms: list[int] = field(default_factory=list)  # pks of alarms raised or changed
+    leads: list[int] = field(default_factory=list)  # pks of leads raised or changed
     outcome: list[dict[str, Any]] = field(default_factory=list)  # per input file: status, reason, counts
 
 
@@ -221,7 +223,8 @@ def _ingest(items: list[Upload], arrived: list[datetime], *, source: str, now: d
             if live:
                 engine_settings = dataclasses.replace(
                     engine_settings, platform_gap=timedelta(seconds=settings.MONITORING_PLATFORM_GAP_S))
-            outcome = run_batch(state, parsed, judged_at, engine_settings, _History(parquet))
+            personnel.before_engine(parsed, mines, by=by)
+            outcome = run_batch(state, parsed, judged_at, engine_settings, _History(parquet), facts.current())
             if not _empty(outcome.stored):
                 staged = _WRITER.submit(parquet.stage, outcome.stored, batch_id)
             uploads = _record_uploads(items, arrived, files, parsed, mines, source=source, by=by)
@@ -230,8 +233,12 @@ def _ingest(items: list[Upload], arrived: list[datetime], *, source: str, now: d
             _update_points(outcome.state.definitions.join(parsed.definitions.select("mine_code", "point_code"),
                                                           on=["mine_code", "point_code"], how="semi"), mines, by=by)
             _tell_county(uploads, mines, by=by)
+            personnel.after_engine(outcome.stored, mines, by=by)
             receipts = _Receipts(files, arrived, aware(judged_at) or by.at)
-            result.alarms = alarms.apply_result(outcome, mines, receipts, by=by)
+            alarm_episodes, lead_episodes = leads.lead_episodes(outcome.episodes)
+            result.alarms = alarms.apply_result(dataclasses.replace(outcome, episodes=alarm_episodes), mines,
+                                                receipts, by=by)
+            result.leads = leads.apply_leads(lead_episodes, mines, by=by)
             blob = _save_state(state, outcome.state, at=by.at)
             _save_checkpoints(outcome, state, snapshot, newest, at=by.at)
             snapshot.state, snapshot.newest_header = blob, aware(newest)
@@ -264,8 +271,7 @@ def _ingest(items: list[Upload], arrived: list[datetime], *, source: str, now: d
 
 
 def _empty(records: Records) -> bool:
-    return all(getattr(records, name).is_empty() for name in ("readings", "outstation_status", "events",
-                                                               "definitions"))
+    return all(getattr(records, name).is_empty() for name in RECORD_TABLES)
 
 
 def _committed(ids: list[str]) -> dict[str, list[str]]:

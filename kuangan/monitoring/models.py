@@ -15,7 +15,21 @@ from kuangan.core.clock import SHANGHAI
 from kuangan.core.models import User
 from kuangan.registry.models import Mine
 
-from .choices import AlarmAction, AlarmKind, Severity, UploadSource, UploadStatus, WindowKind, WindowStatus
+from .choices import (
+    AlarmAction,
+    AlarmKind,
+    AreaUse,
+    LeadAction,
+    LeadKind,
+    LeadStatus,
+    LimitScope,
+    Severity,
+    ShiftKind,
+    UploadSource,
+    UploadStatus,
+    WindowKind,
+    WindowStatus,
+)
 
 
 class MonitoringPoint(models.Model):
@@ -323,3 +337,239 @@ class CheckpointMine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mine_code} {self.seen_until}"
+
+
+# --- Personnel positioning (R4.5, R4.6) and leads of illegal production (R4.7) -------------------------
+
+
+class PositioningArea(models.Model):
+    """A positioning area as the mine's RYQY files define it (kept current by ingestion), and what it is
+    underground. A mapping counts as declared only once a regulator confirmed it: the mine's own edits are
+    evidence (a mine hiding a face would map its area as a roadway), each kept in `AreaMappingChange`."""
+
+    mine = models.ForeignKey(Mine, models.CASCADE, related_name="positioning_areas", verbose_name=_("矿山"))
+    code = models.CharField(_("区域编码"), max_length=40)
+    area_type = models.CharField(_("区域类型"), max_length=20, blank=True)  # as the RYQY file says
+    headcount = models.PositiveIntegerField(_("核定人数"), null=True, blank=True)
+    name = models.CharField(_("区域名称"), max_length=100, blank=True)
+    # False: people were seen in it but no RYQY file defined it (accepted as undeclared)
+    seen_in_files = models.BooleanField(_("联网文件已定义"), default=True)
+    defined_at = models.DateTimeField(_("定义时间（文件头）"), null=True, blank=True)
+    declared_as = models.CharField(_("实际用途"), max_length=20, choices=AreaUse.choices, blank=True)
+    face = models.ForeignKey("registry.WorkingFace", models.SET_NULL, null=True, blank=True,
+                             related_name="positioning_areas", verbose_name=_("对应工作面"))
+    mapped_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+",
+                                  verbose_name=_("映射人"))
+    mapped_at = models.DateTimeField(_("映射时间"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+",
+                                     verbose_name=_("确认人"))
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "mine"
+
+    class Meta:
+        ordering = ["mine", "code"]
+        verbose_name = _("定位区域")
+        verbose_name_plural = _("定位区域")
+        constraints = [models.UniqueConstraint(fields=["mine", "code"], name="monitoring_area_per_mine")]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class AreaMappingChange(models.Model):
+    """One change of an area's mapping, by the mine or a regulator (a lead's page shows those since its
+    pattern began)."""
+
+    area = models.ForeignKey(PositioningArea, models.CASCADE, related_name="mapping_changes",
+                             verbose_name=_("定位区域"))
+    at = models.DateTimeField(_("时间"))
+    by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("操作人"))
+    declared_as = models.CharField(_("实际用途"), max_length=20, choices=AreaUse.choices, blank=True)
+    face_name = models.CharField(_("对应工作面"), max_length=50, blank=True)
+    confirmed = models.BooleanField(_("监管确认"), default=False)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "area__mine"
+
+    class Meta:
+        ordering = ["area", "at", "pk"]
+        verbose_name = _("区域映射变更")
+        verbose_name_plural = _("区域映射变更")
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+
+
+class Fence(models.Model):
+    """An electronic fence drawn by an inspector: areas or base stations nobody may enter while it holds."""
+
+    mine = models.ForeignKey(Mine, models.CASCADE, related_name="fences", verbose_name=_("矿山"))
+    name = models.CharField(_("名称"), max_length=100)
+    area_codes = models.JSONField(_("区域编码"), default=list, blank=True)
+    station_codes = models.JSONField(_("基站编码"), default=list, blank=True)
+    start = models.DateTimeField(_("生效时间"))
+    end = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    reason = models.CharField(_("理由"), max_length=300)
+    created_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+",
+                                   verbose_name=_("划定人"))
+    created_at = models.DateTimeField(_("划定时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "mine"
+
+    class Meta:
+        ordering = ["mine", "-start"]
+        verbose_name = _("电子围栏")
+        verbose_name_plural = _("电子围栏")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PersonnelProfile(models.Model):
+    """A mine's shifts: their start times (default 三八制 00:00, 08:00, 16:00) and which one, if any, is the
+    maintenance shift (检修班, whose face limits differ)."""
+
+    mine = models.OneToOneField(Mine, models.CASCADE, related_name="personnel_profile", verbose_name=_("矿山"))
+    shift_starts = models.JSONField(_("班次开始时间"), default=list)  # ["00:00", "08:00", "16:00"]
+    maintenance_shift = models.CharField(_("检修班开始时间"), max_length=5, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "mine"
+
+    class Meta:
+        verbose_name = _("班次设置")
+        verbose_name_plural = _("班次设置")
+
+    def __str__(self) -> str:
+        return f"{self.mine}"
+
+
+class StaffingLimit(models.Model):
+    """A row of the single-shift headcount table (RULES.md §4: the 2019 试行 table, superseded by 矿安〔2023〕
+    129号 whose table was not found). Seeded, edited in the admin with its source shown."""
+
+    scope = models.CharField(_("适用对象"), max_length=10, choices=LimitScope.choices)
+    capacity_above = models.DecimalField(_("产能大于（万吨/年）"), max_digits=8, decimal_places=2, null=True,
+                                         blank=True)
+    capacity_upto = models.DecimalField(_("产能不大于（万吨/年）"), max_digits=8, decimal_places=2, null=True,
+                                        blank=True)
+    face_kind = models.CharField(_("工作面类型"), max_length=20, blank=True)
+    mining_methods = models.JSONField(_("采掘工艺"), default=list, blank=True)
+    shift = models.CharField(_("班次"), max_length=20, choices=ShiftKind.choices, blank=True)
+    disaster_limit = models.PositiveIntegerField(_("灾害严重矿井限员"))
+    other_limit = models.PositiveIntegerField(_("其他矿井限员"))
+    source = models.CharField(_("依据"), max_length=300)
+
+    class Meta:
+        ordering = ["scope", "capacity_above", "face_kind", "shift"]
+        verbose_name = _("单班限员标准")
+        verbose_name_plural = _("单班限员标准")
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.disaster_limit}/{self.other_limit}"
+
+
+class PersonnelNow(models.Model):
+    """The people underground by the mine's newest RYSS snapshot (by data time: a late snapshot does not
+    replace a newer one)."""
+
+    mine = models.OneToOneField(Mine, models.CASCADE, related_name="personnel_now", verbose_name=_("矿山"))
+    at = models.DateTimeField(_("快照时间"))
+    count = models.PositiveIntegerField(_("井下人数"))
+    by_area = models.JSONField(_("各区域人数"), default=dict)
+    leaders = models.JSONField(_("带班领导"), default=list)  # roster cards underground
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "mine"
+
+    class Meta:
+        verbose_name = _("井下实时人数")
+        verbose_name_plural = _("井下实时人数")
+
+    def __str__(self) -> str:
+        return f"{self.mine} {self.count}"
+
+
+class Lead(models.Model):
+    """A sign of illegal production (违法生产线索): an episode of a lead kind. Seen only by regulators holding
+    LEAD_VIEW; never notified to the mine or its enterprise. One open lead per (mine, subject, kind): a
+    new episode of an open lead extends it."""
+
+    mine = models.ForeignKey(Mine, models.CASCADE, related_name="leads", verbose_name=_("矿山"))
+    # a lead kind, or an alarm's kind when a regulator opened the lead from an alarm
+    kind = models.CharField(_("线索类型"), max_length=40, choices=LeadKind.choices + AlarmKind.choices)
+    subject = models.CharField(_("对象"), max_length=40, blank=True)  # area, meter, seal code; "" for the mine
+    status = models.CharField(_("状态"), max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    start = models.DateTimeField(_("开始时间"))
+    end = models.DateTimeField(_("信号停止时间"), null=True, blank=True)
+    peak = models.FloatField(_("峰值"), null=True, blank=True)
+    evidence = models.JSONField(_("证据"), default=dict)
+    # the start of the latest episode that fed it: later batches update that episode here, even once the
+    # lead is decided (a dismissed lead is not raised again by the same signal)
+    episode_start = models.DateTimeField(_("最近信号开始时间"))
+    raised_at = models.DateTimeField(_("发现时间"))
+    reviewer = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+",
+                                 verbose_name=_("研判人"))
+    dismissed_reason = models.TextField(_("排除理由"), blank=True)
+    hazard = models.ForeignKey("hazards.Hazard", models.SET_NULL, null=True, blank=True, related_name="leads",
+                               verbose_name=_("隐患"))
+    alarm = models.ForeignKey(Alarm, models.SET_NULL, null=True, blank=True, related_name="leads",
+                              verbose_name=_("来源报警"))
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "mine"
+    regulator_only = True
+    view_perm = "lead_view"
+
+    class Meta:
+        ordering = ["-start"]
+        verbose_name = _("违法生产线索")
+        verbose_name_plural = _("违法生产线索")
+        constraints = [
+            models.UniqueConstraint(fields=["mine", "subject", "kind", "start"], name="monitoring_lead_episode"),
+            models.UniqueConstraint(fields=["mine", "subject", "kind"],
+                                    condition=Q(status__in=["new", "under_review"]), name="monitoring_lead_one_open"),
+        ]
+        indexes = [models.Index(fields=["mine", "start"], name="monitoring_lead_mine_start")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.subject or self.mine.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("monitoring:lead_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (LeadStatus.NEW, LeadStatus.UNDER_REVIEW)
+
+
+class LeadTransition(models.Model):
+    lead = models.ForeignKey(Lead, models.CASCADE, related_name="transitions", verbose_name=_("线索"))
+    action = models.CharField(_("动作"), max_length=20, choices=LeadAction.choices)
+    at = models.DateTimeField(_("时间"))
+    by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("操作人"))
+    note = models.TextField(_("说明"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "lead__mine"
+    regulator_only = True
+    view_perm = "lead_view"
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("线索处置记录")
+        verbose_name_plural = _("线索处置记录")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"

@@ -65,3 +65,39 @@ ALARM_COLUMNS = [
     Column("window", gettext_noop("计划作业"), 16, _window),
     Column("measures", gettext_noop("处置措施"), 30, lambda a, n: a.disposal.measures if hasattr(a, "disposal") else "", on_page=False),
 ]
+
+
+# --- the lead ledger (违法生产线索台账), shared by the page and the Excel export ---------------------------------
+
+
+def _lead_outcome(lead: Any, now: datetime) -> str:
+    if lead.status == "dismissed":
+        return f"排除：{lead.dismissed_reason}"
+    if lead.hazard_id is not None:
+        return f"隐患 #{lead.hazard_id}"
+    return ""
+
+
+def _lead_peak(lead: Any, now: datetime) -> str:
+    from .rules import peak_text
+
+    return peak_text(lead.kind, lead.peak)
+
+
+def _lead_end(lead: Any, now: datetime) -> str:
+    return beijing(lead.end) if lead.end is not None else "信号持续"
+
+
+LEAD_COLUMNS = [
+    Column("mine", gettext_noop("矿井名称"), 16, lambda lead, n: lead.mine.name),
+    Column("county", gettext_noop("所属县（区）"), 12, lambda lead, n: lead.mine.division.name),
+    Column("kind", gettext_noop("线索类型"), 20, lambda lead, n: str(lead.get_kind_display())),
+    Column("subject", gettext_noop("对象"), 24, lambda lead, n: lead.subject or "全矿"),
+    Column("status", gettext_noop("状态"), 10, lambda lead, n: str(lead.get_status_display())),
+    Column("start", gettext_noop("开始时间"), 20, lambda lead, n: beijing(lead.start)),
+    Column("end", gettext_noop("信号停止"), 20, _lead_end),
+    Column("peak", gettext_noop("峰值"), 12, _lead_peak),
+    Column("raised_at", gettext_noop("发现时间"), 20, lambda lead, n: beijing(lead.raised_at)),
+    Column("reviewer", gettext_noop("研判人"), 10, lambda lead, n: lead.reviewer.display_name if lead.reviewer else ""),
+    Column("outcome", gettext_noop("处理结果"), 30, _lead_outcome),
+]

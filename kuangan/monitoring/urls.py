@@ -19,4 +19,18 @@ urlpatterns = [
     path("uploads/", views.upload_list, name="upload_list"),
     path("uploads/<int:pk>/", views.upload_detail, name="upload_detail"),
     path("mine/<int:pk>/", views.mine_monitoring, name="mine_monitoring"),
+    # personnel positioning (the dossier's tab) and leads of illegal production (issue 20)
+    path("mine/<int:pk>/personnel/", views.personnel, name="personnel"),
+    path("mine/<int:pk>/personnel/map/", views.personnel_map_area, name="personnel_map_area"),
+    path("mine/<int:pk>/personnel/fences/", views.personnel_fence_draw, name="personnel_fence_draw"),
+    path("mine/<int:pk>/personnel/fences/<int:record_id>/end/", views.personnel_fence_end,
+         name="personnel_fence_end"),
+    path("mine/<int:pk>/personnel/shifts/", views.personnel_shifts, name="personnel_shifts"),
+    path("leads/", views.lead_list, name="lead_list"),
+    path("leads/export/", views.lead_export, name="lead_export"),
+    path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
+    path("leads/<int:pk>/review/", views.lead_review, name="lead_review"),
+    path("leads/<int:pk>/dismiss/", views.lead_dismiss, name="lead_dismiss"),
+    path("leads/<int:pk>/hazard/", views.lead_report_hazard, name="lead_report_hazard"),
+    path("alarms/<int:pk>/lead/", views.alarm_open_lead, name="alarm_open_lead"),
 ]

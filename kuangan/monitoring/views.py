@@ -4,12 +4,15 @@ monitoring tab. Thin: parse, call queries/actions, render."""
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -31,17 +34,23 @@ from kuangan.registry.forms import division_choices_for
 from kuangan.registry.queries import get_visible_mine
 
 from . import actions, constants, queries, rules
-from .choices import AlarmKind, Severity, UploadStatus, WindowKind, WindowStatus
-from .filters import AlarmFilter, UploadFilter, WindowFilter
+from .choices import AlarmKind, LeadKind, LeadStatus, Severity, UploadStatus, WindowKind, WindowStatus
+from .filters import AlarmFilter, LeadFilter, PersonnelFilter, UploadFilter, WindowFilter
 from .forms import (
     AcknowledgeForm,
+    AlarmToLeadForm,
+    AreaMappingForm,
     AssignForm,
     DisposeForm,
+    FenceForm,
     HazardFromAlarmForm,
+    LeadDismissForm,
+    LeadReviewForm,
     PlannedWindowForm,
+    ShiftsForm,
     WindowDecisionForm,
 )
-from .tables import ALARM_COLUMNS
+from .tables import ALARM_COLUMNS, LEAD_COLUMNS
 
 PAGE_COLUMNS = [c for c in ALARM_COLUMNS if c.on_page]
 SORTS = [("", gettext_lazy("开始时间（新→旧）")), ("start", gettext_lazy("开始时间（旧→新）")),
@@ -144,7 +153,7 @@ def _forms(request: AuthedRequest, page: queries.AlarmPage, bound: dict[str, Any
         out["hazard"] = bound.get("hazard") or HazardFromAlarmForm(
             items=hazard_queries.items_for_mine(alarm.mine, clock.today()),
             initial={"description": _hazard_description(alarm), "place": alarm.location[:100],
-                     "level": HazardLevel.ORDINARY})
+                     "level": HazardLevel.ORDINARY, **_alarm_item_initial(alarm)})
     return out
 
 
@@ -164,6 +173,9 @@ def _detail(request: AuthedRequest, pk: int, bound: dict[str, Any] | None = None
         "gas": page.gas,
         "late": rules.late_text(alarm.delay) if alarm.late else "",
         "chart": page.chart.as_dict() if page.chart else None,
+        "personnel": alarm.kind in rules.PERSONNEL_KINDS,  # long evidence: the card takes the whole width
+        "lead_form": AlarmToLeadForm() if can(request.user, Perm.LEAD_HANDLE) and not any(
+            lead.is_open for lead in page.leads) and alarm.withdrawn_at is None else None,
     }, status=400 if bound else 200)
 
 
@@ -343,3 +355,298 @@ def mine_monitoring(request: AuthedRequest, pk: int) -> HttpResponse:
         "sensor_names": {code: rules.sensor_name(code) for code in rules.SENSOR_NAMES},
         "cdss_period": constants.CDSS_PERIOD_S,
     })
+
+
+# --- personnel positioning: the dossier's 人员定位 tab (issue 20) --------------------------------------------
+
+
+def _personnel_url(mine_id: int, anchor: str = "") -> str:
+    return reverse("monitoring:personnel", args=[mine_id]) + (f"#{anchor}" if anchor else "")
+
+
+def _personnel(request: AuthedRequest, pk: int, bound: dict[str, Any] | None = None) -> HttpResponse:
+    """The tab; `bound` holds a submitted form with its errors (answered with 400)."""
+    user, now = request.user, request.actor.at
+    mine = get_visible_mine(user, pk)
+    filters = page_filter(PersonnelFilter, request)
+    card = filters.card or ""
+    if card and not card.startswith(mine.code):
+        messages.warning(request, _("人员卡编码须以本矿编码 %(code)s 开头：%(card)s") % {"code": mine.code, "card": card})
+        card = ""
+    tab = queries.personnel_tab(user, mine, now, filters.day, card)
+    bound = bound or {}
+    areas = queries.personnel_mine_areas(user, mine)
+    forms: dict[str, Any] = {}
+    if can(user, Perm.AREA_MAP_EDIT):
+        forms["map"] = bound.get("map") or AreaMappingForm(areas=areas, faces=queries.mine_faces(user, mine))
+    if can(user, Perm.FENCE_EDIT):
+        forms["fence"] = bound.get("fence") or FenceForm(areas=areas, initial={
+            "start": now.astimezone(clock.SHANGHAI).strftime("%Y-%m-%dT%H:%M")})
+    if can(user, Perm.MINE_EDIT):
+        forms["shifts"] = bound.get("shifts") or ShiftsForm(initial={
+            "starts": ", ".join(tab.shifts), "maintenance": tab.maintenance_shift})
+    return render(request, "monitoring/personnel.html", {
+        "mine": mine, "tab": "personnel", "t": tab, "forms": forms, "regulator": _is_regulator(user), "now": now,
+        "may_end_fence": can(user, Perm.FENCE_EDIT), "chart": tab.chart,
+        "file_names": {t: _(n) for t, n in queries.PERSONNEL_FILE_NAMES.items()},
+    }, status=400 if bound else 200)
+
+
+@require_perm(Perm.MINE_VIEW)
+def personnel(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _personnel(request, pk)
+
+
+def _personnel_act(request: AuthedRequest, pk: int, name: str, form: Any, run: Any, done: Any,
+                   anchor: str) -> HttpResponse:
+    if form.is_valid():
+        try:
+            message = run(form.cleaned_data)
+        except DomainError as e:
+            form.add_error(e.field if e.field in form.fields else None, e.message)
+        else:
+            messages.success(request, message or done)
+            return redirect(_personnel_url(pk, anchor))
+    return _personnel(request, pk, {name: form})
+
+
+@require_perm(Perm.AREA_MAP_EDIT)
+@require_POST
+def personnel_map_area(request: AuthedRequest, pk: int) -> HttpResponse:
+    mine = get_visible_mine(request.user, pk)
+    form = AreaMappingForm(request.POST, areas=queries.personnel_mine_areas(request.user, mine),
+                           faces=queries.mine_faces(request.user, mine))
+
+    def run(d: dict[str, Any]) -> str:
+        area = actions.map_positioning_area(d["area"].pk, by=request.actor, mapping=actions.AreaMapping(
+            declared_as=d["declared_as"], face_id=d["face"].pk if d["face"] else None, note=d["note"]))
+        if area.confirmed_at is None:
+            return _("已保存“%(area)s”的用途，待监管部门确认后才作为申报。") % {"area": area}
+        return _("已确认“%(area)s”的用途。") % {"area": area}
+
+    return _personnel_act(request, pk, "map", form, run, "", "areas")
+
+
+@require_perm(Perm.FENCE_EDIT)
+@require_POST
+def personnel_fence_draw(request: AuthedRequest, pk: int) -> HttpResponse:
+    mine = get_visible_mine(request.user, pk)
+    form = FenceForm(request.POST, areas=queries.personnel_mine_areas(request.user, mine))
+
+    def run(d: dict[str, Any]) -> str:
+        fence = actions.draw_fence(mine.pk, by=request.actor, fence=actions.FenceSpec(
+            name=d["name"], area_codes=list(d["areas"]), station_codes=form.station_codes(), start=d["start"],
+            end=d["end"], reason=d["reason"]))
+        return _("已划定电子围栏“%(name)s”，矿山已收到通知。") % {"name": fence.name}
+
+    return _personnel_act(request, pk, "fence", form, run, "", "fences")
+
+
+@require_perm(Perm.FENCE_EDIT)
+@require_POST
+def personnel_fence_end(request: AuthedRequest, pk: int, record_id: int) -> HttpResponse:
+    mine = get_visible_mine(request.user, pk)
+    fence = queries.get_visible_fence(request.user, mine, record_id)
+    try:
+        actions.end_fence(fence.pk, by=request.actor)
+    except DomainError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("电子围栏“%(name)s”已解除。") % {"name": fence.name})
+    return redirect(_personnel_url(pk, "fences"))
+
+
+@require_perm(Perm.MINE_EDIT)
+@require_POST
+def personnel_shifts(request: AuthedRequest, pk: int) -> HttpResponse:
+    mine = get_visible_mine(request.user, pk)
+    form = ShiftsForm(request.POST)
+
+    def run(d: dict[str, Any]) -> str:
+        profile = actions.set_shifts(mine.pk, by=request.actor, starts=form.start_list(), maintenance=d["maintenance"])
+        return _("班次已保存：%(starts)s。") % {"starts": "、".join(profile.shift_starts)}
+
+    return _personnel_act(request, pk, "shifts", form, run, "", "shifts")
+
+
+# --- leads of illegal production (R4.7): for regulators holding LEAD_VIEW only ---------------------------------
+
+LEAD_PAGE_COLUMNS = [c for c in LEAD_COLUMNS if c.key not in ("county", "outcome")]
+LEAD_SORT_CHOICES = [("", gettext_lazy("开始时间（新→旧）")), ("start", gettext_lazy("开始时间（旧→新）")),
+                     ("-raised_at", gettext_lazy("发现时间（新→旧）")), ("mine", gettext_lazy("矿山")),
+                     ("kind", gettext_lazy("线索类型")), ("status", gettext_lazy("状态")),
+                     ("-peak", gettext_lazy("峰值（高→低）")), ("-end", gettext_lazy("信号停止（新→旧）"))]
+# the hazard form's preselected item of the major-hazard standard, by lead kind (RULES.md §1)
+LEAD_ITEMS = {LeadKind.HIDDEN_WORKING_FACE: "C15-05", LeadKind.OVER_CAPACITY: "C01-01"}
+FACE_MAJOR_ITEM = "C01-06"  # a face 20 % or more over its limit (engine.rules.face_overcrowded)
+
+
+def lead_page_view(view: Any) -> Any:
+    """Log-in first; then the same 404 for a user without LEAD_VIEW as for a lead that is not theirs: a lead is
+    never shown, nor its existence told, to the mine, its enterprise or anyone else."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can(request.user, Perm.LEAD_VIEW):
+            raise Http404
+        response: HttpResponse = view(request, *args, **kwargs)
+        return response
+
+    return wrapped
+
+
+def _lead_item_code(kind: str, evidence: dict[str, Any]) -> str | None:
+    if kind == AlarmKind.FACE_OVERCROWDED and (evidence or {}).get("major"):
+        return str(evidence.get("item") or FACE_MAJOR_ITEM)
+    return LEAD_ITEMS.get(LeadKind(kind)) if kind in LeadKind.values else None
+
+
+def _lead_rows(leads: Any, now: Any) -> list[tuple[Any, dict[str, Any], str]]:
+    names = queries.area_names_of({lead.mine_id for lead in leads})
+    return [(lead, {c.key: c.get(lead, now) for c in LEAD_PAGE_COLUMNS},
+             queries.lead_subject(lead, names.get(lead.mine_id, {}))) for lead in leads]
+
+
+@lead_page_view
+def lead_list(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    filters = page_filter(LeadFilter, request)
+    page = Paginator(queries.visible_leads(user, filters), 50).get_page(request.GET.get("page"))
+    return render(request, "monitoring/lead_list.html", {
+        "page": page, "rows": _lead_rows(list(page), request.actor.at), "filters": filters, "query": _query(request),
+        "columns": LEAD_PAGE_COLUMNS, "divisions": division_choices_for(user), "mines": queries.window_mines(user),
+        "choices": {"kind": LeadKind.choices + [(k, v) for k, v in AlarmKind.choices if k in rules.PERSONNEL_KINDS],
+                    "status": LeadStatus.choices},
+        "sorts": LEAD_SORT_CHOICES,
+    })
+
+
+@lead_page_view
+def lead_export(request: AuthedRequest) -> HttpResponse:
+    filters, _bad = parse_filter(LeadFilter, request.GET)
+    now = request.actor.at
+    local = now.astimezone(clock.SHANGHAI)
+    org = request.user.organization
+    leads = queries.visible_leads(request.user, filters)
+    data = ledger_workbook(
+        sheet="违法生产线索台账", title=f"{org.name if org else ''}违法生产线索台账",
+        subtitle=f"导出人：{request.user.display_name}　导出时间：{local:%Y-%m-%d %H:%M:%S}",
+        headers=[("序号", 6), *[(c.label, c.width) for c in LEAD_COLUMNS]],
+        rows=([i, *[c.get(lead, now) for c in LEAD_COLUMNS]] for i, lead in enumerate(leads.iterator(), start=1)))
+    return xlsx_response(data, f"违法生产线索台账-{local:%Y%m%d}.xlsx", by=request.actor,
+                         description=_("导出违法生产线索台账"))
+
+
+def _lead_hazard_initial(page: queries.LeadPage) -> dict[str, Any]:
+    lead = page.lead
+    text = _("违法生产线索：%(mine)s %(kind)s（%(subject)s），信号开始于 %(start)s") % {
+        "mine": lead.mine.name, "kind": lead.get_kind_display(), "subject": page.subject,
+        "start": rules.beijing(lead.start)}
+    if lead.peak is not None:
+        text += _("，%(label)s %(peak)s") % {"label": page.peak_label, "peak": page.peak}
+    initial: dict[str, Any] = {"description": text + _("。"), "level": HazardLevel.ORDINARY,
+                               "place": (page.area.name if page.area is not None else "")[:100]}
+    code = _lead_item_code(lead.kind, lead.evidence)
+    item = queries.standard_item(lead.mine, code, clock.today()) if code else None
+    if item is not None:
+        initial |= {"standard_item": item.pk, "level": HazardLevel.MAJOR}
+    return initial
+
+
+def _lead_detail(request: AuthedRequest, pk: int, bound: dict[str, Any] | None = None) -> HttpResponse:
+    user = request.user
+    page = queries.lead_page(user, pk, request.actor.at)
+    lead, bound = page.lead, bound or {}
+    forms: dict[str, Any] = {}
+    if can(user, Perm.LEAD_HANDLE) and (lead.is_open or bound):
+        if lead.status == LeadStatus.NEW or "review" in bound:
+            forms["review"] = bound.get("review") or LeadReviewForm()
+        if can(user, Perm.HAZARD_REPORT):
+            forms["hazard"] = bound.get("hazard") or HazardFromAlarmForm(
+                items=hazard_queries.items_for_mine(lead.mine, clock.today()), initial=_lead_hazard_initial(page))
+        forms["dismiss"] = bound.get("dismiss") or LeadDismissForm()
+    return render(request, "monitoring/lead_detail.html", {
+        "p": page, "lead": lead, "forms": forms, "evidence": page.evidence,
+        "chart": page.evidence.chart,
+        "may_inspect": lead.is_open and can(user, Perm.INSPECTION_CONDUCT) and can(user, Perm.LEAD_HANDLE),
+    }, status=400 if bound else 200)
+
+
+@lead_page_view
+def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _lead_detail(request, pk)
+
+
+def _lead_act(request: AuthedRequest, pk: int, name: str, form: Any, run: Any, done: str) -> HttpResponse:
+    queries.get_visible_lead(request.user, pk)  # 404 before 403: not ours is not told
+    if not can(request.user, Perm.LEAD_HANDLE):
+        raise PermissionDenied(Perm.LEAD_HANDLE)
+    if form.is_valid():
+        try:
+            run(form.cleaned_data)
+        except DomainError as e:
+            form.add_error(e.field if e.field in form.fields else None, e.message)
+        else:
+            messages.success(request, done)
+            return redirect("monitoring:lead_detail", pk=pk)
+    return _lead_detail(request, pk, {name: form})
+
+
+@lead_page_view
+@require_POST
+def lead_review(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _lead_act(request, pk, "review", LeadReviewForm(request.POST),
+                     lambda d: actions.review_lead(pk, by=request.actor, note=d["note"]), _("已开始研判。"))
+
+
+@lead_page_view
+@require_POST
+def lead_dismiss(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _lead_act(request, pk, "dismiss", LeadDismissForm(request.POST),
+                     lambda d: actions.dismiss_lead(pk, by=request.actor, reason=d["reason"]), _("线索已排除，理由已记录。"))
+
+
+@lead_page_view
+@require_POST
+def lead_report_hazard(request: AuthedRequest, pk: int) -> HttpResponse:
+    """登记隐患: the hazard (a monitoring lead) and the lead's link to it, in one action."""
+    lead = queries.get_visible_lead(request.user, pk)
+    if not can(request.user, Perm.HAZARD_REPORT):
+        raise PermissionDenied(Perm.HAZARD_REPORT)
+    form = HazardFromAlarmForm(request.POST, items=hazard_queries.items_for_mine(lead.mine, clock.today()))
+
+    def run(d: dict[str, Any]) -> None:
+        by = request.actor
+        actions.link_lead_hazard(lead.pk, by=by, report=hazard_actions.HazardReport(
+            level=d["level"], source=HazardSource.MONITORING_LEAD, description=d["description"],
+            found_at=min(lead.start, by.at), found_by=by.name,
+            standard_item_id=d["standard_item"].pk if d["standard_item"] else None, place=d["place"]))
+
+    return _lead_act(request, pk, "hazard", form, run, _("已登记隐患，并与线索关联。"))
+
+
+@require_perm(Perm.LEAD_HANDLE)
+@require_POST
+def alarm_open_lead(request: AuthedRequest, pk: int) -> HttpResponse:
+    """转为线索: a regulator keeps an alarm (people at a stopped mine, no leader on shift …) as a lead."""
+    alarm = queries.get_visible_alarm(request.user, pk)
+    form = AlarmToLeadForm(request.POST)
+    if form.is_valid():
+        try:
+            lead = actions.open_lead_from_alarm(alarm.pk, by=request.actor, note=form.cleaned_data["note"])
+        except DomainError as e:
+            messages.error(request, e.message)
+        else:
+            messages.success(request, _("已转为违法生产线索，进入研判。"))
+            return redirect(lead)
+    else:
+        messages.error(request, _("理由不得超过 2000 字。"))
+    return redirect("monitoring:alarm_detail", pk=pk)
+
+
+def _alarm_item_initial(alarm: Any) -> dict[str, Any]:
+    """A face 20 % or more over its limit is a major hazard (C01-06): the hazard form preselects the item."""
+    code = _lead_item_code(alarm.kind, alarm.evidence) if alarm.kind == AlarmKind.FACE_OVERCROWDED else None
+    item = queries.standard_item(alarm.mine, code, clock.today()) if code else None
+    return {"standard_item": item.pk, "level": HazardLevel.MAJOR} if item is not None else {}

@@ -34,6 +34,7 @@ from .models import (
     MineStatusChange,
     MineSupervisor,
     MiningLevel,
+    ProductionReturn,
     WorkingFace,
 )
 from .people import county_inspectors, mine_users
@@ -195,6 +196,8 @@ def _save_record(kind: str, mine: Mine, *, by: Actor, data: dict[str, Any], reco
         for k, v in data.items():
             setattr(obj, k, v)
         verb = f"registry.{model._meta.model_name}.updated"
+    if isinstance(obj, LeadershipMember):
+        _check_leader_card(obj, mine)
     try:
         obj.validate_constraints()
     except ValidationError as e:  # a unique rule broken by this row
@@ -508,3 +511,50 @@ def withdraw_mine_change(proposal_id: int, *, by: Actor) -> MineChangeProposal:
     notify(county_inspectors(p.mine), by=by, url=p.get_absolute_url(),
            title=_("%(mine)s 撤回了档案变更申请") % {"mine": p.mine.name})
     return p
+
+
+# --- leaders' cards and production returns (issue 20) ------------------------------------------------------
+
+def _check_leader_card(member: LeadershipMember, mine: Mine) -> None:
+    """A leader's card (blank allowed) is the mine's, and no other member of the mine holds it."""
+    member.card_code = (member.card_code or "").strip()
+    if not member.card_code:
+        return
+    problem = rules.card_code_problem(member.card_code, mine.code)
+    if problem:
+        raise DomainError(problem, field="card_code")
+    other = LeadershipMember.objects.filter(mine=mine, card_code=member.card_code).exclude(pk=member.pk).first()
+    if other is not None:
+        raise DomainError(_("人员卡编码 %(card)s 已登记给本矿领导班子成员 %(name)s。")
+                          % {"card": member.card_code, "name": other.name}, field="card_code")
+
+
+@transaction.atomic(durable=True)
+def submit_production_return(mine_id: int, *, by: Actor, month: date, tonnes: Decimal,
+                             note: str = "") -> ProductionReturn:
+    """The mine head signs a month's raw-coal output (月度产量). A month already returned is corrected: the row
+    takes the new figure and signer, the audit event keeps the old ones in `before`. A month not yet begun
+    (Beijing) is refused."""
+    mine = _mine_for_update(by, mine_id, Perm.PRODUCTION_RETURN_SUBMIT)
+    problem = rules.production_month_problem(month, _beijing_date(by))
+    if problem:
+        raise DomainError(problem, field="month")
+    if tonnes < 0:
+        raise DomainError(_("产量不能为负数。"), field="tonnes")
+    note = note.strip()
+    existing = ProductionReturn.objects.select_for_update().filter(mine=mine, month=month).first()
+    if existing is None:
+        ret = ProductionReturn.objects.create(mine=mine, month=month, tonnes=tonnes, signed_by=by.user,
+                                              signed_at=by.at, note=note)
+        audit.record("registry.productionreturn.submitted", ret, by=by, after=audit.snapshot(ret), parent=mine,
+                     reason=note)
+        return ret
+    if existing.tonnes == tonnes and existing.note == note:
+        raise DomainError(_("%(month)s 的产量已按此数填报，无需更正。") % {"month": month.strftime("%Y-%m")},
+                          field="tonnes")
+    before = audit.snapshot(existing)
+    existing.tonnes, existing.signed_by, existing.signed_at, existing.note = tonnes, by.user, by.at, note
+    existing.save(update_fields=["tonnes", "signed_by", "signed_at", "note"])
+    audit.record("registry.productionreturn.corrected", existing, by=by, before=before,
+                 after=audit.snapshot(existing), parent=mine, reason=note)
+    return existing

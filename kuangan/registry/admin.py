@@ -11,6 +11,7 @@ from .models import (
     MineStatusChange,
     MineSupervisor,
     MiningLevel,
+    ProductionReturn,
     WorkingFace,
 )
 from .rules import REGULATED_MINE_FIELDS
@@ -59,3 +60,10 @@ class MineChangeProposalAdmin(ReadOnlyAdmin):
 
 for model in (Licence, LeadershipMember, MiningLevel, WorkingFace, MineSupervisor):
     admin.site.register(model, AuditedAdmin)
+
+
+@admin.register(ProductionReturn)
+class ProductionReturnAdmin(ReadOnlyAdmin):
+    """Returns are signed and corrected on the mine's page, where a correction keeps the old figure in its event."""
+
+    list_display = ["mine", "month", "tonnes", "signed_by", "signed_at"]

@@ -130,7 +130,7 @@ class LeadershipMemberForm(MaskedPersonalForm):
     class Meta:
         model = LeadershipMember
         fields = ["post", "name", "id_number", "phone", "education", "major", "major_is_mining",
-                  "frontline_years", "appointed_on", "holds_mine_head_post", "active"]
+                  "frontline_years", "appointed_on", "holds_mine_head_post", "active", "card_code"]
         widgets = {"appointed_on": DATE_WIDGET}
 
 
@@ -192,3 +192,19 @@ def division_choices_for(user: Any) -> Any:
     if org is not None and org.kind == "regulator":
         return Division.objects.filter(path__startswith=org.division.path)
     return Division.objects.filter(mines__in=Mine.objects.visible_to(user)).distinct()
+
+
+class ProductionReturnForm(forms.Form):
+    """A month's output as the mine head signs it; the month is named by any day of it (a month input)."""
+
+    month = forms.DateField(label=_("月份"), input_formats=["%Y-%m", "%Y-%m-%d"],
+                            widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+                            error_messages={"invalid": _("请选择月份（如 2024-06）。")})
+    tonnes = forms.DecimalField(label=_("原煤产量（吨）"), min_value=0, max_digits=12, decimal_places=2,
+                                error_messages={"min_value": _("产量不能为负数。")})
+    note = forms.CharField(label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text=_("更正已填报的月份时请写明原因。"))
+
+    def clean_month(self) -> Any:
+        month = self.cleaned_data["month"]
+        return month.replace(day=1)

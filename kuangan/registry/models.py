@@ -162,6 +162,10 @@ class LeadershipMember(models.Model):
     holds_mine_head_post = models.BooleanField(_("由矿长兼任"), default=False,
                                                help_text=_("董事长、总经理职务由矿长兼任时勾选。"))
     active = models.BooleanField(_("在任"), default=True)
+    # The member's card in the personnel-positioning roster (issue 20): a leader on shift is this card
+    # underground, never the mine's own leader flag in its files. Blank: no card on record.
+    card_code = models.CharField(_("人员卡编码"), max_length=25, blank=True,
+                                 help_text=_("人员定位系统中的人员卡编码（矿山编码加 5 位），用于核查领导带班下井。"))
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -170,9 +174,22 @@ class LeadershipMember(models.Model):
         ordering = ["mine", "post"]
         verbose_name = _("领导班子成员")
         verbose_name_plural = _("领导班子成员")
+        constraints = [models.UniqueConstraint(fields=["mine", "card_code"], condition=~models.Q(card_code=""),
+                                               name="registry_leader_unique_card")]
 
     def __str__(self) -> str:
         return f"{self.get_post_display()} {self.name}"
+
+    def clean(self) -> None:
+        """A card on record is the mine's (the actions check it too: a new member's form has no mine yet)."""
+        from django.core.exceptions import ValidationError
+
+        from .rules import card_code_problem
+
+        if self.mine_id is not None and self.card_code:
+            problem = card_code_problem(self.card_code, self.mine.code)
+            if problem:
+                raise ValidationError({"card_code": problem})
 
 
 class MiningLevel(models.Model):
@@ -332,3 +349,33 @@ class MineChangeProposalAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProductionReturn(models.Model):
+    """A mine's raw-coal output of one month as its head signs it (月度产量): the figure the over-capacity
+    check (RULES.md C01-01) compares with the approved capacity. A correction rewrites the row; the old
+    figure stays in the audit event's `before`."""
+
+    scope_path = "mine"
+
+    mine = models.ForeignKey(Mine, models.CASCADE, related_name="production_returns", verbose_name=_("矿山"))
+    month = models.DateField(_("月份"), help_text=_("该月的第一天。"))
+    tonnes = models.DecimalField(_("产量（吨）"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    signed_by = models.ForeignKey(User, models.PROTECT, related_name="+", verbose_name=_("填报人"))
+    signed_at = models.DateTimeField(_("填报时间"))
+    note = models.TextField(_("说明"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["mine", "-month"]
+        verbose_name = _("月度产量")
+        verbose_name_plural = _("月度产量")
+        constraints = [
+            models.UniqueConstraint(fields=["mine", "month"], name="registry_productionreturn_one_per_month"),
+            models.CheckConstraint(condition=models.Q(tonnes__gte=0), name="registry_productionreturn_tonnes",
+                                   violation_error_message=_("产量不能为负数。")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mine} {self.month:%Y-%m}"

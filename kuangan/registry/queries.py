@@ -21,6 +21,7 @@ from .models import (
     Licence,
     Mine,
     MineChangeProposal,
+    ProductionReturn,
     WorkingFace,
 )
 
@@ -169,3 +170,46 @@ def proposal_lines(p: MineChangeProposal) -> tuple[str, list[ProposalLine]]:
     lines = [ProposalLine(str(model._meta.get_field(n).verbose_name), _shown(model, p.mine, n, p.current.get(n)),
                           _("（删除）") if p.delete_record else _shown(model, p.mine, n, p.changes.get(n))) for n in names]
     return subject, lines
+
+
+# --- production returns (issue 20) ----------------------------------------------------------------------------
+
+@dataclass
+class ReturnRow:
+    ret: Any  # ProductionReturn
+    over: bool  # above the month's line (RULES.md C01-01)
+
+
+@dataclass
+class YearRow:
+    year: int
+    months: int
+    tonnes: Decimal
+    over: bool  # at or above the year's line
+
+
+@dataclass
+class ProductionReturns:
+    mine: Mine
+    monthly_line: Decimal  # tonnes
+    annual_line: Decimal
+    rows: list[ReturnRow]
+    years: list[YearRow]
+
+
+def production_returns(user: Any, pk: int) -> ProductionReturns:
+    """A mine's monthly returns, newest first, against the approved capacity's lines (C01-01): a month above
+    10 % of the annual capacity, a year's returns adding up to 110 % or more. The capacity is the dossier's
+    present one."""
+    mine = get_visible_mine(user, pk)
+    returns = list(visible(user, ProductionReturn).filter(mine=mine).select_related("signed_by").order_by("-month"))
+    monthly, annual = rules.monthly_capacity_line(mine.approved_capacity), rules.annual_capacity_line(mine.approved_capacity)
+    years: dict[int, YearRow] = {}
+    for r in returns:
+        y = years.setdefault(r.month.year, YearRow(r.month.year, 0, Decimal(0), False))
+        y.months += 1
+        y.tonnes += r.tonnes
+    for y in years.values():
+        y.over = annual > 0 and y.tonnes >= annual
+    return ProductionReturns(mine, monthly, annual, [ReturnRow(r, monthly > 0 and r.tonnes > monthly) for r in returns],
+                             sorted(years.values(), key=lambda y: -y.year))

@@ -6,14 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
 from .choices import Education, LeadershipPost, LevelStatus, LicenceKind, MineKind, MineStatus
 from .constants import (
+    ANNUAL_CAPACITY_PERCENT,
+    CARD_SUFFIX_LENGTH,
     FIVE_HEADS_MIN_FRONTLINE_YEARS,
     LICENCE_EXPIRY_WARNING_DAYS,
     MAX_PRODUCING_LEVELS,
+    MONTHLY_CAPACITY_PERCENT,
     SECTION_HEADS_MIN_FRONTLINE_YEARS,
 )
 
@@ -177,3 +181,44 @@ def stale_fields(then: Mapping[str, object], now: Mapping[str, object]) -> list[
     """The fields that changed since a proposal was made, so that approving it does not silently
     overwrite a newer value."""
     return [f for f, v in then.items() if now.get(f) != v]
+
+
+# --- person cards and production returns (issue 20) -----------------------------------------------------
+
+def card_code_problem(card_code: str, mine_code: str) -> str | None:
+    """Why `card_code` cannot be a person card of the mine coded `mine_code` (None: it can). A card is the
+    mine's code followed by CARD_SUFFIX_LENGTH digits or letters (FORMATS.md §1): a mine speaks only for its
+    own people."""
+    length = len(mine_code) + CARD_SUFFIX_LENGTH
+    if not card_code.startswith(mine_code):
+        return _("人员卡编码 %(card)s 不是以本矿编码 %(code)s 开头：人员卡编码为矿山编码加 %(n)d 位。") % {
+            "card": card_code, "code": mine_code, "n": CARD_SUFFIX_LENGTH}
+    suffix = card_code[len(mine_code):]
+    if len(card_code) != length or not suffix.isascii() or not suffix.isalnum():
+        return _("人员卡编码应为本矿编码 %(code)s 加 %(n)d 位数字或字母（共 %(length)d 位），“%(card)s”不符。") % {
+            "code": mine_code, "n": CARD_SUFFIX_LENGTH, "length": length, "card": card_code}
+    return None
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def production_month_problem(month: date, today: date) -> str | None:
+    """A production return is for a month that has begun (Beijing date `today`), named by its first day."""
+    if month.day != 1:
+        return _("月份应写成该月的第一天（如 2024-06-01）。")
+    if month > first_of_month(today):
+        return _("%(month)s 尚未到来，不能填报未来月份的产量。") % {"month": month.strftime("%Y-%m")}
+    return None
+
+
+def monthly_capacity_line(capacity: Decimal) -> Decimal:
+    """C01-01: the tonnes a month may not exceed, MONTHLY_CAPACITY_PERCENT of the annual approved capacity
+    (万吨/年, so × 10,000 t)."""
+    return capacity * 10000 * MONTHLY_CAPACITY_PERCENT / 100
+
+
+def annual_capacity_line(capacity: Decimal) -> Decimal:
+    """C01-01: the tonnes a year reaches over-capacity at, ANNUAL_CAPACITY_PERCENT of the approved capacity."""
+    return capacity * 10000 * ANNUAL_CAPACITY_PERCENT / 100

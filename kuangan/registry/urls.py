@@ -14,6 +14,7 @@ urlpatterns = [
     path("mines/<int:pk>/edit/", views.mine_edit, name="mine_edit"),
     path("mines/<int:pk>/status/", views.mine_status, name="mine_status"),
     path("mines/<int:pk>/history/", views.mine_history, name="mine_history"),
+    path("mines/<int:pk>/production/", views.production_returns, name="production_returns"),
     # before the record patterns: "proposals" would otherwise be read as a record kind
     path("mines/<int:pk>/proposals/new/", views.proposal_create, name="proposal_create"),
     path("mines/<int:pk>/proposals/<str:kind>/new/", views.proposal_create, name="proposal_record_create"),

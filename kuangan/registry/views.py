@@ -44,6 +44,7 @@ from .forms import (
     MineStatusForm,
     MineSupervisorForm,
     MiningLevelForm,
+    ProductionReturnForm,
     ProposalDecisionForm,
     ProposalReasonForm,
     WorkingFaceForm,
@@ -415,3 +416,27 @@ def proposal_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
 def proposal_attachment(request: AuthedRequest, pk: int, attachment_pk: int) -> HttpResponseBase:
     att = queries.get_visible_proposal_attachment(request.user, pk, attachment_pk)
     return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.name)
+
+
+# --- production returns (issue 20) ----------------------------------------------------------------------------
+
+@login_required
+def production_returns(request: AuthedRequest, pk: int) -> HttpResponse:
+    """月度产量: the mine's returns by month against the capacity's lines; its head submits or corrects one."""
+    data = queries.production_returns(request.user, pk)  # 404 for another mine's or county's user
+    can_submit = can(request.user, Perm.PRODUCTION_RETURN_SUBMIT)
+    form = ProductionReturnForm(request.POST or None, initial={"month": clock.today().replace(day=1)})
+    if request.method == "POST":
+        if not can_submit:
+            raise PermissionDenied(Perm.PRODUCTION_RETURN_SUBMIT)
+        if form.is_valid():
+            try:
+                actions.submit_production_return(pk, by=request.actor, **form.cleaned_data)
+            except DomainError as e:
+                form.add_error(e.field if e.field in form.fields else None, e.message)
+            else:
+                messages.success(request, _("已填报 %(month)s 的产量。") % {
+                    "month": form.cleaned_data["month"].strftime("%Y-%m")})
+                return redirect("registry:production_returns", pk)
+    return render(request, "registry/production_returns.html", {
+        "mine": data.mine, "d": data, "form": form, "can_submit": can_submit})

@@ -1,8 +1,9 @@
 """Reading the mines' uploaded files into the engine's tables (FORMATS.md, schema.py).
 
 `parse_uploads` takes one batch of uploads and returns a `ParsedBatch`: one row per upload in
-`files`, the records of accepted family-A safety-monitoring files in their tables, and everything
-that could not be read in `rejects`. It never raises on bad input.
+`files`, the records of accepted files in their tables (family A: safety monitoring and personnel
+positioning; kuangan's own CSV: power use and seals), and everything that could not be read in
+`rejects`. It never raises on bad input.
 
 Per file there are a few Python steps (hash, name, family, header decisions); records are split
 and converted with Polars over all files of a type at once.
@@ -17,16 +18,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 
 import polars as pl
 
 from kuangan.engine import schema
-from kuangan.engine.formats import envelope
+from kuangan.engine.formats import envelope, kuangan_csv
 from kuangan.engine.formats.envelope import (
-    FAMILY_A,
+    FAMILY_KUANGAN,
     REASON_AFTER_END,
     REASON_DUPLICATE,
     REASON_FOREIGN,
@@ -50,7 +51,7 @@ ACCEPTED = "accepted"
 QUARANTINED = "quarantined"
 INCOMPLETE = "incomplete"
 
-# Which table each family-A type fills.
+# Which table each type fills (several types may fill one table).
 TABLES = {
     "CDDY": "definitions",
     "CDSS": "readings",
@@ -58,6 +59,38 @@ TABLES = {
     "FZSS": "outstation_status",
     "TJSJ": "statistics",
     "YCBJ": "events",
+    "RYXX": "people",
+    "RYQY": "areas",
+    "RYJZ": "stations",
+    "RYSS": "positions",
+    "JZSS": "station_status",
+    "RYCS": "personnel_events",
+    "RYCY": "personnel_events",
+    "RYQJ": "personnel_events",
+    "RYXZ": "personnel_events",
+    "YDSJ": "power",
+    "DZFT": "seals",
+}
+
+# Every table of a ParsedBatch with its schema.
+SCHEMAS: dict[str, schema.Schema] = {
+    "files": schema.FILES,
+    "definitions": schema.DEFINITIONS,
+    "readings": schema.READINGS,
+    "outstations": schema.OUTSTATIONS,
+    "outstation_status": schema.OUTSTATION_STATUS,
+    "statistics": schema.STATISTICS,
+    "events": schema.EVENTS,
+    "people": schema.PEOPLE,
+    "areas": schema.AREAS,
+    "stations": schema.STATIONS,
+    "positions": schema.POSITIONS,
+    "snapshots": schema.SNAPSHOTS,
+    "station_status": schema.STATION_STATUS,
+    "personnel_events": schema.PERSONNEL_EVENTS,
+    "power": schema.POWER,
+    "seals": schema.SEALS,
+    "rejects": schema.REJECTS,
 }
 
 
@@ -114,9 +147,16 @@ class Limits:
             raise ValueError("max_rejected_share must lie between 0 and 1")
 
 
+def _none(table: str) -> pl.DataFrame:
+    """An empty frame of a table's schema as a field's default."""
+    return field(default_factory=lambda: _empty(table))
+
+
 @dataclass(frozen=True, eq=False)
 class ParsedBatch:
-    """The tables read from one batch; every frame has exactly its schema's columns and dtypes."""
+    """The tables read from one batch; every frame has exactly its schema's columns and dtypes. The
+    personnel, power and seal tables default to empty (a batch built from safety-monitoring tables
+    only leaves them out)."""
 
     files: pl.DataFrame  # schema.FILES, one row per upload (file_id = index in the input list)
     definitions: pl.DataFrame  # schema.DEFINITIONS (CDDY)
@@ -126,6 +166,16 @@ class ParsedBatch:
     statistics: pl.DataFrame  # schema.STATISTICS (TJSJ)
     events: pl.DataFrame  # schema.EVENTS (YCBJ)
     rejects: pl.DataFrame  # schema.REJECTS
+    people: pl.DataFrame = _none("people")  # schema.PEOPLE (RYXX)
+    areas: pl.DataFrame = _none("areas")  # schema.AREAS (RYQY)
+    stations: pl.DataFrame = _none("stations")  # schema.STATIONS (RYJZ)
+    positions: pl.DataFrame = _none("positions")  # schema.POSITIONS (RYSS)
+    snapshots: pl.DataFrame = _none("snapshots")  # schema.SNAPSHOTS, one row per accepted RYSS file
+    station_status: pl.DataFrame = _none("station_status")  # schema.STATION_STATUS (JZSS)
+    # schema.PERSONNEL_EVENTS (RYCS, RYCY, RYQJ, RYXZ: the mine's own personnel alarms)
+    personnel_events: pl.DataFrame = _none("personnel_events")
+    power: pl.DataFrame = _none("power")  # schema.POWER (YDSJ, CSV)
+    seals: pl.DataFrame = _none("seals")  # schema.SEALS (DZFT, CSV)
 
 
 @dataclass
@@ -179,12 +229,13 @@ def parse_uploads(
 
     seen: set[tuple[str, str]] = set()
     candidates: list[tuple[int, bytes]] = []
+    csv_candidates: list[tuple[int, bytes]] = []
     for upload, f, data, text, encoding, any_full_width, unread_reason in zip(
         uploads, files, datas, decoded.texts, decoded.encodings, decoded.full_width, unread, strict=True
     ):
         file_name = envelope.parse_name(f.name)
         if file_name is not None:
-            f.mine_code, f.file_type, f.family = file_name.mine_code, file_name.file_type, FAMILY_A
+            f.mine_code, f.file_type, f.family = file_name.mine_code, file_name.file_type, file_name.family
             f.name_mine_code = file_name.mine_code
         if unread_reason is not None:
             f.raw = envelope.raw_text(upload.data[: 4 * envelope.RAW_CHARS])
@@ -210,6 +261,10 @@ def parse_uploads(
         f.family, f.file_type = verdict.family, verdict.file_type
         if verdict.reason is not None:
             f.quarantine(verdict.reason)
+        elif verdict.family == FAMILY_KUANGAN:  # lines matter in a CSV file: its text, not `clean`
+            assert file_name is not None  # a CSV file has a well-formed name
+            f.header_time = file_name.stamp
+            csv_candidates.append((f.file_id, text))
         elif clean.endswith(envelope.END):
             candidates.append((f.file_id, clean))
         elif envelope.END in clean:
@@ -221,6 +276,9 @@ def parse_uploads(
     record_rejects: list[pl.DataFrame] = []
     if candidates:
         record_rejects = _parse_candidates(files, candidates, decoded, tables, limits)
+    if csv_candidates:
+        record_rejects += _parse_csv(files, csv_candidates, tables, limits)
+    tables["snapshots"] = _snapshots(files)
     return _assemble(files, tables, record_rejects)
 
 
@@ -278,6 +336,7 @@ def _parse_candidates(
             texts.append(text)
 
     rejects: list[pl.DataFrame] = []
+    parts_of: dict[str, list[pl.DataFrame]] = {}  # table -> rows of its types
     for file_type, (ids, texts) in accepted.items():
         layout = LAYOUTS[file_type]
         parts: list[pl.DataFrame] = []
@@ -290,13 +349,67 @@ def _parse_candidates(
             rows, bad = _judge_files(rows, bad, files, limits.max_rejected_share)
             parts.append(rows)
             rejects.append(bad)
-        table = pl.concat(parts) if len(parts) > 1 else parts[0]
-        if (
-            len(parts) > 1 and parts[0].height and parts[1].height
-        ):  # rows in file order, as one path gives them
-            table = table.sort("file_id", maintain_order=True)
-        tables[TABLES[file_type]] = table
+        parts_of.setdefault(TABLES[file_type], []).extend(parts)
+    for table, parts in parts_of.items():
+        tables[table] = _in_file_order(parts)
     return rejects
+
+
+def _in_file_order(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The rows of several parts (each in file order) in file order, as one path would give them."""
+    filled = [part for part in parts if part.height]
+    if len(filled) <= 1:
+        return filled[0] if filled else parts[0]
+    return pl.concat(filled).sort("file_id", maintain_order=True)
+
+
+def _parse_csv(
+    files: list[_File], candidates: list[tuple[int, bytes]], tables: dict[str, pl.DataFrame], limits: Limits
+) -> list[pl.DataFrame]:
+    """kuangan's own CSV files (header time: the name's): fills `tables`, returns reject rows."""
+    future = limits.future_tolerance
+    by_type: dict[str, tuple[list[int], list[bytes]]] = {}
+    for i, text in candidates:
+        f = files[i]
+        assert f.file_type is not None and f.header_time is not None
+        if future is not None and f.arrival is not None and f.header_time > f.arrival + future:
+            f.quarantine(kuangan_csv.clock_problem(f.header_time, f.arrival, future))
+            continue
+        ids, texts = by_type.setdefault(f.file_type, ([], []))
+        ids.append(i)
+        texts.append(text)
+    rejects: list[pl.DataFrame] = []
+    for file_type, (ids, texts) in by_type.items():
+        read = kuangan_csv.read_files(
+            kuangan_csv.LAYOUTS[file_type], texts, pl.DataFrame(_file_columns(ids, files)), future
+        )
+        for i, problem in read.problems.items():
+            files[i].quarantine(problem)
+        for i, records in read.records.items():
+            files[i].records = records
+        rows, bad = _judge_files(read.rows, read.rejects, files, limits.max_rejected_share)
+        tables[TABLES[file_type]] = rows
+        rejects.append(bad)
+    return rejects
+
+
+def _snapshots(files: list[_File]) -> pl.DataFrame:
+    """One row per accepted RYSS file (an empty snapshot too) with its accepted position rows: those of
+    its records that were not rejected."""
+    accepted = [
+        f for f in files if (f.family, f.file_type, f.status) == (envelope.FAMILY_A, "RYSS", ACCEPTED)
+    ]
+    if not accepted:
+        return _empty("snapshots")
+    return pl.DataFrame(
+        {
+            "file_id": [f.file_id for f in accepted],
+            "mine_code": [f.mine_code for f in accepted],
+            "header_time": [f.header_time for f in accepted],
+            "people": [f.records - f.rejected for f in accepted],
+        },
+        schema=schema.SNAPSHOTS,
+    )
 
 
 def _judge_files(
@@ -388,13 +501,7 @@ _EMPTY: dict[str, pl.DataFrame] = {}
 def _empty(table: str) -> pl.DataFrame:
     """An empty frame of a table's schema (built once: building one from a schema takes ~0.4 ms)."""
     if table not in _EMPTY:
-        tables = {name: LAYOUTS[file_type].schema for file_type, name in TABLES.items()}
-        tables |= {
-            "files": schema.FILES,
-            "rejects": schema.REJECTS,
-            "record_rejects": RECORD_REJECT_COLUMNS,
-        }
-        _EMPTY[table] = schema.empty(tables[table])
+        _EMPTY[table] = schema.empty(RECORD_REJECT_COLUMNS if table == "record_rejects" else SCHEMAS[table])
     return _EMPTY[table].clone()
 
 

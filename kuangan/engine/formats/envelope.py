@@ -1,5 +1,5 @@
 """The envelope of an uploaded file: its name, its encoding, its terminator and which family of
-formats it belongs to (FORMATS.md §1 "Envelope" and §2).
+formats it belongs to (FORMATS.md §1 "Envelope" and §2; kuangan's own CSV files, docs/formats-kuangan.md).
 
 Everything here works per file (a handful of Python steps per upload) or on one Polars Series
 holding every file of the batch; no step loops over records.
@@ -19,11 +19,14 @@ FAMILY_A = "A"
 FAMILY_NON_COAL = "non_coal"  # N-prefixed types, segments end ^, file ends ]]]
 FAMILY_OLD_NATIONAL = "old_national"  # MT/T 1116 era: header KJ;<table>|, batch ends ‖
 FAMILY_HUAINAN = "huainan"  # Huainan (Anhui) line-per-record *AQSS / *RYSS files
+FAMILY_KUANGAN = "kuangan"  # kuangan's own CSV files: <mine>_<TYPE>_<yyyyMMddHHmmss>.csv
 
-# The family-A types this parser reads, and the personnel-positioning ones that come later.
+# The family-A types this parser reads: safety monitoring and personnel positioning.
 SAFETY_TYPES = frozenset({"CDDY", "CDSS", "FZDY", "FZSS", "TJSJ", "YCBJ"})
 PERSONNEL_TYPES = frozenset({"RYXX", "RYQY", "RYJZ", "RYSS", "JZSS", "RYCS", "RYCY", "RYQJ", "RYXZ"})
 FAMILY_A_TYPES = SAFETY_TYPES | PERSONNEL_TYPES
+# kuangan's own CSV types (power use, seals): the only types named `.csv`, and never `.txt`.
+CSV_TYPES = frozenset({"YDSJ", "DZFT"})
 
 # Reasons, in Chinese: they are shown to the people who chase the mines' uploads.
 REASON_BAD_NAME = "文件名不符合 <矿山编码>_<类型>_<时间>.txt"
@@ -31,7 +34,6 @@ REASON_UNDECODABLE = "文件编码无法识别（既不是 UTF-8 也不是 GB180
 REASON_INCOMPLETE = "文件未写完（缺少结束符 ||）"
 REASON_AFTER_END = "结束符 || 之后还有内容"
 REASON_DUPLICATE = "重复上传的文件"
-REASON_PERSONNEL = "人员定位文件暂不支持"
 REASON_UNKNOWN_TYPE = "未知的文件类型 {file_type}"
 REASON_NON_COAL = "非煤矿山格式（N 开头的类型，^ 分段，]]] 结尾）暂不支持：{file_type}"
 REASON_OLD_NATIONAL = "旧版国家标准格式（MT/T 1116，文件头 KJ;<表名>|，以 ‖ 结尾）暂不支持：{file_type}"
@@ -39,6 +41,9 @@ REASON_HUAINAN = "淮南（安徽）逐行格式（省;市;县;矿; 前缀）暂
 # the rest of the name is well formed:
 REASON_BAD_SUFFIX = "文件扩展名应为 .txt，实为 {suffix}"
 REASON_NO_SUFFIX = "文件名缺少扩展名 .txt"
+REASON_BAD_CSV_NAME = "文件名不符合 <矿山编码>_<类型>_<时间>.csv"
+REASON_CSV_SUFFIX = "{file_type} 文件的扩展名应为 .csv（kuangan CSV 格式），实为 {suffix}"
+REASON_CSV_NO_SUFFIX = "{file_type} 文件名缺少扩展名 .csv（kuangan CSV 格式）"
 # Trust (one mine speaks only for itself, no file moves time, every file has limits):
 REASON_FOREIGN = "属于其他矿井的测点"  # a record's reason: "<this>：<code>"
 REASON_TOO_LARGE = "文件超过大小上限（{limit}）"
@@ -58,8 +63,10 @@ SEPARATOR = ";"
 FULL_WIDTH_SEPARATOR = "；"
 BOM = b"\xef\xbb\xbf"
 
-_NAME = re.compile(r"(?P<mine>[0-9A-Za-z]+)_(?P<type>[A-Z]+)_(?P<stamp>[0-9]{14})\.(?:txt|TXT)")
-_NAME_OTHER_SUFFIX = re.compile(r"[0-9A-Za-z]+_[A-Z]+_[0-9]{14}(?P<suffix>(?:\..*)?)", re.DOTALL)
+_NAME = re.compile(
+    r"(?P<mine>[0-9A-Za-z]+)_(?P<type>[A-Z]+)_(?P<stamp>[0-9]{14})\.(?P<suffix>txt|TXT|csv|CSV)"
+)
+_NAME_OTHER_SUFFIX = re.compile(r"[0-9A-Za-z]+_(?P<type>[A-Z]+)_[0-9]{14}(?P<suffix>(?:\..*)?)", re.DOTALL)
 _OLD_NATIONAL_HEADER = re.compile(r"KJ;(?P<table>[^|;~]{1,8})\|")
 # the name's stem ends with the table, e.g. 340400000001AQSS.txt
 _HUAINAN_NAME = re.compile(r"(AQSS|RYSS)(?:\.[A-Za-z]+)?\Z", re.IGNORECASE)
@@ -70,18 +77,24 @@ _HUAINAN_TEXT = re.compile(
 
 @dataclass(frozen=True)
 class FileName:
-    """The parts of a family-A file name `<mine code>_<TYPE>_<yyyyMMddHHmmss>.txt`."""
+    """The parts of a file name `<mine code>_<TYPE>_<yyyyMMddHHmmss>.txt` (family A) or `….csv`
+    (kuangan's own CSV types)."""
 
     mine_code: str
     file_type: str
     stamp: datetime
 
+    @property
+    def family(self) -> str:
+        return FAMILY_KUANGAN if self.file_type in CSV_TYPES else FAMILY_A
+
 
 def parse_name(name: str) -> FileName | None:
-    """The parts of a well-formed family-A name, or None. The mine code's length is not fixed
-    (9, 11, 12 and 20 characters occur)."""
+    """The parts of a well-formed name, or None. The mine code's length is not fixed (9, 11, 12 and
+    20 characters occur). The suffix is `.txt` (or `.TXT`), but `.csv` (or `.CSV`) for the CSV types
+    and only for them: a name with the other suffix is not well formed."""
     match = _NAME.fullmatch(name)
-    if match is None:
+    if match is None or (match["suffix"] in ("csv", "CSV")) != (match["type"] in CSV_TYPES):
         return None
     s = match["stamp"]
     try:
@@ -92,7 +105,7 @@ def parse_name(name: str) -> FileName | None:
 
 
 def stamp_text(name: str) -> str:
-    """The 14 digits of a family-A name's time as written (they sort as the time does), or ""."""
+    """The 14 digits of a family-A (or CSV) name's time as written (they sort as the time does), or ""."""
     match = _NAME.fullmatch(name)
     return match["stamp"] if match is not None else ""
 
@@ -194,7 +207,7 @@ class Verdict:
 
     family: str | None
     file_type: str | None
-    reason: str | None  # None: a family-A safety-monitoring file to parse
+    reason: str | None  # None: a family-A file or a kuangan CSV file to parse
 
 
 def recognise(name: str, file_name: FileName | None, head: str, clean_head: str, clean_tail: str) -> Verdict:
@@ -202,8 +215,12 @@ def recognise(name: str, file_name: FileName | None, head: str, clean_head: str,
 
     head: the first characters of the decoded text (line breaks kept, for line-per-record files);
     clean_head / clean_tail: the start and end of the text once CR/LF are stripped.
-    Content signatures come first (they are unambiguous), then the name.
+    Content signatures come first (they are unambiguous), then the name; but a well-formed CSV name
+    (`<mine>_YDSJ_<time>.csv`) is kuangan's own format whatever its text (the CSV reader says what is
+    wrong with it).
     """
+    if file_name is not None and file_name.family == FAMILY_KUANGAN:
+        return Verdict(FAMILY_KUANGAN, file_name.file_type, None)
     name_type = file_name.file_type if file_name is not None else None
     old = _OLD_NATIONAL_HEADER.match(clean_head)
     if clean_head.startswith("KJ;"):
@@ -220,15 +237,19 @@ def recognise(name: str, file_name: FileName | None, head: str, clean_head: str,
             return Verdict(FAMILY_HUAINAN, file_type, REASON_HUAINAN.format(file_type=file_type or "?"))
     if file_name is None:
         other = _NAME_OTHER_SUFFIX.fullmatch(name)
+        if other is not None and other["type"] in CSV_TYPES:
+            suffix = other["suffix"]
+            if suffix in (".csv", ".CSV"):  # the time is not a time
+                return Verdict(None, None, REASON_BAD_CSV_NAME)
+            reason = REASON_CSV_SUFFIX if suffix else REASON_CSV_NO_SUFFIX
+            return Verdict(None, None, reason.format(file_type=other["type"], suffix=suffix))
         if other is not None and other["suffix"] not in (".txt", ".TXT"):
             suffix = other["suffix"]
             return Verdict(
                 None, None, REASON_BAD_SUFFIX.format(suffix=suffix) if suffix else REASON_NO_SUFFIX
             )
         return Verdict(None, None, REASON_BAD_NAME)
-    if name_type in PERSONNEL_TYPES:
-        return Verdict(FAMILY_A, name_type, REASON_PERSONNEL)
-    if name_type not in SAFETY_TYPES:
+    if name_type not in FAMILY_A_TYPES:
         return Verdict(FAMILY_A, name_type, REASON_UNKNOWN_TYPE.format(file_type=name_type))
     return Verdict(FAMILY_A, name_type, None)
 
@@ -253,7 +274,10 @@ def record_count(clean: bytes, segment_ends: int) -> int:
     return segment_ends - 1 if clean.endswith(b"~" + END) else segment_ends
 
 
-HEADER_FIELDS = {"CDDY": 7}  # mine code; mine name; model; system; maker; safety-mark expiry; upload time
+HEADER_FIELDS = {
+    "CDDY": 7,  # mine code; mine name; model; system; maker; safety-mark expiry; upload time
+    "RYXX": 8,  # mine code; mine name; approved number underground; model; system; maker; expiry; upload time
+}
 DEFAULT_HEADER_FIELDS = 3  # mine code; mine name; upload time
 
 
@@ -273,11 +297,14 @@ class Header:
         return not self.full_width and self.fields == HEADER_FIELDS.get(file_type, DEFAULT_HEADER_FIELDS)
 
 
+_YEAR_1000 = datetime(1000, 1, 1)
+
+
 def parse_times(text: pl.Expr) -> pl.Expr:
     """`yyyy-MM-dd HH:mm:ss` to a naive datetime; null when unreadable. The year must have four
     digits (chrono would read `24-06-01` as the year 24)."""
     parsed = text.str.to_datetime(TIME_FORMAT, strict=False, time_unit="us", cache=True)  # few distinct times
-    return pl.when(parsed.dt.year() >= 1000).then(parsed)
+    return pl.when(parsed >= _YEAR_1000).then(parsed)  # a comparison: cheaper than taking the year
 
 
 def parse_headers(headers: list[str]) -> list[Header]:

@@ -36,6 +36,9 @@ class RuleInput:
     power: pl.DataFrame = field(default_factory=lambda: _empty(schema.POWER))  # YDSJ rows of the batch
     seals: pl.DataFrame = field(default_factory=lambda: _empty(schema.SEALS))  # DZFT rows of the batch
     facts: Facts = field(default_factory=Facts)  # what the registry knows (engine.facts)
+    # the latest definition of every point after this batch (schema.DEFINITIONS): sensor type and unit
+    # of the points a rule picks out (LJ 3001 output counters)
+    definitions: pl.DataFrame = field(default_factory=lambda: _empty(schema.DEFINITIONS))
 
     @cached_property
     def frontier(self) -> pl.DataFrame:

@@ -173,6 +173,8 @@ def take(parsed: ParsedBatch, header_times: Sequence[datetime]) -> ParsedBatch:
         files=part(parsed.files), definitions=part(parsed.definitions), readings=part(parsed.readings),
         outstations=parsed.outstations.clear(), outstation_status=part(parsed.outstation_status),
         statistics=parsed.statistics.clear(), events=part(parsed.events), rejects=parsed.rejects.clear(),
+        positions=part(parsed.positions), snapshots=part(parsed.snapshots), people=part(parsed.people),
+        areas=part(parsed.areas),
     )
 
 
@@ -196,9 +198,10 @@ class MemoryHistory:
                 df = df.filter(pl.col(column) > since)
             return df.filter(pl.col(column) <= until) if until is not None else df
 
-        return Records(readings=window(mine.readings, "data_time"),
-                       outstation_status=window(mine.outstation_status, "data_time"),
-                       events=window(mine.events, "header_time"), definitions=mine.definitions)
+        from kuangan.engine.pipeline import RECORD_TABLES, RECORD_TIMES
+
+        return Records(**{name: getattr(mine, name) if name == "definitions"
+                          else window(getattr(mine, name), RECORD_TIMES[name]) for name in RECORD_TABLES})
 
     def checkpoint(self, mine_code: str, before: datetime) -> Any:
         from kuangan.engine.pipeline import EngineState
@@ -219,3 +222,43 @@ class MemoryHistory:
             self.checkpoints = [(blob, {m: t for m, t in seen.items() if m != mine or t <= since})
                                 for blob, seen in self.checkpoints]
         self.checkpoints += [(c.state.to_bytes(), c.seen_until) for c in result.checkpoints]
+
+
+# --- personnel-positioning files (RYSS), for parser tests and the parse benchmark --------------------------
+
+
+def ryss_record(mine: str, person: int, at: datetime, *, area: int = 1, flag: int = 1, track: bool = True) -> str:
+    """One RYSS record (15 fields, FORMATS.md) of card `<mine><person:05d>` seen at `at`: down two hours
+    earlier, in area `<mine><area:04d>` at its first station; the track has two items (or is empty)."""
+    card, area_code = f"{mine}{person:05d}", f"{mine}{area:04d}"
+    station = f"{area_code}{person % 7 + 1:06d}"
+
+    def clock(minutes: int) -> str:
+        return (at - timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M:%S")
+
+    up = clock(1) if flag == 2 else ""
+    items = f"{area_code}000001&{clock(60)},{station}&{clock(person % 50 + 2)}" if track else ""
+    return ";".join([card, f"工人{person}", str(flag), clock(120), up, area_code, clock(90), station,
+                     clock(person % 50 + 2), "三八制", f"{person % 40 - 20}.5", "正常", str(int(person % 50 == 0)),
+                     str(int(person % 3 == 0)), items])  # fmt: skip
+
+
+def ryss_body(mine: str, people: int, at: datetime, *, areas: int = 10) -> bytes:
+    """A whole RYSS file (`HDR~R1~…~||`, CRLF after each `~`) of `people` underground at `at` (header time
+    `at` + 5 s): a reusable snapshot for tests and benchmarks. Every third person has an empty track."""
+    header = f"{mine};测试煤矿;{(at + LAG).strftime('%Y-%m-%d %H:%M:%S')}"
+    records = [ryss_record(mine, p, at, area=p % areas + 1, track=p % 3 != 0) for p in range(1, people + 1)]
+    return ("".join(f"{s}~\r\n" for s in [header, *records]) + "||").encode()
+
+
+def ryss_name(mine: str, at: datetime) -> str:
+    return f"{mine}_RYSS_{(at + LAG):%Y%m%d%H%M%S}.txt"
+
+
+def cdss_body(mine: str, points: int, at: datetime) -> bytes:
+    """A CDSS file of `points` methane readings at `at` (the benchmark's baseline next to `ryss_body`)."""
+    header = f"{mine};测试煤矿;{(at + LAG).strftime('%Y-%m-%d %H:%M:%S')}"
+    stamp = at.strftime("%Y-%m-%d %H:%M:%S")
+    records = [f"{code('0001', p, mine=mine)};甲烷;{p}号工作面;{p % 100 / 100:.2f};%CH4;0;{stamp}"
+               for p in range(1, points + 1)]  # fmt: skip
+    return ("".join(f"{s}~\r\n" for s in [header, *records]) + "||").encode()

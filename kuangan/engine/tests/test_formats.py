@@ -44,8 +44,18 @@ TABLES = {
     "statistics": schema.STATISTICS,
     "events": schema.EVENTS,
     "rejects": schema.REJECTS,
+    "people": schema.PEOPLE,
+    "areas": schema.AREAS,
+    "stations": schema.STATIONS,
+    "positions": schema.POSITIONS,
+    "snapshots": schema.SNAPSHOTS,
+    "station_status": schema.STATION_STATUS,
+    "personnel_events": schema.PERSONNEL_EVENTS,
+    "power": schema.POWER,
+    "seals": schema.SEALS,
 }
-DATA_TABLES = ("definitions", "readings", "outstations", "outstation_status", "statistics", "events")
+DATA_TABLES = ("definitions", "readings", "outstations", "outstation_status", "statistics", "events",
+               "people", "areas", "stations", "positions", "station_status", "personnel_events", "power", "seals")
 
 
 def t(text: str) -> datetime:
@@ -150,9 +160,9 @@ def test_the_whole_golden_set_parses_in_one_batch_and_is_accounted_for() -> None
     uploads = [u for case in sorted(p.name for p in GOLDEN.iterdir()) for u in golden(case)]
     batch = parse(uploads)
     assert batch.files.group_by("status").len().sort("status").rows() == [
-        ("accepted", 15),
+        ("accepted", 31),
         ("incomplete", 1),
-        ("quarantined", 7),
+        ("quarantined", 6),
     ]
 
 
@@ -518,7 +528,6 @@ def test_mine_code_length_is_not_fixed(mine: str) -> None:
         ("non_coal", "non_coal", "NCDSS", "非煤矿山格式（N 开头的类型，^ 分段，]]] 结尾）暂不支持：NCDSS"),
         ("old_national", "old_national", "AQSS", "旧版国家标准格式（MT/T 1116，文件头 KJ;<表名>|，以 ‖ 结尾）暂不支持：AQSS"),
         ("huainan", "huainan", "AQSS", "淮南（安徽）逐行格式（省;市;县;矿; 前缀）暂不支持：AQSS"),
-        ("personnel", "A", "RYSS", "人员定位文件暂不支持"),
         ("unknown_type", "A", "AQJC", "未知的文件类型 AQJC"),
     ],
 )  # fmt: skip
@@ -542,9 +551,10 @@ def test_other_families_and_types_are_quarantined_with_a_reason_naming_them(
 @pytest.mark.parametrize(
     "file_type", ["RYXX", "RYQY", "RYJZ", "RYSS", "JZSS", "RYCS", "RYCY", "RYQJ", "RYXZ"]
 )
-def test_every_personnel_positioning_type_is_quarantined_for_now(file_type: str) -> None:
-    batch = parse([Upload(f"{M}_{file_type}_20240601080010.txt", doc(HDR, []))])
-    assert only_file(batch)["reason"] == "人员定位文件暂不支持"
+def test_every_personnel_positioning_type_is_read(file_type: str) -> None:
+    header = HDR if file_type != "RYXX" else f"{M};示例煤矿;300;KJ69J;人员定位系统;厂家;2026-12-31;2024-06-01 08:00:10"
+    batch = parse([Upload(f"{M}_{file_type}_20240601080010.txt", doc(header, []))])
+    assert (only_file(batch)["status"], only_file(batch)["reason"]) == ("accepted", None)
 
 
 @pytest.mark.parametrize("file_type", ["NCDDY", "NCDSS", "NRYSS", "NFZSS"])

@@ -21,11 +21,18 @@ from kuangan.core.choices import Via
 from kuangan.demo import monitoring as demo_monitoring
 from kuangan.engine.formats import ParsedBatch, Upload
 from kuangan.engine.io.drop_folder import header_order, read_upload
-from kuangan.engine.simulate import INCIDENT_KINDS, Incident, simulate
+from kuangan.engine.simulate import (
+    INCIDENT_KINDS,
+    PERSONNEL_INCIDENT_KINDS,
+    Incident,
+    merge,
+    simulate,
+    simulate_personnel,
+)
 
 from ... import demo_feed, ingest
 from ...choices import UploadSource
-from ...models import Alarm, EngineSnapshot
+from ...models import Alarm, EngineSnapshot, Lead
 
 BATCH_FILES = 2000  # files per ingestion batch in a replay: bounded memory, few Parquet files
 BATCH_BYTES = 256 * 2**20
@@ -51,11 +58,14 @@ class Command(BaseCommand):
         replay = sub.add_parser("replay", help="process every file under DIR exactly as live ingestion would")
         replay.add_argument("dir")
         replay.add_argument("--json", action="store_true",
-                            help="print one JSON object per alarm raised or changed, as it stands at the end")
+                            help="print one JSON object per alarm or lead raised or changed, as it stands at the end: "
+                                 "mine, point (the subject: point, card, area, station, seal; null for the mine), "
+                                 "kind, start, end, peak, late, withdrawn (null for a lead)")
         replay.add_argument("--register-unknown", action="store_true",
                             help="create a minimal mine record for files of a mine not in the registry")
         replay.add_argument("--batch-files", type=int, default=BATCH_FILES)
-        sim = sub.add_parser("simulate", help="write family-A files for the registered coal mines")
+        sim = sub.add_parser("simulate", help="write the registered coal mines' safety-monitoring files (producing "
+                             "and building mines) and personnel-positioning, power and seal files (suspended ones too)")
         sim.add_argument("--out", default=str(settings.MONITORING_DROP_DIR), help="folder (default: the drop folder)")
         sim.add_argument("--live", action="store_true",
                          help="keep writing in real time, every file when its upload time comes")
@@ -64,6 +74,8 @@ class Command(BaseCommand):
         sim.add_argument("--points", type=int, default=40, help="points per mine (default 40)")
         sim.add_argument("--period", type=int, default=30, help="seconds between real-time values (default 30)")
         sim.add_argument("--mines", help="comma-separated mine codes (default: every producing coal mine)")
+        sim.add_argument("--no-personnel", action="store_true",
+                         help="only the safety-monitoring files (no RYXX/RYQY/RYJZ/RYSS/JZSS, YDSJ, DZFT)")
         sim.add_argument("--incident", action="append", default=[],
                          help=f"KIND:MINE_CODE:MINUTES_FROM_START:MINUTES[:PEAK], KIND one of {', '.join(INCIDENT_KINDS)}")
         sim.add_argument("--demo-incidents", action="store_true",
@@ -85,6 +97,7 @@ class Command(BaseCommand):
         files = _listing(root)
         arrivals = _arrivals(files)
         touched: set[int] = set()
+        leads: set[int] = set()
         started, done, readings = time.monotonic(), 0, 0
         # reading and parsing the next batch overlaps the engine and the database work on this one
         # (Polars and file reads release the GIL; the two cores both work)
@@ -105,6 +118,7 @@ class Command(BaseCommand):
                                            register_unknown=register, by=Actor.system(Via.INGEST),
                                            expired=range(len(items)), parsed=parsed, live=False)
                     touched.update(result.alarms)
+                    leads.update(result.leads)
                     done += len(items)
                     readings += result.readings
                     rate = readings / max(time.monotonic() - started, 1e-9)
@@ -113,31 +127,42 @@ class Command(BaseCommand):
             sys.setswitchinterval(switch)
         print(file=sys.stderr)
         alarms = Alarm.objects.filter(pk__in=touched).select_related("mine")
-        lines = sorted((_contract(a) for a in alarms),
+        found = Lead.objects.filter(pk__in=leads).select_related("mine")
+        lines = sorted([*(_contract(a) for a in alarms), *(_lead_contract(lead) for lead in found)],
                        key=lambda d: (d["start"], d["mine"], d["point"] or "", d["kind"]))
         if as_json:
             for line in lines:
                 self.stdout.write(json.dumps(line, ensure_ascii=False))
         else:
-            self.stdout.write(f"{done} files, {readings} readings, {len(lines)} alarms")
+            self.stdout.write(f"{done} files, {readings} readings, {len(touched)} alarms, {len(leads)} leads")
 
     # --- simulate -------------------------------------------------------------------------------------
 
     def simulate(self, options: dict[str, Any]) -> None:
         mines = demo_feed.mine_specs(options["mines"], points=options["points"])
-        if not mines:
-            raise CommandError("没有可模拟的矿山（正常生产或建设的井工煤矿）")
+        personnel = [] if options["no_personnel"] else demo_feed.mine_specs(options["mines"], points=options["points"],
+                                                                             suspended=True)
+        if not mines and not personnel:
+            raise CommandError("没有可模拟的矿山（正常生产、建设或停产停建的井工煤矿）")
         now = clock.local(clock.now()).replace(microsecond=0)
         start = datetime.fromisoformat(options["start"]).replace(tzinfo=None) if options["start"] else now
         codes = [m.code for m in mines]
-        incidents = [_incident(text, codes, start) for text in options["incident"]]
+        incidents = [_incident(text, codes, [m.code for m in personnel], start) for text in options["incident"]]
         if options["demo_incidents"]:
+            hours = 24 if options["live"] else options["hours"]
             # the demo's own mine (its logins) first: an alarm to handle 2 minutes after the start
-            incidents += demo_monitoring.live_incidents(mines, start, hours=24 if options["live"] else options["hours"],
+            incidents += demo_monitoring.live_incidents(mines, start, hours=hours,
                                                         first=demo_monitoring.role_mine_codes())
+            incidents += demo_monitoring.live_personnel_incidents(personnel, start, hours=hours)
         end = start + timedelta(hours=24 * 365 if options["live"] else options["hours"])
         out = Path(options["out"])
-        files = simulate(mines, start, end, period_s=options["period"], incidents=incidents, seed=options["seed"])
+        streams = []
+        if mines:
+            streams.append(simulate(mines, start, end, period_s=options["period"], incidents=incidents,
+                                    seed=options["seed"]))
+        if personnel:
+            streams.append(simulate_personnel(personnel, start, end, incidents=incidents, seed=options["seed"]))
+        files = merge(*streams)
         written = 0
         for name, data in files:
             if options["live"]:
@@ -240,7 +265,14 @@ def _contract(a: Alarm) -> dict[str, Any]:
             "end": _local(a.end), "peak": a.peak, "late": a.late, "withdrawn": a.withdrawn}
 
 
-def _incident(text: str, codes: list[str], start: datetime) -> Incident:
+def _lead_contract(lead: Lead) -> dict[str, Any]:
+    """A lead as a replay prints it: its subject (area, seal; null for a mine-level kind), when its signal began
+    and stopped, its peak (people, kWh share %, tonnes or sightings); late and withdrawn do not apply."""
+    return {"mine": lead.mine.code, "point": lead.subject or None, "kind": lead.kind, "start": _local(lead.start),
+            "end": _local(lead.end), "peak": lead.peak, "late": None, "withdrawn": None}
+
+
+def _incident(text: str, codes: list[str], personnel: list[str], start: datetime) -> Incident:
     parts = text.split(":")
     try:
         kind, mine, offset, minutes = parts[0], parts[1], float(parts[2]), float(parts[3])
@@ -249,7 +281,7 @@ def _incident(text: str, codes: list[str], start: datetime) -> Incident:
         raise CommandError(f"--incident {text!r}: 应为 KIND:MINE_CODE:MINUTES_FROM_START:MINUTES[:PEAK]") from e
     if kind not in INCIDENT_KINDS:
         raise CommandError(f"--incident {text!r}: 未知类型 {kind}")
-    if mine not in codes:
+    if mine not in (personnel if kind in PERSONNEL_INCIDENT_KINDS else codes):
         raise CommandError(f"--incident {text!r}: 矿山 {mine} 不在模拟范围内")
     return Incident(kind, mine, start + timedelta(minutes=offset), minutes, peak=peak)
 
