@@ -7,8 +7,13 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("监测预警")
 
     def ready(self) -> None:
+        from kuangan.core import periodic
         from kuangan.core.choices import Perm
         from kuangan.core.navigation import register, register_dossier_tab
+
+        from . import periodic as monitoring_periodic
+
+        periodic.register("monitoring", monitoring_periodic.tick)
 
         register_dossier_tab(_("监测预警"), "monitoring:mine_monitoring")
         register_dossier_tab(_("人员定位"), "monitoring:personnel")

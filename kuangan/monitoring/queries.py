@@ -14,7 +14,7 @@ import polars as pl
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as _noop
+from django.utils.translation import gettext_noop
 
 from kuangan.core.access import ROLE_PERMS, get_visible_or_404, visible
 from kuangan.core.audit import history, with_changes
@@ -365,10 +365,10 @@ def alarm_overview(user: Any, now: datetime, limit: int = 8) -> AlarmOverview:
 # --- personnel positioning: the dossier's 人员定位 tab and the home page (issue 20) ----------------------------
 
 PERSONNEL_FILE_TYPES = ("RYCS", "RYCY", "RYQJ", "RYXZ")  # the mine's own personnel alarms (FORMATS.md)
-PERSONNEL_FILE_NAMES = {"RYCS": _noop("超时报警"), "RYCY": _noop("超员报警"), "RYQJ": _noop("求救报警"),
-                        "RYXZ": _noop("限制区域报警")}
+PERSONNEL_FILE_NAMES = {"RYCS": gettext_noop("超时报警"), "RYCY": gettext_noop("超员报警"),
+                        "RYQJ": gettext_noop("求救报警"), "RYXZ": gettext_noop("限制区域报警")}
 DEFAULT_SHIFTS = ["00:00", "08:00", "16:00"]  # 三八制, as the engine assumes without a profile
-FLAG_WORDS = {0: _noop("井口"), 1: _noop("井下"), 2: _noop("已出井")}
+FLAG_WORDS = {0: gettext_noop("井口"), 1: gettext_noop("井下"), 2: gettext_noop("已出井")}
 DATALIST_WORKERS = 500  # the card picker offers at most this many of the mine's workers
 
 

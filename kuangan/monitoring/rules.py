@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -739,4 +740,36 @@ def lead_evidence(kind: str, evidence: dict[str, Any], names: Mapping[str, str])
         return out
     for key, value in e.items():
         add(str(key), _codes(value))
+    return out
+
+
+@dataclass(frozen=True)
+class CapacityFlag:
+    """A month of signed returns above the C01-01 line: its own output above `month_share` of the annual
+    approved capacity, or its calendar year's output up to it at or above `year_share`."""
+
+    month: date
+    tonnes: Decimal
+    year_tonnes: Decimal
+    capacity_t: Decimal
+    month_over: bool
+    year_over: bool
+
+
+def capacity_flags(returns: Iterable[tuple[date, Decimal]], capacity_wan_t: Decimal, *, month_share: float,
+                   year_share: float) -> list[CapacityFlag]:
+    """The flagged months of one mine's returns (month = its first day; capacity in 万t/a). "超过" excludes the
+    number (a month of exactly 10 % is not over); "以上" includes it (a year of exactly 110 % is)."""
+    capacity_t = capacity_wan_t * 10000
+    if capacity_t <= 0:
+        return []
+    out, year_total, year = [], Decimal(0), None
+    for month, tonnes in sorted(returns):
+        if month.year != year:
+            year, year_total = month.year, Decimal(0)
+        year_total += tonnes
+        month_over = tonnes > capacity_t * Decimal(str(month_share))
+        year_over = year_total >= capacity_t * Decimal(str(year_share))
+        if month_over or year_over:
+            out.append(CapacityFlag(month, tonnes, year_total, capacity_t, month_over, year_over))
     return out
