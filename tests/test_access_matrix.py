@@ -38,7 +38,7 @@ from kuangan.hazards import actions as hazard_actions
 from kuangan.hazards.forms import ACTION_FORMS
 from kuangan.hazards.models import Hazard, HazardStandardItem
 from kuangan.monitoring import actions as monitoring_actions
-from kuangan.monitoring.models import PlannedWindow
+from kuangan.monitoring.models import Fence, Lead, PlannedWindow, PositioningArea
 from kuangan.registry import actions
 from kuangan.registry.actions import MINE_RECORDS
 from kuangan.registry.models import Mine, MineChangeProposal
@@ -49,7 +49,9 @@ OURS = ["甲一煤矿", "甲二煤矿", "1411290001", "1411290002", "中阳县�
         "甲一矿长的秘密记录"]
 SKIP_PREFIXES = ("admin/", "i18n/", "api/v1/")
 # 四不两直: what only the regulators may know before a visit (a planned inspection's lead, the plan)
-PLANNED_SECRET = "四不两直的秘密线索"  # Django admin (operators only) is checked separately
+PLANNED_SECRET = "四不两直的秘密线索"
+LEAD_SECRET = "违法生产线索的秘密证据"  # a lead's evidence: the regulator's alone (issue 20)
+LEAD_KIND = "疑似隐蔽工作面"  # the lead's kind, as its page names it  # Django admin (operators only) is checked separately
 
 
 def _walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -117,6 +119,7 @@ def _our_records(world) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
     records["token"], _secret = core_actions.create_token(machine.pk, by=Actor.system(Via.SHELL), name="KJ95N")
     records["account"] = world.inspector
     records.update(_our_workforce(world))
+    records.update(_our_personnel(world, records["face"]))
     records.update(_our_enforcement(world, by, records["leadership"]))
     return {k: [x.pk for x in v] if isinstance(v, list) else [v.pk] for k, v in records.items()}
 
@@ -138,6 +141,40 @@ def _our_workforce(world) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     output = actions.submit_production_return(world.a1.pk, by=by, month=by.at.date().replace(day=1),
                                               tonnes=Decimal("81234"), note="甲一矿长的秘密记录")
     return {"worker": worker, "certificate": certificate, "production_return": output}
+
+
+def _our_personnel(world, face) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Our positioning area mapped to our face, a fence, our shifts, people underground now, and a lead of
+    illegal production with its evidence (issue 20)."""
+    import json
+
+    import polars as pl
+
+    from kuangan.engine.schema import EPISODES
+    from kuangan.monitoring.leads import apply_leads
+    from kuangan.monitoring.models import PersonnelNow, PositioningArea
+
+    by = world.actor(world.inspector)
+    area = PositioningArea.objects.create(mine=world.a1, code="14112900010001", name="甲一矿长的秘密记录",
+                                          area_type="重点区域", updated_at=by.at)
+    monitoring_actions.map_positioning_area(area.pk, by=by, mapping=monitoring_actions.AreaMapping(
+        "face", face.pk, "甲一矿长的秘密记录"))
+    fence = monitoring_actions.draw_fence(world.a1.pk, by=by, fence=monitoring_actions.FenceSpec(
+        "甲一矿长的秘密记录", ["14112900010009"], [], by.at, None, "甲一矿长的秘密记录"))
+    monitoring_actions.set_shifts(world.a1.pk, by=by, starts=["00:00", "08:00", "16:00"])
+    PersonnelNow.objects.create(mine=world.a1, at=by.at, count=12, by_area={area.code: 12}, updated_at=by.at)
+    episode = pl.DataFrame([{"mine_code": world.a1.code, "point_code": "14112900010002", "kind": "hidden_working_face",
+                             "start": clock_local(by.at - timedelta(days=3)), "end": None, "peak": 4.0,
+                             "evidence": json.dumps({"note": LEAD_SECRET}, ensure_ascii=False), "void": False}],
+                           schema=EPISODES)
+    [lead] = apply_leads(episode, {world.a1.code: world.a1}, by=by)
+    return {"area": area, "fence": fence, "lead": Lead.objects.get(pk=lead)}
+
+
+def clock_local(t: Any) -> Any:
+    from kuangan.core.clock import local
+
+    return local(t)
 
 
 def _our_enforcement(world, by, head) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -171,6 +208,10 @@ def _our_enforcement(world, by, head) -> dict[str, Any]:  # type: ignore[no-unty
             "plan_item": item, "class_change": override}
 
 
+def _personnel_rows() -> dict[str, list[dict[str, Any]]]:
+    return {m.__name__: list(m.objects.order_by("pk").values()) for m in (PositioningArea, Fence, Lead)}
+
+
 # Enforcement rows a foreigner must not change, compared before and after each walk.
 ENFORCEMENT_TABLES = [Inspection, InspectionFinding, EnforcementDocument, DocumentVersion, PenaltyCase, PenaltyParty,
                       PlanItem, SupervisionClassChange]
@@ -190,7 +231,7 @@ def _candidate_urls(world, records) -> list[str]:  # type: ignore[no-untyped-def
     """Each page with its parameters filled by our objects' ids (every combination that fits)."""
     ids = {
         "pk": [world.a1.pk, world.a2.pk, world.ent_a.pk, world.group.pk, *records["hazard"], *records["window"],
-               *records["token"], *records["account"], *records["proposal"]],
+               *records["token"], *records["account"], *records["proposal"], *records["lead"]],
         "record_id": sorted({i for k, v in records.items() if k not in ENFORCEMENT_RECORDS for i in v}),
         "member_id": records["leadership"],
         "kind": list(MINE_RECORDS),
@@ -241,6 +282,7 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
     enforcement_before = _enforcement_rows()
     hazards_before = list(Hazard.objects.order_by("pk").values())
     windows_before = list(PlannedWindow.objects.order_by("pk").values())
+    personnel_before = _personnel_rows()
     ours = User.objects.filter(organization__division__path__startswith=world.county.division.path)
     accounts_before = list(ours.order_by("pk").values("pk", "role", "is_active", "password", "locked_until"))
     tokens_before = list(ApiToken.objects.order_by("pk").values())
@@ -258,6 +300,7 @@ def test_pages_show_nothing_of_ours_to_foreigners(world, client, persona):
     assert _enforcement_rows() == enforcement_before, "a foreigner changed our enforcement records"
     assert list(Hazard.objects.order_by("pk").values()) == hazards_before, "a foreigner changed our hazards"
     assert list(PlannedWindow.objects.order_by("pk").values()) == windows_before, "a foreigner decided our window"
+    assert _personnel_rows() == personnel_before, "a foreigner changed our areas, fences or leads"
     assert MineChangeProposal.objects.get(pk=records["proposal"][0]).status == "pending", \
         "a foreigner decided our proposal"
     assert list(ours.order_by("pk").values("pk", "role", "is_active", "password", "locked_until")) == accounts_before, \
@@ -360,3 +403,40 @@ def test_no_planned_visit_or_plan_reaches_the_mine(world, client, persona):
     # and the walk can fail: the visited inspection is theirs to see
     if persona != "expert":
         assert client.get(f"/enforcement/inspections/{records['inspection'][1]}/").status_code == 200
+
+
+@pytest.mark.parametrize("persona", MINE_SIDE)
+def test_no_lead_reaches_the_mine(world, client, persona):
+    """Leads of illegal production are the regulator's (issue 20): our own mine's and enterprise's people see
+    our mine, never a lead, its evidence or its history, on any page or in the API."""
+    records = _our_records(world)
+    client.force_login(getattr(world, persona))
+    lead = records["lead"][0]
+    before = _personnel_rows()
+    urls = [u for u in _candidate_urls(world, records) if u.startswith(("/monitoring/", "/registry/mines/", "/"))]
+    assert f"/monitoring/leads/{lead}/" in urls
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code < 500, url
+        body = response.content.decode("utf-8", "replace") if response.get("Content-Type", "").startswith(
+            ("text/", "application/json")) else ""
+        assert LEAD_SECRET not in body and LEAD_KIND not in body, f"{url} shows a lead to {persona}"
+        assert f'href="/monitoring/leads/{lead}/' not in body, f"{url} links a lead"
+    for url in (f"/monitoring/leads/{lead}/review/", f"/monitoring/leads/{lead}/dismiss/"):
+        assert client.post(url, {"reason": "x", "note": "x"}).status_code in (403, 404)
+    assert client.get(f"/monitoring/leads/{lead}/").status_code == 404
+    assert client.get("/monitoring/leads/").status_code in (403, 404)
+    assert _personnel_rows() == before
+    # and the walk can fail: our mine's own positioning tab is theirs to see
+    if persona not in ("expert", "group_manager"):
+        assert client.get(f"/monitoring/mine/{world.a1.pk}/personnel/").status_code == 200
+
+
+def test_our_inspector_and_auditor_see_the_lead(world, client):
+    """The mine-side walk must be able to fail: the lead's page and list show it to the county."""
+    records = _our_records(world)
+    for user in (world.inspector, world.auditor):
+        client.force_login(user)
+        page = client.get(f"/monitoring/leads/{records['lead'][0]}/")
+        assert page.status_code == 200 and LEAD_KIND in page.content.decode()
+        assert f'href="/monitoring/leads/{records["lead"][0]}/' in client.get("/monitoring/leads/").content.decode()

@@ -658,11 +658,10 @@ def personnel_overview(user: Any, now: datetime, limit: int = 10) -> PersonnelOv
     from django.conf import settings
 
     lateness = int(settings.MONITORING_LATENESS.get("RYSS", 900))
-    limits = _limits()
-    rows: list[UndergroundRow] = []
-    for p in visible(user, PersonnelNow).select_related("mine"):
-        rows.append(UndergroundRow(p.mine, p.count, p.at, mine_limit_of(p.mine, limits).value,
-                                   (now - p.at).total_seconds() > lateness))
+    current = list(visible(user, PersonnelNow).select_related("mine"))
+    limits = _limits() if current else []  # no positioning data (most homes today): one query
+    rows = [UndergroundRow(p.mine, p.count, p.at, mine_limit_of(p.mine, limits).value,
+                           (now - p.at).total_seconds() > lateness) for p in current]
     rows.sort(key=lambda r: (-r.share, -r.people, r.mine.name))
     return PersonnelOverview(rows=rows[:limit], mines=len(rows), people=sum(r.people for r in rows),
                              over=sum(1 for r in rows if r.over), stale=sum(1 for r in rows if r.stale))
@@ -805,9 +804,9 @@ def lead_overview(user: Any, limit: int = 5) -> LeadOverview:
     from .choices import OPEN_LEAD, LeadStatus
 
     leads = visible(user, Lead).filter(status__in=OPEN_LEAD)
-    counts = dict(leads.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-    return LeadOverview(open_count=sum(counts.values()), new_count=counts.get(LeadStatus.NEW, 0),
-                        newest=list(leads.select_related("mine").order_by("-raised_at", "-id")[:limit]))
+    counts = leads.aggregate(open=Count("pk"), new=Count("pk", filter=Q(status=LeadStatus.NEW)))
+    newest = list(leads.select_related("mine").order_by("-raised_at", "-id")[:limit]) if counts["open"] else []
+    return LeadOverview(open_count=counts["open"], new_count=counts["new"], newest=newest)
 
 
 def standard_item(mine: Mine, code: str, on: date) -> Any:

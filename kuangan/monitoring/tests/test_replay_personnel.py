@@ -15,6 +15,7 @@ from django.core.management import call_command
 
 from kuangan.core.actor import Actor
 from kuangan.core.choices import Via
+from kuangan.core.clock import from_local
 from kuangan.engine.formats import Upload
 from kuangan.engine.simulate import Face, Incident, MineSpec, merge, positioning_areas, simulate_personnel
 from kuangan.monitoring import facts, ingest
@@ -33,7 +34,7 @@ from kuangan.registry.actions import change_mine_status
 from kuangan.registry.choices import FaceKind, FaceStatus, MineStatus, MiningMethod
 from kuangan.registry.models import WorkingFace
 
-T0 = datetime(2024, 6, 3)  # Beijing time, naive like the files
+T0 = datetime(2024, 6, 8)  # Beijing time, naive like the files
 HALT = date(2024, 6, 10)  # the second mine stops building on this day
 USE = {"shaft_top": AreaUse.SHAFT_TOP, "pit_bottom": AreaUse.ROADWAY, "face": AreaUse.FACE, "roadway": AreaUse.ROADWAY,
        "chamber": AreaUse.CHAMBER, "restricted": AreaUse.OTHER, "hidden": AreaUse.ROADWAY}
@@ -45,6 +46,8 @@ KEYS = ["mine", "point", "kind", "start", "end", "peak", "late", "withdrawn"]
 def _monitoring_dir(tmp_path, settings):
     settings.MONITORING_DIR = tmp_path / "monitoring"
     settings.MONITORING_DROP_DIR = tmp_path / "drop"
+    # a hidden working face on 2 days of 2 (3 of 7 by default): two days of snapshots show it
+    settings.MONITORING_PERSONNEL = {**settings.MONITORING_PERSONNEL, "hidden_days": 2, "hidden_window_days": 2}
 
 
 def at(h: float = 0, m: float = 0, *, day: int = 0) -> datetime:
@@ -52,9 +55,10 @@ def at(h: float = 0, m: float = 0, *, day: int = 0) -> datetime:
 
 
 def feed(world) -> tuple[list[tuple[str, bytes]], str]:
-    """Three days of the first mine's snapshots (people in an undeclared roadway every day, an SOS, a restricted
-    area, a crowded face) and ten days of the second one's power around its stop, with power drawn and a seal
-    passed while stopped. Returns the files and the undeclared area's code."""
+    """Two days of the first mine's snapshots (people in an undeclared roadway each day, an SOS, a restricted
+    area, a crowded face) and eight days of the second one's power around its stop (seven producing days make
+    its baseline), with power drawn and a seal passed while stopped. Returns the files and the undeclared area's
+    code."""
     faces = [WorkingFace.objects.create(mine=world.a1, name="1101综采工作面", kind=FaceKind.LONGWALL,
                                         mining_method=MiningMethod.FULLY_MECHANIZED, status=FaceStatus.PRODUCING)]
     a1 = MineSpec(world.a1.code, world.a1.name, crew=20, faces=tuple(Face(f.name) for f in faces))
@@ -63,14 +67,14 @@ def feed(world) -> tuple[list[tuple[str, bytes]], str]:
     hidden = positioning_areas(a1).filter(pl.col("use") == "hidden")["area_code"][0]
     face = positioning_areas(a1).filter(pl.col("use") == "face")["area_code"][0]
     files = merge(
-        simulate_personnel([a1], T0, at(day=3), types=("RYXX", "RYQY", "RYJZ", "RYSS"), incidents=[
-            Incident("hidden_working_face", a1.code, at(9), 300, point=hidden, days=3),
-            Incident("sos", a1.code, at(10, day=1), 15),
+        simulate_personnel([a1], T0, at(day=2), types=("RYXX", "RYQY", "RYJZ", "RYSS"), incidents=[
+            Incident("hidden_working_face", a1.code, at(9), 300, point=hidden, days=2),
+            Incident("sos", a1.code, at(15), 15),
             Incident("restricted_area_entry", a1.code, at(11, day=1), 20),
-            Incident("face_overcrowded", a1.code, at(13, day=2), 30, point=face, peak=30)]),
-        simulate_personnel([a2], at(day=-1), at(day=9), types=("RYXX", "RYQY", "RYJZ", "YDSJ", "DZFT"), incidents=[
-            Incident("power_use_while_suspended", a2.code, at(day=8), 24 * 60),
-            Incident("seal_activity_while_suspended", a2.code, at(14, day=8), 40)]),
+            Incident("face_overcrowded", a1.code, at(10, 30), 30, point=face, peak=30)]),
+        simulate_personnel([a2], at(day=-5), at(20, day=2), types=("RYXX", "RYQY", "RYJZ", "YDSJ", "DZFT"),
+                           incidents=[Incident("power_use_while_suspended", a2.code, at(day=2), 20 * 60),
+                                      Incident("seal_activity_while_suspended", a2.code, at(14, day=2), 40)]),
     )
     return list(files), hidden
 
@@ -109,7 +113,7 @@ def live(batches: list[list[tuple[str, bytes]]]) -> None:
     """Each batch as the drop folder would take it, each file arriving when it was sent."""
     for part in batches:
         items = [Upload(n, d) for n, d in part]
-        arrived = ingest.as_sent(items, ingest.stamp_time("20240601000000") or datetime.now())
+        arrived = ingest.as_sent(items, from_local(T0))
         ingest.ingest(items, source=UploadSource.DROP_FOLDER, arrivals=arrived, now=max(arrived),
                       by=Actor.system(Via.INGEST), live=False)
 
@@ -140,8 +144,6 @@ def replay_json(folder) -> list[dict]:
 
 
 def as_rows(lines: list[dict]) -> list[tuple]:
-    from kuangan.core.clock import from_local
-
     def t(text: str | None) -> datetime | None:
         return None if text is None else from_local(datetime.strptime(text, "%Y-%m-%d %H:%M:%S"))
 
@@ -152,7 +154,7 @@ def as_rows(lines: list[dict]) -> list[tuple]:
 def test_replay_equals_live_processing_in_shuffled_order(world, tmp_path, settings):
     files, hidden = feed(world)
     rest = registry(world, files, hidden)
-    batches = [rest[i:i + 150] for i in range(0, len(rest), 150)]
+    batches = [rest[i:i + 250] for i in range(0, len(rest), 250)]
     random.Random(20).shuffle(batches)  # later hours and days arrive before earlier ones
     live(batches)
     expected = contract()
@@ -185,5 +187,5 @@ def test_a_lead_prints_its_subject_when_its_signal_stopped_and_its_peak(world, t
         (folder / name).write_bytes(data)
     [line] = replay_json(folder)
     assert line == {"mine": world.a2.code, "point": f"{world.a2.code}S01", "kind": "seal_activity_while_suspended",
-                    "start": "2024-06-03 14:00:00", "end": "2024-06-03 14:10:00", "peak": 2.0, "late": None,
+                    "start": "2024-06-08 14:00:00", "end": "2024-06-08 14:10:00", "peak": 2.0, "late": None,
                     "withdrawn": None}

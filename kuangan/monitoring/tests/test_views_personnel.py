@@ -250,7 +250,7 @@ def scene(world):  # type: ignore[no-untyped-def]
 def test_the_tab_shows_who_is_underground_by_area_against_the_limits(world, scene, login,
                                                                       django_assert_max_num_queries):
     client = login(world.inspector)
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(22):  # 21 today: the session, the mine, the snapshot, limits, areas, roster …
         response = client.get(scene.url)
     assert response.status_code == 200
     stats = section(response, "personnel-stats")
@@ -348,8 +348,11 @@ def test_inspectors_draw_and_end_fences_the_mine_sees(world, scene, login, djang
     page = mine.get(scene.url)
     assert "东翼密闭 生效中" in section(page, "fences") and "fence" not in page.context["forms"]
     assert mine.post(f"{url}{fence.pk}/end/").status_code == 403
+    assert mine.post(url, {"name": "矿方自划", "areas": [area(3)], "start": "2024-06-03T10:00", "reason": "x"}).status_code == 403
+    assert mine.get(f"{url}{fence.pk}/end/").status_code == 403  # the role is checked before the method
     fence.refresh_from_db()
-    assert fence.end is None
+    assert fence.end is None and Fence.objects.count() == 1
+    assert login(world.inspector).get(f"{url}{fence.pk}/end/").status_code == 405
     ended = login(world.inspector).post(f"{url}{fence.pk}/end/", follow=True)
     assert "电子围栏“东翼密闭”已解除。" in text(ended)
     fence.refresh_from_db()
