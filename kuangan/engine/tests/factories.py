@@ -253,12 +253,3 @@ def ryss_body(mine: str, people: int, at: datetime, *, areas: int = 10) -> bytes
 
 def ryss_name(mine: str, at: datetime) -> str:
     return f"{mine}_RYSS_{(at + LAG):%Y%m%d%H%M%S}.txt"
-
-
-def cdss_body(mine: str, points: int, at: datetime) -> bytes:
-    """A CDSS file of `points` methane readings at `at` (the benchmark's baseline next to `ryss_body`)."""
-    header = f"{mine};测试煤矿;{(at + LAG).strftime('%Y-%m-%d %H:%M:%S')}"
-    stamp = at.strftime("%Y-%m-%d %H:%M:%S")
-    records = [f"{code('0001', p, mine=mine)};甲烷;{p}号工作面;{p % 100 / 100:.2f};%CH4;0;{stamp}"
-               for p in range(1, points + 1)]  # fmt: skip
-    return ("".join(f"{s}~\r\n" for s in [header, *records]) + "||").encode()

@@ -5,9 +5,7 @@ the trust rules, the fast path for RYSS and JZSS, Hypothesis invariants and an o
 
 from __future__ import annotations
 
-import os
 import random
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from kuangan.engine import schema
 from kuangan.engine.formats import TABLES, Limits, ParsedBatch, Upload, family_a, parse_uploads
 from kuangan.engine.formats.envelope import FAMILY_A_TYPES
 from kuangan.engine.tests import factories
-from kuangan.engine.tests.factories import cdss_body, ryss_body, ryss_name
+from kuangan.engine.tests.factories import ryss_body, ryss_name
 from kuangan.engine.tests.test_formats import (
     ARRIVALS,
     LIMITS,
@@ -581,42 +579,3 @@ def test_line_breaks_bom_and_gb18030_change_nothing_in_a_personnel_file(
     plain, noisy = parse_uploads([Upload(name, text.encode())]), parse_uploads([Upload(name, _mutate(text, kind, rng))])
     for table in ("positions", "people", "snapshots", "rejects"):
         assert getattr(noisy, table).equals(getattr(plain, table)), table
-
-
-# --- speed (opt-in) -------------------------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(not os.environ.get("KUANGAN_BENCH_RYSS"), reason="set KUANGAN_BENCH_RYSS=1 to measure")
-def test_ryss_parses_about_as_fast_per_byte_as_cdss_of_the_same_number_of_records() -> None:
-    """Parse-only speed of RYSS snapshots (factories.ryss_body) against CDSS files of the same number of
-    records (factories.cdss_body), with the installation's kind of limits and arrivals; best of 3 runs each,
-    alternately. KUANGAN_BENCH_RYSS=<mines>,<people>,<snapshots> (default 100,300,12: an hour of 100 mines).
-    Prints rows/s and MB/s. An RYSS record is about three times as long as a CDSS one, so rows/s differ by
-    about that; this fails only when a byte of RYSS costs more than twice a byte of CDSS."""
-    spec = os.environ["KUANGAN_BENCH_RYSS"]
-    mines, people, snapshots = (int(x) for x in spec.split(",")) if "," in spec else (100, 300, 12)
-    start = datetime(2024, 6, 1, 8, 0)
-    codes = [f"1411{m:08d}" for m in range(1, mines + 1)]
-    times = [start + timedelta(minutes=5 * s) for s in range(snapshots)]
-    kinds = {
-        "RYSS": ([Upload(ryss_name(c, at), ryss_body(c, people, at)) for at in times for c in codes], "positions"),
-        "CDSS": ([Upload(f"{c}_CDSS_{at + timedelta(seconds=5):%Y%m%d%H%M%S}.txt", cdss_body(c, people, at))
-                  for at in times for c in codes], "readings"),
-    }  # fmt: skip
-    limits = Limits(max_bytes=2**30, future_tolerance=timedelta(seconds=600), max_rejected_share=0.5)
-    best = dict.fromkeys(kinds, float("inf"))
-    for _ in range(3):
-        for label, (uploads, table) in kinds.items():
-            arrivals = [at + timedelta(seconds=8) for at in times for _ in codes]  # 3 s after the header time
-            began = time.perf_counter()
-            batch = parse_uploads(uploads, arrivals=arrivals, limits=limits)
-            best[label] = min(best[label], time.perf_counter() - began)
-            assert getattr(batch, table).height == mines * people * snapshots and batch.rejects.is_empty()
-    rows, per_byte = mines * people * snapshots, {}
-    for label, (uploads, _) in kinds.items():
-        megabytes = sum(len(u.data) for u in uploads) / 1e6
-        per_byte[label] = megabytes / best[label]
-        print(f"\n{label}: {rows:,} rows, {megabytes:.0f} MB in {best[label]:.2f} s = {rows / best[label]:,.0f} rows/s, "
-              f"{per_byte[label]:.1f} MB/s (best of 3, parse only)")  # fmt: skip
-    print(f"RYSS / CDSS: rows/s {best['CDSS'] / best['RYSS']:.2f}, MB/s {per_byte['RYSS'] / per_byte['CDSS']:.2f}")
-    assert per_byte["RYSS"] * 2 > per_byte["CDSS"]

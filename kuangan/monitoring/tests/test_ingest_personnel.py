@@ -28,9 +28,9 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def send(uploads, received: datetime):  # type: ignore[no-untyped-def]
+def send(uploads, received: datetime, *, live: bool = True):  # type: ignore[no-untyped-def]
     with clock.frozen(clock.from_local(received)):
-        return ingest(uploads, source=UploadSource.API, by=Actor.system(Via.INGEST))
+        return ingest(uploads, source=UploadSource.API, by=Actor.system(Via.INGEST), live=live)
 
 
 @pytest.fixture(autouse=True)
@@ -84,3 +84,23 @@ def test_more_than_ten_in_an_area_of_a_suspended_mine(world):
     alarm = Alarm.objects.get(kind=AlarmKind.SUSPENDED_MINE_ACTIVITY)
     assert (alarm.point_code, alarm.start, alarm.peak) == (area(mine, 1), clock.from_local(at(10)), 11)
     assert alarm.location == area(mine, 1)  # no RYQY named it: its code
+
+
+def test_while_ryss_is_late_the_mine_is_silent_and_no_personnel_alarm_comes_of_the_gap(world):
+    """Snapshots stop at 07:55 and resume at 10:30: the mine was silent (断线) for the RYSS type, and the
+    shift that began at 08:00 is not judged for its leader (a leader may have gone down unseen)."""
+    mine = world.a1.code
+    crew = [Down(n, 1, at(-20)) for n in range(1, 6)]  # the 08:00 shift, down at 07:40
+    # not live: between two batches the platform was looking (live, a gap between judgements is its own downtime)
+    send([ryss(mine, at(-10), crew), ryss(mine, at(-5), crew)], at(-4), live=False)
+    result = send([ryss(mine, at(150), crew), ryss(mine, at(155), crew)], at(156), live=False)
+    assert result.accepted == 2
+    silent = Alarm.objects.get(kind=AlarmKind.MINE_SILENT)
+    assert (silent.start, silent.end) == (clock.from_local(at(-4) + timedelta(minutes=15)),
+                                          clock.from_local(at(156)))
+    assert not Alarm.objects.filter(kind=AlarmKind.NO_LEADER_ON_SHIFT).exists()
+    # the next shift, covered from its start, is judged: 2 h in without a leader
+    later = [ryss(mine, at(480 + 5 * i), [Down(n, 1, at(470)) for n in range(10, 15)]) for i in range(0, 26)]
+    send(later, at(480 + 5 * 25 + 1), live=False)
+    alarm = Alarm.objects.get(kind=AlarmKind.NO_LEADER_ON_SHIFT)
+    assert (alarm.point_code, alarm.start) == ("", clock.from_local(at(600)))
