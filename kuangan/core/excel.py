@@ -282,3 +282,33 @@ def xlsx_response(data: bytes | LedgerFile, filename: str, *, by: Actor, descrip
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = disposition
     return response
+
+
+# --- reading the cells of an imported sheet --------------------------------------------------------------
+
+def cell_text(value: Any) -> str:
+    """A cell as the text a person typed: a whole float without its ".0", a date-time as its day."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+def cell_date(raw: Any) -> tuple[date | None, str | None]:
+    """A cell as a date (`2024-06-30`, `2024/6/30`, `2024.06.30` or a date cell), or the reason it is not one."""
+    from django.utils.translation import gettext as _
+
+    if raw in (None, ""):
+        return None, None
+    if isinstance(raw, datetime):
+        return raw.date(), None
+    if isinstance(raw, date):
+        return raw, None
+    text = cell_text(raw).replace("/", "-").replace(".", "-")
+    try:
+        return date.fromisoformat(text), None
+    except ValueError:
+        return None, _("“%(value)s”不是日期，请写成 2024-06-30") % {"value": cell_text(raw)}

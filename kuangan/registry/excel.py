@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, datetime
 from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from kuangan.core.excel import ledger_workbook
+from kuangan.core.excel import cell_date, cell_text, ledger_workbook
 from kuangan.core.text import join_list
 
 from .actions import RowError
@@ -35,30 +34,6 @@ def _export(mines: Any, title: str, subtitle: str) -> bytes:
                            rows=([cell_value(m, c) for c in MINE_COLUMNS] for m in mines))
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    return str(value).strip()
-
-
-
-
-def _date(raw: Any) -> tuple[date | None, str | None]:
-    if raw in (None, ""):
-        return None, None
-    if isinstance(raw, datetime):
-        return raw.date(), None
-    if isinstance(raw, date):
-        return raw, None
-    text = _text(raw).replace("/", "-").replace(".", "-")
-    try:
-        return date.fromisoformat(text), None
-    except ValueError:
-        return None, _("“%(value)s”不是日期，请写成 2024-06-30") % {"value": _text(raw)}
 
 
 def parse_mine_workbook(data: bytes, *, divisions: Any, enterprises: Any
@@ -79,10 +54,10 @@ def _parse(data: bytes, divisions: Any, enterprises: Any, choice_values: dict[st
         return [], [RowError(0, "", _("无法读取该文件：请上传 .xlsx 格式的 Excel 工作簿（可先下载导入模板）。"))]
     ws = wb.worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    header_at = next((i for i, r in enumerate(rows[:10]) if r and "矿山编码" in [_text(v) for v in r]), None)
+    header_at = next((i for i, r in enumerate(rows[:10]) if r and "矿山编码" in [cell_text(v) for v in r]), None)
     if header_at is None:
         return [], [RowError(0, "", _("没有找到表头行（须含“矿山编码”“矿山名称”等列）。"))]
-    header = [_text(v) for v in rows[header_at]]
+    header = [cell_text(v) for v in rows[header_at]]
     by_label = {c.label: c for c in MINE_COLUMNS if c.imported}
     missing = [c.label for c in MINE_COLUMNS if c.imported and not c.key.startswith("licence:")
                and c.key not in {"address", "longitude", "latitude", "has_upgrade_project", "rock_burst",
@@ -102,7 +77,7 @@ def _parse(data: bytes, divisions: Any, enterprises: Any, choice_values: dict[st
     seen_codes: dict[str, int] = {}
     for offset, values in enumerate(body):
         number = header_at + 2 + offset
-        if values is None or all(_text(v) == "" for v in values):
+        if values is None or all(cell_text(v) == "" for v in values):
             continue
         cells = {by_label[h].key: v for h, v in zip(header, values, strict=False) if h in by_label}
         form_data: dict[str, Any] = {}
@@ -111,7 +86,7 @@ def _parse(data: bytes, divisions: Any, enterprises: Any, choice_values: dict[st
             col = by_label[labels[key]]
             if key.startswith("licence:"):
                 continue
-            text = _text(raw)
+            text = cell_text(raw)
             if col.choices is not None:
                 form_data[key] = choice_values[key].get(text, text)  # a code or a label; else the form names it
             elif key == "has_upgrade_project":
@@ -145,8 +120,8 @@ def _parse(data: bytes, divisions: Any, enterprises: Any, choice_values: dict[st
                     row_errors.append(RowError(number, label, str(m)))
         licences = []
         for kind in ("mining", "safety_production", "business"):
-            lic_number = _text(cells.get(f"licence:{kind}:number"))
-            expires, problem = _date(cells.get(f"licence:{kind}:expires_on"))
+            lic_number = cell_text(cells.get(f"licence:{kind}:number"))
+            expires, problem = cell_date(cells.get(f"licence:{kind}:expires_on"))
             if problem:
                 row_errors.append(RowError(number, labels[f"licence:{kind}:expires_on"], problem))
             if lic_number:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from kuangan.core.excel import ledger_workbook
+from kuangan.core.excel import cell_date, cell_text, ledger_workbook
 from kuangan.core.masking import mask_id_number
 from kuangan.core.text import join_list
 from kuangan.registry.actions import RowError
@@ -58,28 +58,6 @@ def export_workers(workers: Iterable[Worker], *, today: date, notice_days: int, 
                                rows=_rows(workers, today, notice_days))
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    return str(value).strip()
-
-
-def _date(raw: Any) -> tuple[date | None, str | None]:
-    if raw in (None, ""):
-        return None, None
-    if isinstance(raw, datetime):
-        return raw.date(), None
-    if isinstance(raw, date):
-        return raw, None
-    text = _text(raw).replace("/", "-").replace(".", "-")
-    try:
-        return date.fromisoformat(text), None
-    except ValueError:
-        return None, _("“%(value)s”不是日期，请写成 2024-06-30") % {"value": _text(raw)}
 
 
 def parse_worker_workbook(data: bytes, *, mine_code: str) -> tuple[list[WorkerRow], list[RowError]]:
@@ -97,10 +75,10 @@ def _parse(data: bytes, mine_code: str, types: dict[str, str]) -> tuple[list[Wor
         return [], [RowError(0, "", _("无法读取该文件：请上传 .xlsx 格式的 Excel 工作簿（可先下载导入模板）。"))]
     ws = wb.worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    header_at = next((i for i, r in enumerate(rows[:10]) if r and "人员卡编码" in [_text(v) for v in r]), None)
+    header_at = next((i for i, r in enumerate(rows[:10]) if r and "人员卡编码" in [cell_text(v) for v in r]), None)
     if header_at is None:
         return [], [RowError(0, "", _("没有找到表头行（须含“人员卡编码”“姓名”等列）。"))]
-    header = [_text(v) for v in rows[header_at]]
+    header = [cell_text(v) for v in rows[header_at]]
     missing = [c.label for c in WORKER_COLUMNS if c.required and c.label not in header]
     if missing:
         return [], [RowError(header_at + 1, "", _("缺少列：%(columns)s") % {"columns": join_list(missing)})]
@@ -113,7 +91,7 @@ def _parse(data: bytes, mine_code: str, types: dict[str, str]) -> tuple[list[Wor
     errors: list[RowError] = []
     for offset, values in enumerate(body):
         number = header_at + 2 + offset
-        if values is None or all(_text(v) == "" for v in values):
+        if values is None or all(cell_text(v) == "" for v in values):
             continue
         cells = {by_label[h].key: v for h, v in zip(header, values, strict=False) if h in by_label}
         row_errors: list[RowError] = []
@@ -126,7 +104,7 @@ def _parse(data: bytes, mine_code: str, types: dict[str, str]) -> tuple[list[Wor
         for key in WORKER_KEYS:
             if key not in cells:
                 continue
-            text = _text(cells[key])
+            text = cell_text(cells[key])
             if text:
                 given.add(key)
             if key in ("leader_flag", "special_flag"):
@@ -182,20 +160,20 @@ def _parse(data: bytes, mine_code: str, types: dict[str, str]) -> tuple[list[Wor
 def _certificate(cells: dict[str, Any], types: dict[str, str], error: Any) -> dict[str, Any] | None:
     """The row's certificate, or None when its four columns are empty."""
     raw = {k: cells.get(k) for k in CERTIFICATE_KEYS}
-    if all(_text(v) == "" for v in raw.values()):
+    if all(cell_text(v) == "" for v in raw.values()):
         return None
-    kind_text = _text(raw["operation_type"])
+    kind_text = cell_text(raw["operation_type"])
     kind = types.get(kind_text, kind_text if kind_text in OperationType.values else "")
     if not kind:
         error("operation_type", _("“%(value)s”不是特种作业类别，应为：%(choices)s") % {
             "value": kind_text, "choices": join_list(types)} if kind_text else _("请填写作业类别"))
-    number = _text(raw["number"])
+    number = cell_text(raw["number"])
     if not number:
         error("number", _("请填写操作证号"))
     elif len(number) > 50:
         error("number", _("不能超过 %(n)d 个字符") % {"n": 50})
-    issued, issued_problem = _date(raw["issued"])
-    expires, expires_problem = _date(raw["expires"])
+    issued, issued_problem = cell_date(raw["issued"])
+    expires, expires_problem = cell_date(raw["expires"])
     for key, value, problem in (("issued", issued, issued_problem), ("expires", expires, expires_problem)):
         if problem:
             error(key, problem)
