@@ -134,8 +134,6 @@ def map_areas(specs: list[MineSpec], hidden: str, at: datetime) -> int:
                 declared_as=USE[area["use"]] if area["use"] != "face" or face else AreaUse.OTHER, face_id=face,
                 note="现场核对人员定位区域"))
             mapped += 1
-    # PositioningArea.updated_at does not move with a mapping, so the facts' cache would not see it
-    monitoring_facts._CACHE.clear()
     return mapped
 
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
+import itertools
 import math
 import random
 import re
@@ -1413,10 +1414,11 @@ DZFT_HEADER = "封条编码,位置,事件,时间,人数,车辆数"
 # The personnel incidents: what each does (subject `point`, size `peak`; a default when None), and what the
 # platform sees. `days` repeats one on consecutive days.
 PERSONNEL_INCIDENTS = {
-    "mine_overcrowded": "people not on shift go down at start (over 10 minutes) into the roadways and come up at "
-                        "the end, so that `peak` (default: limit + 10) are underground",
-    "face_overcrowded": "people go down into the face area `point` (default: the first working face) until "
-                        "`peak` (default: its RYQY headcount + 3) are in it",
+    "mine_overcrowded": "people not on shift are in the roadways from start for `minutes`, so that `peak` "
+                        "(default: limit + 10) are underground (put it in a shift's first half: see _PSim._crowd)",
+    "face_overcrowded": "people of the shift move from the roadways, then people not on shift go down, into the face "
+                        "area `point` (default: the first working face) until `peak` (default: its RYQY headcount "
+                        "+ 3) are in it",
     "shift_change_overcrowded": "`peak` (default 5) of the outgoing shift, the last to have gone down, wait at the "
                                 "pit bottom and come up `minutes` after the incoming shift's first person went down "
                                 "(the shift whose start is nearest to start)",
@@ -1635,14 +1637,16 @@ class _PSim:
     """The plan of the personnel, power and seal feeds: who is underground when and where (stints, detours),
     the power incidents and the seals' sightings."""
 
-    def __init__(self, mines: Sequence[MineSpec], start: datetime, end: datetime, seed: int) -> None:
+    def __init__(self, mines: Sequence[MineSpec], start: datetime, end: datetime, seed: int,
+                 origin: datetime | None = None) -> None:
+        """`origin`: the start of the whole simulation when this plan is one window of it (YDSJ's first quarter)."""
         if start.tzinfo is not None or end.tzinfo is not None:
             raise ValueError("start and end are naive Beijing local times")
         if end <= start:
             raise ValueError("end must be after start")
         if len({m.code for m in mines}) != len(mines):
             raise ValueError("mine codes must be unique")
-        self.start, self.end, self.seed = start, end, seed
+        self.start, self.end, self.seed, self.origin = start, end, seed, origin or start
         self.mines = [_build_pmine(m, i, seed) for i, m in enumerate(mines)]
         self.by_code = {m.spec.code: m for m in self.mines}
         self.people = pl.DataFrame(
@@ -1665,16 +1669,16 @@ class _PSim:
     # --- the normal shifts ------------------------------------------------------------------------------
 
     def _instances(self) -> pl.DataFrame:
-        """(mi, k, shift, day_no) of every shift from a day before the start to the end at a mine that may
-        produce then."""
+        """(mi, k, shift, day_no) of every shift from a day before the start to the one after the end (its people
+        go down before it starts) at a mine that may produce then."""
         rows = []
         first = self.start.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
         for m in self.mines:
             day = first
-            while day < self.end:
+            while day < self.end + SHIFT:
                 for k in range(3):
                     s = day + k * SHIFT
-                    if s < self.end and (m.halt is None or s < m.halt):
+                    if s < self.end + SHIFT and (m.halt is None or s < m.halt):  # the next goes down early
                         rows.append((m.index, k, s, (day - EPOCH).days))
                 day += timedelta(days=1)
         return pl.DataFrame(rows, schema={"mi": pl.Int32, "k": pl.Int32, "shift": T, "day_no": pl.Int64},
@@ -1729,6 +1733,16 @@ class _PSim:
         if inc.minutes <= 0:
             raise ValueError(f"incident {no}: minutes must be positive")
         s, e = inc.start, inc.start + timedelta(minutes=inc.minutes)
+        if inc.point is not None:  # a subject the mine does not have is refused whenever the incident is
+            kind_of = {"seal_activity_while_suspended": "seal", "face_overcrowded": "area", "hidden_working_face": "area",
+                       "suspended_mine_activity": "area"}.get(inc.kind, "card")
+            known = {"seal": {c for c, _ in m.seals}, "area": {a.code for a in m.areas},
+                     "card": {p.card for p in m.people}}[kind_of]
+            if inc.point not in known:
+                what = {"seal": "电子封条", "area": "定位区域", "card": "人员名册中的人员卡"}[kind_of]
+                raise ValueError(f"煤矿 {m.spec.code} 没有{what} {inc.point}")
+        if e <= self.start - timedelta(days=1) or s >= self.end:
+            return  # another window's (simulate_personnel cuts long spans into days)
         getattr(self, f"_{inc.kind}")(m, s, e, inc)
 
     def _card(self, m: _PMine, inc: Incident, default: str | None) -> str:
@@ -1803,8 +1817,21 @@ class _PSim:
         return st.height
 
     def _crowd(self, m: _PMine, s: datetime, e: datetime, target: int, area: _PArea | None) -> None:
+        """`target` people underground (area None) or in `area`: into an area first those already underground
+        in the roadways and chambers all the window (they belong to the shift), then people sent down. The
+        rules take whoever goes down more than 4 h into a shift for the next shift's (its start is nearer):
+        people sent down then make a shift change, so a crowd incident belongs in a shift's first half."""
         mid = s + min(e - s, timedelta(minutes=20))
         extra = max(1, target - self._count(m, mid, area.code if area else None))
+        if area is not None:
+            roads = [a.code for a in m.areas if a.use in ("roadway", "chamber") and a.code != area.code]
+            moved = (self._covering(m, s, e).filter(pl.col("area").is_in(roads))
+                     .join(self.detours.filter(pl.col("mi") == m.index).select("card"), on="card", how="anti")
+                     ["card"].head(extra).to_list())
+            self._detour(m, moved, s - timedelta(minutes=1), e - timedelta(minutes=1), area, None)
+            extra -= len(moved)
+            if extra <= 0:
+                return
         cards = self._free(m, s - timedelta(minutes=30), e + timedelta(minutes=30))[:extra]
         places = [area] if area else [a for a in m.areas if a.use in ("roadway", "chamber")]
         self._send(m, cards, s, e, places)
@@ -2080,7 +2107,7 @@ class _PWriter:
         ends = []
         e = EPOCH + SLOT * math.ceil((c0 - EPOCH) / SLOT)
         while e < c1:
-            if e - SLOT >= sim.start:
+            if e - SLOT >= sim.origin:
                 ends.append(e)
             e += SLOT
         if not ends:
@@ -2157,11 +2184,45 @@ def simulate_personnel(
     unknown = set(types) - set(PERSONNEL_TYPES)
     if unknown:
         raise ValueError(f"unknown file types {sorted(unknown)}; one of {', '.join(PERSONNEL_TYPES)}")
-    sim = _PSim(mines, start, end, seed)
+    incidents = _daily(incidents)
+    # a span of more than two days is planned a day at a time (the plan of a year of a county's shifts would take
+    # gigabytes): each window's people are the same (the jitter keys on card and shift), its incidents those
+    # within a day of it; the first window checks the arguments and the incidents now, not at the first file
+    bounds = [start]
+    if end - start > timedelta(days=2):
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        while midnight < end:
+            bounds.append(midnight)
+            midnight += timedelta(days=1)
+    bounds.append(end)
+    first = _plan(mines, bounds[0], bounds[1], seed, start, incidents)
+    return _windows(first, mines, bounds, seed, incidents, types)
+
+
+def _plan(mines: Sequence[MineSpec], a: datetime, b: datetime, seed: int, origin: datetime,
+          incidents: Sequence[Incident]) -> _PSim:
+    sim = _PSim(mines, a, b, seed, origin)
     # the ones that take people away first, so that a crowd's size counts what is left
-    for no, inc in sorted(enumerate(_daily(incidents)), key=lambda x: _FIRST.get(x[1].kind, len(_FIRST))):
+    for no, inc in sorted(enumerate(incidents), key=lambda x: _FIRST.get(x[1].kind, len(_FIRST))):
         sim.add(no, inc)
-    return _PWriter(sim, types).run()
+    return sim
+
+
+def _windows(first: _PSim, mines: Sequence[MineSpec], bounds: list[datetime], seed: int,
+             incidents: Sequence[Incident], types: Collection[str]) -> Iterator[tuple[str, bytes]]:
+    """The windows' files in upload order: a file sent after its window's end (a few seconds' delay) waits to be
+    merged with the next window's."""
+    carry: list[tuple[str, bytes]] = []
+    for i, (a, b) in enumerate(itertools.pairwise(bounds)):
+        sim = first if i == 0 else _plan(mines, a, b, seed, bounds[0], incidents)
+        stream = merge(carry, _PWriter(sim, types).run())
+        carry = []
+        last, cut = i == len(bounds) - 2, b.strftime(NAME_FMT)
+        for item in stream:
+            if last or item[0].split("_", 2)[2][:14] < cut:
+                yield item
+            else:
+                carry.append(item)
 
 
 def merge(*streams: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:

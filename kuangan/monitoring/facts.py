@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, QuerySet, Sum
 
 from kuangan.core.clock import SHANGHAI, local
 from kuangan.engine import facts as F
@@ -39,7 +39,9 @@ def _version() -> tuple[Any, ...]:
         of(Mine.objects.all(), "updated_at"),
         of(MineStatusChange.objects.all()),
         of(PersonnelProfile.objects.all(), "updated_at"),
-        of(StaffingLimit.objects.all()),
+        # a limit edited in the admin changes no count or pk: its numbers are part of the version
+        tuple(StaffingLimit.objects.aggregate(n=Count("pk"), d=Sum("disaster_limit"), o=Sum("other_limit"),
+                                              lo=Sum("capacity_above"), hi=Sum("capacity_upto")).values()),
         of(PositioningArea.objects.all(), "updated_at"),
         of(WorkingFace.objects.all(), "updated_at"),
         of(LeadershipMember.objects.all(), "updated_at"),

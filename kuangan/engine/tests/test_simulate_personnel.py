@@ -212,7 +212,7 @@ def incidents() -> pl.DataFrame:
     plan = [
         Incident("mine_overcrowded", A.code, at(10), 40),  # default: limit + 10 underground
         Incident("face_overcrowded", A.code, at(11), 30, point=FACE, peak=22),  # 10 % over a limit of 20
-        Incident("face_overcrowded", A.code, at(13), 30, peak=24),  # 20 % over: a major hazard (C01-06)
+        Incident("face_overcrowded", A.code, at(11, 45), 10, peak=24),  # 20 % over: a major hazard (C01-06)
         Incident("shift_change_overcrowded", A.code, at(16), 150),  # a change of 2 h 30 (5 stay behind)
         Incident("no_leader_on_shift", A.code, at(8), 1),
         Incident("overtime_underground", A.code, at(7, 50), 11 * 60, point=ROVER),  # 11 h from 07:50
@@ -235,12 +235,14 @@ def test_a_mine_over_its_limit(incidents) -> None:
 def test_a_face_over_its_limit_and_one_twenty_percent_over(incidents) -> None:
     faces = of(incidents, "face_overcrowded")
     assert [(e["point_code"], e["start"].strftime("%H:%M"), e["peak"]) for e in faces] == [
-        (FACE, "11:00", 22), (FACE, "13:00", 24)]
+        (FACE, "11:00", 22), (FACE, "11:45", 24)]
 
 
 def test_a_shift_change_longer_than_two_hours(incidents) -> None:
     [ep] = of(incidents, "shift_change_overcrowded")
-    assert at(15, 40) <= ep["start"] < at(16) and ep["end"] > at(18, 10)  # the incoming shift's first down + 2 h
+    # from the incoming shift's first down (15:40-15:50) the change runs 2 h 30: alarmed once past 2 h (and it
+    # lasts while the overtime worker of the 08:00 shift is down, until 18:50)
+    assert at(17, 40) <= ep["start"] <= at(17, 55) and ep["end"] >= at(18, 10)
 
 
 def test_a_shift_without_a_leader(incidents) -> None:

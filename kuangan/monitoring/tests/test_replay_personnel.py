@@ -18,7 +18,7 @@ from kuangan.core.choices import Via
 from kuangan.core.clock import from_local
 from kuangan.engine.formats import Upload
 from kuangan.engine.simulate import Face, Incident, MineSpec, merge, positioning_areas, simulate_personnel
-from kuangan.monitoring import facts, ingest
+from kuangan.monitoring import ingest
 from kuangan.monitoring.actions import AreaMapping, map_positioning_area
 from kuangan.monitoring.choices import AreaUse, UploadSource
 from kuangan.monitoring.models import (
@@ -104,8 +104,6 @@ def registry(world, files: list[tuple[str, bytes]], hidden: str) -> list[tuple[s
             face_id = faces.get(area.name) if use == "face" else None
             map_positioning_area(area.pk, by=by, mapping=AreaMapping(
                 declared_as=USE[use] if use != "face" or face_id else AreaUse.OTHER, face_id=face_id))
-    # a mapping does not move PositioningArea.updated_at, which the facts' cache keys on (reported)
-    facts._CACHE.clear()
     return [f for f in files if f not in opening]
 
 
