@@ -55,13 +55,13 @@ CAPACITY = 500  # 万t/a: the top tier of the 2019 limits, 850 (disaster-severe)
 SETUP = """
 import polars as pl
 from datetime import date
-from django.utils import timezone
+from kuangan.core import clock
 from kuangan.engine.simulate import MineSpec, positioning_areas, roster
 from kuangan.monitoring.models import PositioningArea
 from kuangan.registry.models import LeadershipMember, Mine, WorkingFace
 USE = {{"shaft_top": "shaft_top", "pit_bottom": "roadway", "face": "face", "roadway": "roadway", "chamber": "chamber",
         "hidden": "roadway", "restricted": "other"}}
-now = timezone.now()
+now = clock.now()
 mines = list(Mine.objects.all())
 Mine.objects.update(approved_capacity={capacity})
 areas = []
