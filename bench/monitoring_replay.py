@@ -638,35 +638,20 @@ def engine_only(batches: list[Batch], store_dir: Path) -> Stages:
 
 def memory_history(store: Any) -> Any:
     """`ingest`'s history (the stored records from the ParquetStore) with the checkpoints in a list in
-    memory instead of the database, as kuangan/engine/tests/factories.py's MemoryHistory keeps them;
-    `commit` does what `ingest._save_checkpoints` does (the back-fill horizon left out)."""
-    from kuangan.engine.pipeline import EngineState
+    memory instead of the database (engine.checkpoints), as the engine's tests keep them; `commit` does
+    what `ingest._save_checkpoints` does (the back-fill horizon left out)."""
+    from kuangan.engine.checkpoints import MemoryCheckpoints
     from kuangan.monitoring.ingest import _History
 
-    class MemoryCheckpoints(_History):
+    class MemoryHistory(MemoryCheckpoints, _History):
         def __init__(self, parquet: Any) -> None:
-            super().__init__(parquet)
-            self.kept: list[tuple[bytes, dict[str, datetime]]] = []
-
-        def checkpoint(self, mine_code: str, before: datetime) -> tuple[Any, datetime] | None:
-            found = [(seen[mine_code], blob) for blob, seen in self.kept
-                     if mine_code in seen and seen[mine_code] < before]
-            if not found:
-                return None
-            until, blob = max(found, key=lambda f: f[0])
-            return EngineState.from_bytes(blob, without_definitions=True), until
+            _History.__init__(self, parquet)
+            MemoryCheckpoints.__init__(self)
 
         def commit(self, outcome: Any, before: Any, before_blob: bytes) -> None:
-            """Checkpoints made stale by late data go; the batch's new ones are kept (the state before the
-            batch as the bytes it was saved as)."""
-            for mine, since in outcome.rejudged.select("mine_code", "since").unique().iter_rows():
-                self.kept = [(blob, {m: t for m, t in seen.items() if m != mine or (since is not None and t <= since)})
-                             for blob, seen in self.kept]
-            for c in outcome.checkpoints:
-                blob = before_blob if c.state is before else c.state.to_bytes(definitions=False)
-                self.kept.append((blob, dict(c.seen_until)))
+            self.keep(outcome, before, before_blob)
 
-    return MemoryCheckpoints(store)
+    return MemoryHistory(store)
 
 
 @dataclass

@@ -11,9 +11,11 @@ loaded again, so a restart or a replay continues exactly where live processing s
 Arrival order does not change the result (docs/architecture.md). With a `History` (the caller's store
 and checkpoints), a mine whose batch brings data older than what was judged of it already (late readings
 or outstation statuses not stored before, a definition older than its newest data, a YCBJ over-limit
-report a decision may have missed) is judged again: its state comes from the newest checkpoint before
-that data, and its stored records since then, with the batch's, go through the rules hour by hour in
-data-time order. The result names the mine and the time after which its alarms were derived again (the
+report a decision may have missed, a late snapshot, JZSS, power or seal record) is judged again: its state
+comes from the newest checkpoint that had judged none of that data (a mine's STREAMS each keep their own
+pace: power sent days ahead of the snapshots does not hide a checkpoint for late snapshots), and its stored
+records the checkpoint had not judged, with the batch's, go through the rules hour by hour in data-time
+order. Without such a checkpoint the mine is judged from an empty state over all its stored records. The result names the mine and the time after which its alarms were derived again (the
 caller reconciles them: ended, extended, raised or withdrawn). mine_silent, judged by arrival, is never
 judged again. The result also holds the records to store (each reading once) and the checkpoints to keep.
 """
@@ -78,6 +80,15 @@ RULES: list[tuple[str, Any]] = [
 KINDS = [name for name, _ in RULES]
 # alarm kinds keyed by a subject (a card, an area, the mine) judged from snapshots rather than by a point
 SUBJECT_KINDS = list(personnel_rules.KINDS)
+# the kinds not keyed by a point (personnel alarms, leads), with the stream each is judged from: a mine judged
+# again has those of the streams it judged again derived again (BatchResult.rejudged_mines)
+SUBJECT_STREAMS: dict[str, str] = {
+    **dict.fromkeys(SUBJECT_KINDS, "snapshots"),
+    "hidden_working_face": "snapshots",
+    "power_use_while_suspended": "power",
+    "over_capacity": "readings",
+    "seal_activity_while_suspended": "seals",
+}
 POINT_KEY = ["mine_code", "point_code"]  # a point is its mine's: codes are never compared across mines
 SEEN: Schema = {"mine_code": pl.String, "point_code": pl.String, "last_t": TIME}
 SEEN_STATUS: Schema = {"mine_code": pl.String, "outstation_code": pl.String, "last_t": TIME}
@@ -90,6 +101,15 @@ SEQUENCED: dict[str, tuple[list[str], str]] = {
     "station_status": (["station_code"], "data_time"),
     "power": (["meter_code"], "start"),
     "seals": (["seal_code", "event"], "data_time"),
+}
+# a mine's tables in groups each judged in its own time order (the readings' group: its point and outstation
+# times; the others: their SEQUENCED key's), so each group's frontier is a checkpoint's measure
+STREAMS: dict[str, tuple[str, ...]] = {
+    "readings": ("readings", "outstation_status", "events", "definitions"),
+    "snapshots": ("snapshots", "positions"),
+    "station_status": ("station_status",),
+    "power": ("power",),
+    "seals": ("seals",),
 }
 UNJUDGED_AGAIN = "rules/mine_silent"  # judged by arrival: a late file changes nothing there
 THRESHOLDS = ["upper_alarm", "upper_alarm_clear", "upper_power_off", "upper_power_restore"]
@@ -496,19 +516,31 @@ RECORD_TIMES = {"readings": "data_time", "outstation_status": "data_time", "even
 class History(Protocol):
     """What the engine may ask of the past when a batch brings late data (the caller's store)."""
 
-    def stored(self, mine_code: str, since: datetime | None, until: datetime | None = None) -> Records:
-        """The mine's stored records with a data time after `since` (None: all) and at or before `until`;
-        its definitions whatever their time."""
+    def stored(self, mine_code: str, since: datetime | None, until: datetime | None = None,
+               tables: tuple[str, ...] = RECORD_TABLES) -> Records:
+        """The mine's stored records of `tables` (the others empty) with a data time after `since` (None: all)
+        and at or before `until`; its definitions whatever their time."""
 
-    def checkpoint(self, mine_code: str, before: datetime) -> tuple[EngineState, datetime] | None:
-        """The newest checkpoint holding the mine with its newest judged time before `before`: the state
-        (only that mine's rows are used) and that time."""
+    def checkpoint(self, mine_code: str, late: dict[str, datetime]) -> tuple[EngineState, Judged] | None:
+        """The newest checkpoint holding the mine that is `usable` for its late data (stream → earliest
+        time): the state (only that mine's rows are used) and how far it had judged each stream."""
+
+
+Judged = dict[str, datetime]  # stream → the newest data time of it a state had judged (of one mine)
+
+
+def usable(judged: Judged, late: dict[str, datetime]) -> bool:
+    """A checkpoint that had judged a mine's streams to `judged` can judge its late data (stream → earliest
+    time) again: it judged none of it. A checkpoint that is not usable for a batch's late data lacks it: the
+    caller drops it (`BatchResult.late`). Checkpoints are kept in the order they were made, which is the
+    order of the data they judged, so the newest usable one is the one that judged most."""
+    return all(stream not in judged or judged[stream] < t for stream, t in late.items())
 
 
 @dataclass(frozen=True)
 class Checkpoint:
     state: EngineState
-    seen_until: dict[str, datetime]  # mine → the newest data time of it the state had judged
+    seen_until: dict[str, Judged]  # mine → how far the state had judged each of its streams
 
 
 @dataclass(frozen=True)
@@ -519,11 +551,11 @@ class BatchResult:
     # points (and outstations) judged again from a checkpoint, with the time after which their episodes
     # were derived again: an alarm of theirs open then or later without its episode was disproved
     rejudged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJUDGED))
-    # mines whose snapshots were judged again, with the time after which their subject kinds' episodes
-    # (personnel, leads: keyed by card, area, seal, not by a point) were derived again
+    # mines judged again, with the kinds not keyed by a point (SUBJECT_STREAMS: personnel, leads) whose
+    # stream was judged again, and the time after which their episodes were derived again
     rejudged_mines: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJUDGED_MINES))
-    # mine judged again → the checkpoint time it was judged from: later checkpoints of it lack the late data
-    judged_from: dict[str, datetime] = field(default_factory=dict)
+    # mine judged again → its late data (stream → earliest time): its checkpoints not `usable` for it go
+    late: dict[str, dict[str, datetime]] = field(default_factory=dict)
     checkpoints: list[Checkpoint] = field(default_factory=list)  # states to keep for judging late data
 
 
@@ -531,7 +563,7 @@ class BatchResult:
 # mine's newest ones within a file or two (the judged ones are told apart by the point's own time)
 LOOKBACK = timedelta(hours=1)
 REJUDGED: Schema = {"mine_code": pl.String, "point_code": pl.String, "since": TIME}
-REJUDGED_MINES: Schema = {"mine_code": pl.String, "since": TIME}
+REJUDGED_MINES: Schema = {"mine_code": pl.String, "kind": pl.String, "since": TIME}
 HOUR = "1h"
 
 
@@ -566,7 +598,7 @@ def run_batch(
         **sequenced.fresh,
     )
     checkpoints = _crossed(state, result.state)
-    episodes, rejudged, rejudged_mines, parts, judged_from = [result.episodes], [], [], [stored], {}
+    episodes, rejudged, rejudged_mines, parts = [result.episodes], [], [], [stored]
     new_state = result.state
     for mine in mines:
         again = _step("rejudge", _rejudge, mine, late[mine], state, parsed, settings, history, facts)
@@ -575,7 +607,6 @@ def run_batch(
         parts.append(again.stored)
         rejudged.append(again.rejudged)
         rejudged_mines.append(again.rejudged_mines)
-        judged_from.update(again.judged_from)
         checkpoints += again.checkpoints
     out_episodes = episodes[0] if len(episodes) == 1 else pl.concat(episodes).sort(
         "start", "mine_code", "point_code", "kind", nulls_last=False)
@@ -583,7 +614,7 @@ def run_batch(
                        rejudged=pl.concat(rejudged) if rejudged else pl.DataFrame(schema=REJUDGED),
                        rejudged_mines=pl.concat(rejudged_mines) if rejudged_mines else pl.DataFrame(
                            schema=REJUDGED_MINES),
-                       judged_from=judged_from, checkpoints=checkpoints)
+                       late=late, checkpoints=checkpoints)
 
 
 def _stored_readings() -> list[pl.Expr]:
@@ -636,32 +667,50 @@ def _judge(state: EngineState, latest: pl.DataFrame, readings: pl.DataFrame, sta
     )
 
 
-def _frontier(state: EngineState) -> pl.DataFrame:
-    """How far each mine's judged data has come: its newest reading or sequenced record (a snapshot ...)."""
-    times = pl.concat([state.seen.select("mine_code", "last_t"), state.seen_more.select("mine_code", "last_t")])
-    return times.group_by("mine_code").agg(frontier=pl.col("last_t").max())
+def _frontiers(state: EngineState) -> pl.DataFrame:
+    """How far each of each mine's STREAMS has been judged: the newest time of any of its keys."""
+    times = pl.concat([
+        state.seen.select("mine_code", "last_t"), state.seen_status.select("mine_code", "last_t"),
+    ]).select("mine_code", stream=pl.lit("readings"), last_t="last_t")
+    more = state.seen_more.select("mine_code", stream="table", last_t="last_t")
+    return (pl.concat([times, more], how="vertical_relaxed").group_by("mine_code", "stream")
+            .agg(frontier=pl.col("last_t").max()).sort("mine_code", "stream"))
+
+
+def _judged(frontiers: pl.DataFrame) -> dict[str, Judged]:
+    out: dict[str, Judged] = {}
+    for mine, stream, t in frontiers.iter_rows():
+        out.setdefault(mine, {})[stream] = t
+    return out
 
 
 def _crossed(before: EngineState, after: EngineState) -> list[Checkpoint]:
-    """The state before the batch is a checkpoint for each mine the batch took into a new hour of data."""
-    was, now = _frontier(before), _frontier(after)
-    crossed = (was.join(now, on="mine_code", suffix="_after")
-               .filter(pl.col("frontier_after").dt.truncate(HOUR) > pl.col("frontier").dt.truncate(HOUR)))
+    """The state before the batch is a checkpoint for each mine it held whose batch took a stream into a new
+    hour of data (or brought a stream it had not judged yet)."""
+    was = _frontiers(before)
+    crossed = (_frontiers(after)
+               .join(was, on=["mine_code", "stream"], how="left", suffix="_before")
+               .filter(pl.col("mine_code").is_in(was.get_column("mine_code").unique().implode()),
+                       pl.col("frontier_before").is_null()
+                       | (pl.col("frontier").dt.truncate(HOUR) > pl.col("frontier_before").dt.truncate(HOUR)))
+               .get_column("mine_code").unique())
     if crossed.is_empty():
         return []
-    return [Checkpoint(before, dict(crossed.select("mine_code", "frontier").iter_rows()))]
+    return [Checkpoint(before, _judged(was.filter(pl.col("mine_code").is_in(crossed.implode()))))]
 
 
 def _late_mines(state: EngineState, parsed: ParsedBatch, prepared: Prepared, sequenced: Sequenced,
-                history: History, settings: Settings) -> dict[str, datetime]:
-    """Mine → the earliest time from which it must be judged again: its late readings and outstation
-    statuses (not already stored: a re-sent file changes nothing), a definition older than its newest
-    judged data, or a YCBJ over-limit report that a decision may already have missed."""
-    since: dict[str, datetime] = {}
+                history: History, settings: Settings) -> dict[str, dict[str, datetime]]:
+    """Mine → stream → the earliest time from which it must be judged again: its late readings and
+    outstation statuses (not already stored: a re-sent file changes nothing), a definition older than its
+    newest judged readings, a YCBJ over-limit report that a decision may already have missed, its late
+    records of the SEQUENCED tables."""
+    since: dict[str, dict[str, datetime]] = {}
 
-    def earliest(frame: pl.DataFrame, column: str) -> None:
+    def earliest(frame: pl.DataFrame, column: str, stream: str = "readings") -> None:
         for mine, t in frame.group_by("mine_code").agg(pl.col(column).min()).iter_rows():
-            since[mine] = min(t, since.get(mine, t))
+            streams = since.setdefault(mine, {})
+            streams[stream] = min(t, streams.get(stream, t))
 
     late_readings, late_status = prepared.late, prepared.late_status
     for mine in sorted(set(late_readings.get_column("mine_code")) | set(late_status.get_column("mine_code"))):
@@ -670,7 +719,7 @@ def _late_mines(state: EngineState, parsed: ParsedBatch, prepared: Prepared, seq
         times = pl.concat([mine_r.get_column("t"), mine_s.get_column("data_time")])
         lo, hi = times.min(), times.max()
         assert isinstance(lo, datetime) and isinstance(hi, datetime)
-        stored = history.stored(mine, lo - timedelta(microseconds=1), hi)
+        stored = history.stored(mine, lo - timedelta(microseconds=1), hi, STREAMS["readings"])
         earliest(mine_r.join(stored.readings.select(*POINT_KEY, t=pl.col("data_time")), on=[*POINT_KEY, "t"],
                              how="anti"), "t")
         earliest(mine_s.join(stored.outstation_status.select("mine_code", "outstation_code", "data_time"),
@@ -681,10 +730,10 @@ def _late_mines(state: EngineState, parsed: ParsedBatch, prepared: Prepared, seq
             mine_rows = rows.filter(pl.col("mine_code") == mine)
             lo, hi = mine_rows.get_column(t).min(), mine_rows.get_column(t).max()
             assert isinstance(lo, datetime) and isinstance(hi, datetime)
-            stored_rows = getattr(history.stored(mine, lo - timedelta(microseconds=1), hi), name)
+            stored_rows = getattr(history.stored(mine, lo - timedelta(microseconds=1), hi, (name,)), name)
             earliest(mine_rows.join(stored_rows.select(RECORD_KEYS[name]), on=RECORD_KEYS[name], how="anti",
-                                    nulls_equal=True), t)
-    frontier = _frontier(state)
+                                    nulls_equal=True), t, name)
+    frontier = _frontiers(state).filter(pl.col("stream") == "readings").drop("stream")
     if not parsed.definitions.is_empty():
         earliest(parsed.definitions.join(frontier, on="mine_code").filter(pl.col("header_time") < pl.col("frontier")),
                  "header_time")
@@ -696,15 +745,21 @@ def _late_mines(state: EngineState, parsed: ParsedBatch, prepared: Prepared, seq
     return since
 
 
-def _rejudge(mine: str, since: datetime, state: EngineState, parsed: ParsedBatch, settings: Settings,
+def _rejudge(mine: str, late: dict[str, datetime], state: EngineState, parsed: ParsedBatch, settings: Settings,
              history: History, facts: Facts) -> BatchResult:
-    """The mine judged again in data-time order from the newest checkpoint before `since`: its stored
-    records since then and the batch's, hour by hour (each hour's start is a checkpoint again)."""
-    found = history.checkpoint(mine, since)
-    # no checkpoint before the data (a mine's first hour, or data older than the checkpoints kept): judged
-    # from an empty state an hour before it
-    base, until = (found[0].of_mine(mine), found[1]) if found else (EngineState.empty(), since - LOOKBACK)
-    stored = history.stored(mine, until - LOOKBACK)
+    """The mine judged again in data-time order from the newest checkpoint that had judged none of its late
+    data: the stored records of each stream from where the checkpoint had judged it (an hour of look-back:
+    a point can lag its mine's newest readings; what it had judged is told apart by each key's own time)
+    and the batch's, hour by hour (each hour's start is a checkpoint again). Without a checkpoint (a mine's
+    first batches, data older than the checkpoints kept): from an empty state over all its stored records."""
+    found = history.checkpoint(mine, late)
+    base, judged = (found[0].of_mine(mine), found[1]) if found else (EngineState.empty(), {})
+    reread: dict[str, datetime | None] = {s: judged[s] - LOOKBACK if s in judged else None for s in STREAMS}
+    parts: dict[str, pl.DataFrame] = {}
+    for stream, tables in STREAMS.items():
+        kept = history.stored(mine, reread[stream], tables=tables)
+        parts.update({name: getattr(kept, name) for name in tables})
+    stored = Records(**parts)
     batch = Records.of(parsed).of_mine(mine)
     merged: dict[str, pl.DataFrame] = {}
     new: dict[str, pl.DataFrame] = {}
@@ -719,11 +774,11 @@ def _rejudge(mine: str, since: datetime, state: EngineState, parsed: ParsedBatch
     timed = [name for name in RECORD_TABLES if name != "definitions"]
     hours = (pl.concat([merged[name].select(h=pl.col(RECORD_TIMES[name]).dt.truncate(HOUR)) for name in timed])
              .unique().sort("h").get_column("h").to_list())
-    current, episodes, checkpoints, judged_points = base, [], [], []
+    current, episodes, checkpoints, judged_points, judged_streams = base, [], [], [], set()
     rules = [(name, module) for name, module in RULES if name != "mine_silent"]
     for i, hour in enumerate(hours):
-        if i and not _frontier(current).is_empty():
-            checkpoints.append(Checkpoint(current, dict(_frontier(current).iter_rows())))
+        if i and not (frontiers := _frontiers(current)).is_empty():
+            checkpoints.append(Checkpoint(current, _judged(frontiers)))
         end = hour + timedelta(hours=1)
 
         def part(name: str, hour: datetime = hour, end: datetime = end) -> pl.DataFrame:
@@ -740,23 +795,37 @@ def _rejudge(mine: str, since: datetime, state: EngineState, parsed: ParsedBatch
                               seen_status=current.seen_status, seen_more=current.seen_more)
         p = prepare(emptied, piece, settings)
         q = sequence(emptied, piece)
-        judged = _judge(current, p.latest, p.readings, p.status, piece.events, piece.files, end, settings, rules,
-                        q.fresh, facts)
+        out = _judge(current, p.latest, p.readings, p.status, piece.events, piece.files, end, settings, rules,
+                     q.fresh, facts)
         judged_points += [p.readings.select(*POINT_KEY), p.status.select("mine_code", point_code="outstation_code")]
-        current = judged.state
-        episodes.append(judged.episodes)
+        judged_streams |= {name for name in SEQUENCED if not q.fresh[name].is_empty()}
+        if not p.readings.is_empty():
+            judged_streams.add("readings")
+        current = out.state
+        episodes.append(out.episodes)
+
+    def judged_from(stream: str) -> datetime | None:
+        """Where the stream was judged again from: the checkpoint's time (less the look-back), or before its
+        first record."""
+        if reread[stream] is not None:
+            return reread[stream]
+        first = [merged[name].get_column(RECORD_TIMES[name]).min() for name in STREAMS[stream] if name != "definitions"]
+        times = [t for t in first if isinstance(t, datetime)]
+        return min(times) - LOOKBACK if times else None
+
     # each point's alarms are derived again after the time the checkpoint had judged it to
     points = (pl.concat(judged_points).unique() if judged_points else pl.DataFrame(schema=REJUDGED).drop("since"))
     judged_to = pl.concat([base.seen.select(*POINT_KEY, "last_t"),
                            base.seen_status.select("mine_code", point_code="outstation_code", last_t="last_t")])
     rejudged = points.join(judged_to, on=POINT_KEY, how="left").select(
-        *POINT_KEY, since=pl.coalesce("last_t", pl.lit(until - LOOKBACK, TIME)))
-    # the subject kinds (personnel, leads) of the mine, from the newest snapshot the checkpoint had judged
-    snapshot_to = base.seen_more.filter(pl.col("table") == "snapshots").get_column("last_t").max()
-    rejudged_mines = pl.DataFrame({"mine_code": [mine], "since": [snapshot_to or until - LOOKBACK]},
-                                  schema=REJUDGED_MINES)
+        *POINT_KEY, since=pl.coalesce("last_t", pl.lit(judged_from("readings"), TIME)))
+    # the kinds not keyed by a point, of the streams judged again, from the newest time the checkpoint had
+    # judged of their stream
+    rejudged_mines = pl.DataFrame(
+        [(mine, kind, judged.get(stream) or judged_from(stream)) for kind, stream in SUBJECT_STREAMS.items()
+         if stream in judged_streams], schema=REJUDGED_MINES, orient="row")
     return BatchResult(state=current, episodes=merge_episodes(episodes), stored=Records(**new),
-                       rejudged=rejudged, rejudged_mines=rejudged_mines, judged_from={mine: until},
+                       rejudged=rejudged, rejudged_mines=rejudged_mines, late={mine: late},
                        checkpoints=checkpoints)
 
 

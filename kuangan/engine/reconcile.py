@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .pipeline import SUBJECT_KINDS, BatchResult
+from .pipeline import BatchResult
 from .schema import TIME, Schema
 
 KEY = ["mine_code", "point_code", "kind", "start"]
@@ -47,10 +47,10 @@ def reconcile(alarms: pl.DataFrame, result: BatchResult) -> pl.DataFrame:
         .drop("since")
         .join(eps.filter(~pl.col("void")).select(KEY), on=KEY, how="anti", nulls_equal=True)
     )
-    # an alarm of a subject kind (a card, an area: personnel) of a mine whose snapshots were judged again
+    # an alarm or lead of a kind not keyed by a point (a card, an area, a seal, the mine) whose stream was
+    # judged again, open at or after the time it was judged from, and without its episode
     subjects = (
-        standing.filter(pl.col("kind").is_in(SUBJECT_KINDS))
-        .join(result.rejudged_mines, on="mine_code", how="inner")
+        standing.join(result.rejudged_mines, on=["mine_code", "kind"], how="inner")
         .filter(pl.col("end").is_null() | (pl.col("end") > pl.col("since")))
         .drop("since")
         .join(eps.filter(~pl.col("void")).select(KEY), on=KEY, how="anti", nulls_equal=True)

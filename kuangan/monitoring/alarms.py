@@ -124,7 +124,7 @@ def _existing(result: BatchResult, mines: dict[str, Mine]) -> dict[tuple[int, st
     if not eps.is_empty():
         ids = [mines[c].pk for c in eps.get_column("mine_code").unique().to_list() if c in mines]
         q |= Q(mine_id__in=ids, start__in=[from_local(t) for t in eps.get_column("start").unique().to_list()])
-    rejudged = pl.concat([result.rejudged.select("mine_code", "since"), result.rejudged_mines])
+    rejudged = pl.concat([result.rejudged.select("mine_code", "since"), result.rejudged_mines.select("mine_code", "since")])
     for mine_code, since in rejudged.group_by("mine_code").agg(pl.col("since").min()).iter_rows():
         if mine_code not in mines:
             continue

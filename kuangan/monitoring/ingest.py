@@ -37,7 +37,7 @@ from kuangan.core.notify import notify
 from kuangan.engine.formats import Limits, ParsedBatch, Upload, parse_uploads
 from kuangan.engine.formats.envelope import stamp_text
 from kuangan.engine.io.parquet_store import ParquetStore
-from kuangan.engine.pipeline import RECORD_TABLES, EngineState, Records, run_batch
+from kuangan.engine.pipeline import RECORD_TABLES, EngineState, Judged, Records, run_batch, usable
 from kuangan.registry.actions import register_mine_from_feed
 from kuangan.registry.models import Mine
 from kuangan.registry.people import county_inspectors
@@ -286,32 +286,45 @@ class _History:
         self.parquet = parquet
         self.decoded: dict[int, EngineState] = {}
 
-    def stored(self, mine_code: str, since: datetime | None, until: datetime | None = None) -> Records:
-        return self.parquet.records(mine_code, since, until)
+    def stored(self, mine_code: str, since: datetime | None, until: datetime | None = None,
+               tables: tuple[str, ...] = RECORD_TABLES) -> Records:
+        return self.parquet.records(mine_code, since, until, tables)
 
-    def checkpoint(self, mine_code: str, before: datetime) -> tuple[EngineState, datetime] | None:
-        row = (CheckpointMine.objects.filter(mine_code=mine_code, seen_until__lt=from_local(before))
-               .order_by("-seen_until").first())
-        if row is None:
-            return None
-        if row.checkpoint_id not in self.decoded:
-            blob = bytes(EngineCheckpoint.objects.values_list("state", flat=True).get(pk=row.checkpoint_id))
-            self.decoded[row.checkpoint_id] = EngineState.from_bytes(blob, without_definitions=True)
-        return self.decoded[row.checkpoint_id], local(row.seen_until)
+    def checkpoint(self, mine_code: str, late: dict[str, datetime]) -> tuple[EngineState, Judged] | None:
+        rows = CheckpointMine.objects.filter(mine_code=mine_code).order_by("-checkpoint_id")
+        for checkpoint_id, streams in rows.values_list("checkpoint_id", "streams").iterator():
+            judged = _judged(streams)
+            if not usable(judged, late):
+                continue
+            if checkpoint_id not in self.decoded:
+                blob = bytes(EngineCheckpoint.objects.values_list("state", flat=True).get(pk=checkpoint_id))
+                self.decoded[checkpoint_id] = EngineState.from_bytes(blob, without_definitions=True)
+            return self.decoded[checkpoint_id], judged
+        return None
+
+
+def _judged(streams: dict[str, str]) -> Judged:
+    """A checkpoint's streams as saved (ISO Beijing times, as the engine keeps them)."""
+    return {stream: datetime.fromisoformat(t) for stream, t in streams.items()}
 
 
 def _save_checkpoints(outcome: Any, before: EngineState, snapshot: EngineSnapshot, newest: datetime | None, *,
                       at: datetime) -> None:
-    """Checkpoints made stale by late data go; the batch's new ones are kept; those older than the
-    back-fill window are dropped (late data older than that is judged from an empty state)."""
-    for mine, since in outcome.judged_from.items():
-        CheckpointMine.objects.filter(mine_code=mine, seen_until__gt=from_local(since)).delete()
+    """Checkpoints that late data made stale (they had judged some of it) go; the batch's new ones are kept;
+    those older than the back-fill window are dropped (late data older than that is judged from an empty
+    state over the mine's stored records)."""
+    for mine, late in outcome.late.items():
+        stale = [pk for pk, streams in CheckpointMine.objects.filter(mine_code=mine).values_list("pk", "streams")
+                 if not usable(_judged(streams), late)]
+        CheckpointMine.objects.filter(pk__in=stale).delete()
     for c in outcome.checkpoints:
         # the state before the batch is the snapshot's saved bytes: not encoded again
         blob = bytes(snapshot.state) if c.state is before else c.state.to_bytes(definitions=False)
         row = EngineCheckpoint.objects.create(state=blob, created_at=at)
-        CheckpointMine.objects.bulk_create(CheckpointMine(checkpoint=row, mine_code=m, seen_until=from_local(t))
-                                           for m, t in c.seen_until.items())
+        CheckpointMine.objects.bulk_create(
+            CheckpointMine(checkpoint=row, mine_code=m, seen_until=from_local(max(judged.values())),
+                           streams={stream: t.isoformat() for stream, t in judged.items()})
+            for m, judged in c.seen_until.items())
     if outcome.checkpoints and newest is not None:
         horizon = from_local(newest) - timedelta(days=settings.MONITORING_BACKFILL_DAYS + 1)
         CheckpointMine.objects.filter(seen_until__lt=horizon).delete()

@@ -326,11 +326,13 @@ class EngineCheckpoint(models.Model):
 
 
 class CheckpointMine(models.Model):
-    """A mine whose state a checkpoint holds, and the newest data time of that mine it had judged."""
+    """A mine whose state a checkpoint holds, and how far it had judged each of the mine's data streams
+    (engine.pipeline.STREAMS); `seen_until` is the furthest of them (the back-fill window drops by it)."""
 
     checkpoint = models.ForeignKey(EngineCheckpoint, models.CASCADE, related_name="mines")
     mine_code = models.CharField(max_length=40)
     seen_until = models.DateTimeField()
+    streams = models.JSONField(default=dict)  # stream → the newest data time judged (ISO, Beijing time)
 
     class Meta:
         indexes = [models.Index(fields=["mine_code", "seen_until"], name="monitoring_ckpt_mine_seen")]

@@ -33,7 +33,7 @@ import duckdb
 import polars as pl
 from polars.io.partition import FileProviderArgs
 
-from ..pipeline import RECORD_SCHEMAS, RECORD_TIMES, Records
+from ..pipeline import RECORD_SCHEMAS, RECORD_TABLES, RECORD_TIMES, Records
 from ..schema import Schema
 
 STAT_EVERY = "5m"
@@ -107,12 +107,15 @@ class ParquetStore:
                 self.discard(batch_id)
         return sorted(done), len(ids) - len(done)
 
-    def records(self, mine_code: str, since: datetime | None, until: datetime | None = None) -> Records:
-        """A mine's stored records with a time after `since` and at or before `until` (None: no bound); its
-        definitions whatever their time. Each record once (a table may hold a re-sent event twice)."""
+    def records(self, mine_code: str, since: datetime | None, until: datetime | None = None,
+                tables: tuple[str, ...] = RECORD_TABLES) -> Records:
+        """A mine's stored records of `tables` (the others empty) with a time after `since` and at or before
+        `until` (None: no bound); its definitions whatever their time. Each record once (a table may hold a
+        re-sent event twice)."""
         out = {}
         for table, (name, schema, dated_by) in TABLES.items():
-            files = self._mine_files(table, mine_code, None if table == "definitions" else since, until)
+            files = (self._mine_files(table, mine_code, None if table == "definitions" else since, until)
+                     if name in tables else [])
             if not files:
                 out[name] = pl.DataFrame(schema=schema)
                 continue

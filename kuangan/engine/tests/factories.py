@@ -9,7 +9,9 @@ from typing import Any
 import polars as pl
 
 from kuangan.engine import schema
+from kuangan.engine.checkpoints import MemoryCheckpoints
 from kuangan.engine.formats import ParsedBatch
+from kuangan.engine.pipeline import RECORD_TABLES, RECORD_TIMES
 
 MINE = "141129000001"
 T0 = datetime(2024, 6, 1, 8, 0, 0)
@@ -178,17 +180,18 @@ def take(parsed: ParsedBatch, header_times: Sequence[datetime]) -> ParsedBatch:
     )
 
 
-class MemoryHistory:
+class MemoryHistory(MemoryCheckpoints):
     """The store and checkpoints the engine asks for late data, kept in memory as the platform keeps them
     on disk and in its database (kuangan.monitoring.ingest)."""
 
     def __init__(self) -> None:
         from kuangan.engine.pipeline import Records
 
+        super().__init__()
         self.records = Records.empty()
-        self.checkpoints: list[tuple[bytes, dict[str, datetime]]] = []
 
-    def stored(self, mine_code: str, since: datetime | None, until: datetime | None = None) -> Any:
+    def stored(self, mine_code: str, since: datetime | None, until: datetime | None = None,
+               tables: tuple[str, ...] = RECORD_TABLES) -> Any:
         from kuangan.engine.pipeline import Records
 
         mine = self.records.of_mine(mine_code)
@@ -198,30 +201,15 @@ class MemoryHistory:
                 df = df.filter(pl.col(column) > since)
             return df.filter(pl.col(column) <= until) if until is not None else df
 
-        from kuangan.engine.pipeline import RECORD_TABLES, RECORD_TIMES
-
-        return Records(**{name: getattr(mine, name) if name == "definitions"
+        return Records(**{name: getattr(mine, name).clear() if name not in tables
+                          else getattr(mine, name) if name == "definitions"
                           else window(getattr(mine, name), RECORD_TIMES[name]) for name in RECORD_TABLES})
-
-    def checkpoint(self, mine_code: str, before: datetime) -> Any:
-        from kuangan.engine.pipeline import EngineState
-
-        found = [(seen[mine_code], blob) for blob, seen in self.checkpoints
-                 if mine_code in seen and seen[mine_code] < before]
-        if not found:
-            return None
-        until, blob = max(found, key=lambda f: f[0])
-        return EngineState.from_bytes(blob), until
 
     def commit(self, result: Any) -> None:
         from kuangan.engine.pipeline import Records
 
         self.records = Records.concat([self.records, result.stored])
-        for mine, since in result.judged_from.items():
-            # checkpoints after the time a mine was judged again from lack the late data: dropped
-            self.checkpoints = [(blob, {m: t for m, t in seen.items() if m != mine or t <= since})
-                                for blob, seen in self.checkpoints]
-        self.checkpoints += [(c.state.to_bytes(), c.seen_until) for c in result.checkpoints]
+        self.keep(result)
 
 
 # --- personnel-positioning files (RYSS), for parser tests and the parse benchmark --------------------------

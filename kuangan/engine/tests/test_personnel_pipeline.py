@@ -85,7 +85,7 @@ def test_a_snapshot_sent_twice_under_other_names_counts_once():
     again = ryss(DAY[:3], first_id=100)
     history, _, _, results = deliver([ryss(DAY[:5]), again])
     assert history.records.snapshots.height == 5 and history.records.positions.height == 15
-    assert results[1].judged_from == {}  # already stored: nothing to judge again
+    assert results[1].late == {}  # already stored: nothing to judge again
     both = deliver([ryss(DAY[:3] + DAY[:3])])[0]  # and twice in one batch
     assert both.records.snapshots.height == 3
 
@@ -93,7 +93,7 @@ def test_a_snapshot_sent_twice_under_other_names_counts_once():
 def test_a_late_snapshot_judges_its_mine_again_from_a_checkpoint():
     early, late = DAY[:13], DAY[13:]
     history, state, _, results = deliver([ryss(early[:1]), ryss(late), ryss(early[1:])])
-    assert MINE in results[2].judged_from
+    assert MINE in results[2].late
     assert history.records.snapshots.height == 25
     in_order = deliver([ryss(DAY)])
     assert history.records.snapshots.sort("header_time").select("header_time", "people").equals(
@@ -105,7 +105,7 @@ def test_power_rows_are_kept_per_meter_and_a_late_interval_is_judged_again():
     rows = [meter(P.at(8) + timedelta(minutes=15 * i), 100.0 + i) for i in range(8)]
     history, state, _, results = deliver([ryss(DAY[:1], power=rows[4:]), ryss(DAY[1:2], power=rows[:4])])
     assert history.records.power.height == 8
-    assert MINE in results[1].judged_from
+    assert MINE in results[1].late
     assert state.seen_more.filter(pl.col("table") == "power")["last_t"].to_list() == [rows[-1]["start"]]
 
 
