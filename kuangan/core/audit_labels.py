@@ -112,6 +112,7 @@ VERBS: dict[str, Any] = {
     "monitoring.lead.raised": gettext_lazy("产生违法生产线索"),
     "monitoring.lead.reviewed": gettext_lazy("研判违法生产线索"),
     "monitoring.lead.updated": gettext_lazy("线索信号更新"),
+    "monitoring.lead.withdrawn": gettext_lazy("迟到数据否定，撤销违法生产线索"),
     "monitoring.shifts.set": gettext_lazy("设置班次"),
     "monitoring.plannedwindow.approved": gettext_lazy("批准标校/检修计划"),
     "monitoring.plannedwindow.declared": gettext_lazy("申报标校/检修计划"),

@@ -73,6 +73,7 @@ class LeadStatus(models.TextChoices):
     DISMISSED = "dismissed", _("已排除")
     HAZARD_OPENED = "hazard_opened", _("已登记隐患")
     INSPECTION_OPENED = "inspection_opened", _("已立项检查")
+    WITHDRAWN = "withdrawn", _("已撤销")  # later data disproved its signal
 
 
 OPEN_LEAD = (LeadStatus.NEW, LeadStatus.UNDER_REVIEW)
@@ -85,6 +86,7 @@ class LeadAction(models.TextChoices):
     DISMISSED = "dismissed", _("排除")
     HAZARD_OPENED = "hazard_opened", _("登记隐患")
     INSPECTION_OPENED = "inspection_opened", _("立项检查")
+    WITHDRAWN = "withdrawn", _("迟到数据否定")
 
 
 class AreaUse(models.TextChoices):

@@ -238,7 +238,7 @@ def _ingest(items: list[Upload], arrived: list[datetime], *, source: str, now: d
             alarm_episodes, lead_episodes = leads.lead_episodes(outcome.episodes)
             result.alarms = alarms.apply_result(dataclasses.replace(outcome, episodes=alarm_episodes), mines,
                                                 receipts, by=by)
-            result.leads = leads.apply_leads(lead_episodes, mines, by=by)
+            result.leads = leads.apply_leads(lead_episodes, mines, by=by, rejudged=outcome.rejudged_mines)
             blob = _save_state(state, outcome.state, at=by.at)
             _save_checkpoints(outcome, state, snapshot, newest, at=by.at)
             snapshot.state, snapshot.newest_header = blob, aware(newest)

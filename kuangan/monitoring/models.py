@@ -539,7 +539,8 @@ class Lead(models.Model):
         verbose_name = _("违法生产线索")
         verbose_name_plural = _("违法生产线索")
         constraints = [
-            models.UniqueConstraint(fields=["mine", "subject", "kind", "start"], name="monitoring_lead_episode"),
+            models.UniqueConstraint(fields=["mine", "subject", "kind", "start"], condition=~Q(status="withdrawn"),
+                                    name="monitoring_lead_episode"),
             models.UniqueConstraint(fields=["mine", "subject", "kind"],
                                     condition=Q(status__in=["new", "under_review"]), name="monitoring_lead_one_open"),
         ]

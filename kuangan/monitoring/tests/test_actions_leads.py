@@ -19,6 +19,7 @@ from kuangan.core.errors import DomainError
 from kuangan.core.models import AuditEvent, Notification
 from kuangan.enforcement import actions as enforcement_actions
 from kuangan.enforcement.choices import InspectionMethod, InspectionSource
+from kuangan.engine.pipeline import REJUDGED_MINES
 from kuangan.engine.schema import EPISODES
 from kuangan.hazards.actions import HazardReport
 from kuangan.hazards.choices import HazardSource
@@ -101,6 +102,53 @@ def test_a_dismissed_lead_is_not_raised_again_by_the_same_signal_but_by_a_new_on
     assert lead.status == LeadStatus.DISMISSED and lead.end is not None
     apply_leads(episode(start=datetime(2024, 6, 20, 8)), mines, by=ingest_actor())  # noqa: DTZ001
     assert Lead.objects.filter(status=LeadStatus.NEW).count() == 1
+
+
+def rejudged(since: datetime, kind: str = LeadKind.HIDDEN_WORKING_FACE) -> pl.DataFrame:
+    """Late data judged the lead kind's stream of mine a1 again from `since` (engine BatchResult.rejudged_mines)."""
+    return pl.DataFrame([("1411290001", kind, since)], schema=REJUDGED_MINES, orient="row")
+
+
+def test_an_earlier_episode_brought_by_late_data_starts_the_lead_and_strikes_the_one_it_disproved(world, lead):
+    """Late snapshots show the dwell began two days earlier and ran on: the episode first raised from the later
+    days alone is no more, the lead begins with the earlier one."""
+    earlier = datetime(2024, 6, 1, 8)  # noqa: DTZ001
+    apply_leads(episode(start=earlier, peak=6.0), {world.a1.code: world.a1}, by=ingest_actor(),
+                rejudged=rejudged(datetime(2024, 5, 31, 23)))  # noqa: DTZ001
+    lead.refresh_from_db()
+    assert Lead.objects.count() == 1 and lead.status == LeadStatus.NEW
+    assert (clock.local(lead.start), lead.end, lead.peak) == (earlier, None, 6.0)
+    assert [e["start"] for e in lead.evidence["episodes"]] == ["2024-06-01 08:00:00"]
+    assert lead.transitions.last().note == "迟到数据表明该信号不成立"
+    assert_audited("monitoring.lead.updated", lead)
+
+
+def test_an_open_lead_whose_every_episode_late_data_disproved_is_withdrawn(world, lead):
+    apply_leads(episode().clear(), {world.a1.code: world.a1}, by=ingest_actor(),
+                rejudged=rejudged(datetime(2024, 6, 2)))  # noqa: DTZ001
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.WITHDRAWN and lead.evidence["episodes"] == []
+    assert lead.transitions.last().action == LeadAction.WITHDRAWN
+    assert_audited("monitoring.lead.withdrawn", lead)
+    # another kind's stream judged again, or a time after the episode ended, leaves a lead alone
+    [other] = apply_leads(episode(start=datetime(2024, 6, 5, 8), end=datetime(2024, 6, 5, 20),  # noqa: DTZ001
+                                  subject="1411290001A002"), {world.a1.code: world.a1}, by=ingest_actor())
+    apply_leads(episode().clear(), {world.a1.code: world.a1}, by=ingest_actor(),
+                rejudged=pl.concat([rejudged(datetime(2024, 6, 2), LeadKind.OVER_CAPACITY),  # noqa: DTZ001
+                                    rejudged(datetime(2024, 6, 6))]))  # noqa: DTZ001
+    assert Lead.objects.get(pk=other).status == LeadStatus.NEW
+    # the same signal proven again later raises a lead again
+    [again] = apply_leads(episode(), {world.a1.code: world.a1}, by=ingest_actor())
+    assert again not in (lead.pk, other) and Lead.objects.get(pk=again).status == LeadStatus.NEW
+
+
+def test_a_decided_lead_keeps_its_decision_when_late_data_disproves_it(world, lead):
+    actions.dismiss_lead(lead.pk, by=world.actor(world.inspector), reason="该区域为新掘联络巷，已核实有施工许可")
+    apply_leads(episode().clear(), {world.a1.code: world.a1}, by=ingest_actor(),
+                rejudged=rejudged(datetime(2024, 6, 2)))  # noqa: DTZ001
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.DISMISSED and lead.evidence["episodes"] == []
+    assert lead.transitions.last().note == "迟到数据表明该信号不成立"
 
 
 def test_review_then_dismiss_with_a_reason(world, lead):

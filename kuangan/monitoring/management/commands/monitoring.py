@@ -31,7 +31,7 @@ from kuangan.engine.simulate import (
 )
 
 from ... import demo_feed, ingest
-from ...choices import UploadSource
+from ...choices import LeadStatus, UploadSource
 from ...models import Alarm, EngineSnapshot, Lead
 
 BATCH_FILES = 2000  # files per ingestion batch in a replay: bounded memory, few Parquet files
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         replay.add_argument("--json", action="store_true",
                             help="print one JSON object per alarm or lead raised or changed, as it stands at the end: "
                                  "mine, point (the subject: point, card, area, station, seal; null for the mine), "
-                                 "kind, start, end, peak, late, withdrawn (null for a lead)")
+                                 "kind, start, end, peak, late (null for a lead), withdrawn")
         replay.add_argument("--register-unknown", action="store_true",
                             help="create a minimal mine record for files of a mine not in the registry")
         replay.add_argument("--batch-files", type=int, default=BATCH_FILES)
@@ -267,9 +267,10 @@ def _contract(a: Alarm) -> dict[str, Any]:
 
 def _lead_contract(lead: Lead) -> dict[str, Any]:
     """A lead as a replay prints it: its subject (area, seal; null for a mine-level kind), when its signal began
-    and stopped, its peak (people, kWh share %, tonnes or sightings); late and withdrawn do not apply."""
+    and stopped, its peak (people, kWh share %, tonnes or sightings), withdrawn when later data disproved it (late does not
+    apply)."""
     return {"mine": lead.mine.code, "point": lead.subject or None, "kind": lead.kind, "start": _local(lead.start),
-            "end": _local(lead.end), "peak": lead.peak, "late": None, "withdrawn": None}
+            "end": _local(lead.end), "peak": lead.peak, "late": None, "withdrawn": lead.status == LeadStatus.WITHDRAWN}
 
 
 def _incident(text: str, codes: list[str], personnel: list[str], start: datetime) -> Incident:
