@@ -73,6 +73,8 @@ ALARM_COLUMNS = [
 def _lead_outcome(lead: Any, now: datetime) -> str:
     if lead.status == "dismissed":
         return f"排除：{lead.dismissed_reason}"
+    if lead.status == "withdrawn":
+        return "迟到数据表明该信号不成立"
     if lead.hazard_id is not None:
         return f"隐患 #{lead.hazard_id}"
     return ""
@@ -85,6 +87,8 @@ def _lead_peak(lead: Any, now: datetime) -> str:
 
 
 def _lead_end(lead: Any, now: datetime) -> str:
+    if lead.status == "withdrawn":
+        return "信号不成立"
     return beijing(lead.end) if lead.end is not None else "信号持续"
 
 

@@ -23,6 +23,7 @@ from kuangan.core.excel import HEADER_ROW
 from kuangan.core.models import AuditEvent
 from kuangan.enforcement.models import Inspection
 from kuangan.engine.formats import Upload
+from kuangan.engine.pipeline import REJUDGED_MINES
 from kuangan.engine.schema import EPISODES
 from kuangan.hazards.choices import HazardSource
 from kuangan.hazards.models import Hazard, HazardStandardItem
@@ -342,3 +343,22 @@ def test_every_filter_of_the_lead_ledger_is_on_the_page(world, leads, login):
     body = login(world.inspector).get("/monitoring/leads/").content.decode()
     form = body[body.index('id="lead-filters"'):]
     assert set(re.findall(r'name="(\w+)"', form[:form.index("</form>")])) == set(LeadFilter.model_fields)
+
+
+def test_a_lead_late_data_disproved_reads_as_withdrawn_and_offers_no_action(world, leads, login):
+    """The seal's sightings were disproved (late data judged its seals again without them): the ledger and the
+    page say so, the signal is not shown as going on, and no action is offered or taken."""
+    seal = leads["seal"]
+    since = pl.DataFrame([(A2, LeadKind.SEAL_ACTIVITY_WHILE_SUSPENDED, at(0, day=1))],
+                         schema=REJUDGED_MINES, orient="row")
+    apply_leads(episodes().clear(), {A2: world.a2}, by=Actor.system(Via.INGEST), rejudged=since)
+    client = as_user(world.inspector)
+    page = client.get(seal.get_absolute_url())
+    facts = text(page)
+    assert "已撤销" in facts and "信号不成立" in facts and "信号持续" not in facts and not page.context["forms"]
+    assert "迟到数据否定 系统 迟到数据表明该信号不成立" in facts
+    ledger = text(client.get("/monitoring/leads/?status=withdrawn"))
+    assert "已撤销" in ledger and "迟到数据表明该信号不成立" in ledger and "1411290002S01" in ledger
+    assert client.post(seal.get_absolute_url() + "dismiss/", {"reason": "核实无人"}).status_code in (400, 409)
+    seal.refresh_from_db()
+    assert seal.status == LeadStatus.WITHDRAWN and seal.dismissed_reason == ""
