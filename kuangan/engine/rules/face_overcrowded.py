@@ -1,6 +1,6 @@
 """face_overcrowded: an area declared as a face (facts.areas.declared_as == "face", a regulator-confirmed
 mapping) with more non-leaders underground in it than its face limit, or any area with more people
-underground than its RYQY approved headcount (facts.areas.headcount, everyone counted).
+underground than its RYQY approved headcount (facts.areas.headcount, everyone counted; 0 counts as unset).
 
 The face limit is the StaffingLimit for the face's kind, method and disaster class (facts.areas): face_limit
 in a production shift, face_limit_maintenance while the shift in force is a maintenance shift (facts.shifts;
@@ -30,8 +30,10 @@ TOLERANCE = 1e-9  # 20 % of a limit computed in floating point: 24 at 20 is exac
 
 
 def _limits(facts: Facts) -> pl.DataFrame:
-    """The areas with a limit: a face's, or a RYQY headcount."""
-    return facts.areas.unique(["mine_code", "area_code"], keep="first").filter(
+    """The areas with a limit: a face's, or a RYQY headcount (0 is a headcount the mine's system left unset, not a
+    limit of nobody: restricted areas are a type of their own)."""
+    return facts.areas.unique(["mine_code", "area_code"], keep="first").with_columns(
+        headcount=pl.when(pl.col("headcount") > 0).then(pl.col("headcount"))).filter(
         pl.col("headcount").is_not_null() | (pl.col("declared_as") == FACE)).select(
         "mine_code", "area_code", "declared_as", "headcount", "face_limit", "face_limit_maintenance")
 

@@ -158,6 +158,12 @@ def test_any_area_above_its_ryqy_headcount_and_the_episode_ends_when_the_area_em
     assert (shown["over"], shown["headcount"], shown["major"]) == (["headcount"], 10, False)
 
 
+def test_a_ryqy_headcount_of_zero_is_unset_not_a_limit_of_nobody():
+    unset = facts(areas=[area(2, headcount=0), area(3, headcount=1)])
+    snaps = [snapshot(at(9), crowd(6, area=2, down=at(7, 50)) + crowd(2, first=11, area=3, down=at(7, 50)))]
+    assert [(p, s) for p, s, _, _ in found(face_overcrowded, snaps, facts=unset)] == [(area_code(3), at(9))]
+
+
 # --- shift_change_overcrowded -----------------------------------------------------------------------------------
 
 PREVIOUS = crowd(5, first=1, down=at(-0.5))  # the 00:00 shift, down at 23:30 the day before
