@@ -168,7 +168,8 @@ class Alarm(models.Model):
     mine = models.ForeignKey(Mine, models.CASCADE, related_name="alarms", verbose_name=_("矿山"))
     point = models.ForeignKey(MonitoringPoint, models.SET_NULL, null=True, blank=True, related_name="alarms",
                               verbose_name=_("测点"))
-    point_code = models.CharField(_("测点编码"), max_length=40, blank=True)  # "" for a mine-level alarm
+    # a point, or a personnel alarm's subject (a card, an area); "" for a mine-level alarm
+    point_code = models.CharField(_("测点或对象编码"), max_length=40, blank=True)
     kind = models.CharField(_("报警类型"), max_length=30, choices=AlarmKind.choices)
     severity = models.PositiveSmallIntegerField(_("严重程度"), choices=Severity.choices)
     start = models.DateTimeField(_("开始时间"))

@@ -52,7 +52,7 @@ ALARM_COLUMNS = [
     Column("county", gettext_noop("所属县（区）"), 12, lambda a, n: a.mine.division.name, on_page=False),
     Column("kind", gettext_noop("报警类型"), 16, lambda a, n: str(a.get_kind_display())),
     Column("severity", gettext_noop("严重程度"), 10, lambda a, n: str(a.get_severity_display())),
-    Column("point", gettext_noop("测点编码"), 30, lambda a, n: a.point_code),
+    Column("point", gettext_noop("测点或对象编码"), 30, lambda a, n: a.point_code),
     Column("location", gettext_noop("安装位置"), 24, lambda a, n: a.location),
     Column("start", gettext_noop("开始时间"), 20, lambda a, n: beijing(a.start)),
     Column("end", gettext_noop("结束时间"), 20, lambda a, n: beijing(a.end)),

@@ -36,7 +36,7 @@ from .alarm_data import (
 )
 
 NOW = aware(at(9, 5))
-EXPORT_HEADERS = ["序号", "矿井名称", "所属县（区）", "报警类型", "严重程度", "测点编码", "安装位置", "开始时间",
+EXPORT_HEADERS = ["序号", "矿井名称", "所属县（区）", "报警类型", "严重程度", "测点或对象编码", "安装位置", "开始时间",
                   "结束时间", "持续时长", "极值", "状态", "确认", "确认时间", "处置人", "计划作业", "处置措施"]
 FULL_CHECKLIST = [key for key, _label in GAS_RESPONSE]
 
@@ -119,7 +119,7 @@ def test_export_has_the_ledger_columns_in_beijing_time(world, alarms, login):
     first = rows[0]
     assert (first["矿井名称"], first["所属县（区）"], first["报警类型"], first["严重程度"]) == (
         "甲一煤矿", "中阳县", "超限报警", "严重")
-    assert (first["测点编码"], first["安装位置"]) == (UPPER_CORNER_CH4, "1303综采工作面上隅角")
+    assert (first["测点或对象编码"], first["安装位置"]) == (UPPER_CORNER_CH4, "1303综采工作面上隅角")
     assert (first["开始时间"], first["结束时间"], first["持续时长"]) == (
         "2024-06-01 08:20:00", "2024-06-01 08:30:00", "10 分")
     assert (first["极值"], first["状态"], first["确认"]) == ("1.8%", "已解除", "已确认 王检查")
