@@ -148,6 +148,36 @@ def test_a_deletion_in_the_middle_rechained_without_the_key_is_detected(world, s
     _broken()
 
 
+def test_a_changed_actor_breaks_its_link(world):
+    """Who did it is part of what is signed: putting the deed on someone else behind the application's back
+    (the account, the name shown, the organization) is found, though nothing else changed."""
+    events = _some_events(world)
+    _drop_append_only()
+    for column, value in (("actor_id", world.mine_head.pk), ("actor_name", "甲一矿长"), ("actor_org", "甲一煤矿")):
+        original = getattr(events[1], column)
+        _sql(f"UPDATE core_auditevent SET {column} = %s WHERE seq = %s", [value, events[1].seq])
+        report = audit.verify_chain()
+        assert not report.ok and report.broken_seq == events[1].seq, column
+        _sql(f"UPDATE core_auditevent SET {column} = %s WHERE seq = %s", [original, events[1].seq])
+    assert audit.verify_chain().ok
+
+
+def test_a_link_signed_after_another_event_does_not_fit_elsewhere(world):
+    """Each link signs the one before it: an event validly signed in another chain (a restored copy of the
+    database, a fork) spliced in with only the link columns set to fit is found, and so is the event after it."""
+    events = _some_events(world)
+    _drop_append_only()
+    forged = events[1]
+    forged.after = {"address": "nowhere"}
+    signed_elsewhere = audit.digest(audit.audit_key(), "0" * 64, audit.payload(forged))
+    _sql("UPDATE core_auditevent SET after = %s, hash = %s WHERE seq = %s",
+         ['{"address": "nowhere"}', signed_elsewhere, forged.seq])
+    _sql("UPDATE core_auditevent SET prev_hash = %s WHERE seq = %s", [signed_elsewhere, events[2].seq])
+    _sql("UPDATE core_audithead SET hash = %s WHERE id = 1", [events[2].hash])
+    report = audit.verify_chain()
+    assert not report.ok and report.broken_seq == forged.seq
+
+
 def test_verify_detects_a_deleted_event(world):
     events = _some_events(world)
     _drop_append_only()

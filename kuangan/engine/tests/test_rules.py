@@ -59,6 +59,16 @@ def test_over_limit_starts_at_the_threshold_and_ends_below_the_clear_value():
     assert kinds(rows, "over_limit") == [(CH4, "over_limit", at(30), at(150), 1.3)]
 
 
+def test_a_reading_exactly_on_the_clear_value_keeps_the_alarm_on():
+    """Hysteresis ends an alarm strictly below the clear value (above it for a lower limit): 0.8 at clear 0.8
+    and 19.0 at a lower clear of 19.0 are not clear yet."""
+    rows, _ = alarms(batch(definitions=[METHANE_FACE], readings=readings(CH4, [0.4, 1.0, 0.8, 0.79])))
+    assert kinds(rows, "over_limit") == [(CH4, "over_limit", at(30), at(90), 1.0)]
+    oxygen = definition(O2, unit="%", range_low=0.0, range_high=25.0, lower_alarm=18.5, lower_alarm_clear=19.0)
+    rows, _ = alarms(batch(definitions=[oxygen], readings=readings(O2, [20.5, 18.5, 19.0, 19.01])))
+    assert kinds(rows, "over_limit") == [(O2, "over_limit", at(30), at(90), 18.5)]
+
+
 def test_over_limit_ignores_readings_under_calibration():
     values = [0.4, 2.0, 2.1, 0.4]
     rows, _ = alarms(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from django.core.management import call_command
 
 from kuangan.core import clock
 from kuangan.core.errors import DomainError
-from kuangan.core.models import Notification
+from kuangan.core.models import AuditEvent, Notification
 from kuangan.hazards import actions, rules
 from kuangan.hazards.choices import HazardStatus
 from kuangan.hazards.models import (
@@ -97,6 +98,35 @@ def test_rectification_needs_all_five_implementations(world):
     h = actions.start_rectification(h.pk, by=world.actor(world.mine_safety_officer), plan=PLAN)
     assert h.status == HazardStatus.RECTIFYING and h.next_due_at == datetime(2024, 8, 1, tzinfo=SH)
     assert_audited("hazards.hazard.rectification_started", h, by=world.mine_safety_officer)
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"responsible_person": " "}, "整改责任人"), ({"measures": ""}, "整改措施"), ({"funds": None}, "整改资金"),
+    ({"deadline": None}, "整改时限"), ({"contingency_plan": ""}, "应急预案"),
+])
+def test_one_missing_implementation_alone_keeps_the_hazard_reported(world, change, named):
+    h = report(world)
+    events = AuditEvent.objects.count()
+    with pytest.raises(DomainError, match=f"“五落实”不全，缺少：{named}。"):
+        actions.start_rectification(h.pk, by=world.actor(world.mine_safety_officer), plan=replace(PLAN, **change))
+    h.refresh_from_db()
+    assert (h.status, h.responsible_person, h.deadline) == (HazardStatus.REPORTED, "", None)
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_deadline_on_the_day_found_and_set_is_in_time_the_day_before_is_not(world):
+    """Found and planned at 00:30 Beijing (16:30 UTC the day before): the Beijing day counts, so a deadline of
+    that same day is accepted and the day before refused."""
+    night = datetime(2024, 7, 1, 0, 30, tzinfo=SH)
+    with clock.frozen(night):
+        h = report(world, found_at=night)
+        with pytest.raises(DomainError, match="整改时限（不能早于排查日期）"):
+            actions.start_rectification(h.pk, by=world.actor(world.mine_safety_officer),
+                                        plan=replace(PLAN, deadline=date(2024, 6, 30)))
+        assert Hazard.objects.get(pk=h.pk).status == HazardStatus.REPORTED
+        h = actions.start_rectification(h.pk, by=world.actor(world.mine_safety_officer),
+                                        plan=replace(PLAN, deadline=date(2024, 7, 1)))
+    assert (h.status, h.deadline) == (HazardStatus.RECTIFYING, date(2024, 7, 1))
 
 
 def test_close_out_needs_an_evaluation(world):
