@@ -74,7 +74,7 @@ def test_a_password_reset_shows_a_one_time_password_and_forces_a_change(world, l
 def test_the_system_administrator_can_reset_a_fellow_but_not_itself(world):
     other = make_user("county_admin2", world.county, Role.REGULATOR_ADMIN)
     actions.reset_password(other.pk, by=world.actor(world.county_admin))
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="请在“修改密码”页面修改自己的密码。"):
         actions.reset_password(world.county_admin.pk, by=world.actor(world.county_admin))
 
 
@@ -92,7 +92,7 @@ def test_the_security_administrator_changes_business_roles_only(world, login):
     assert_audited("core.user.role_changed", world.mine_safety_officer, by=world.sec_admin)  # change_user_role
     for role in ("auditor", "regulator_admin", "security_admin"):  # no administrator role, to anyone
         client.post(f"/system/security/{world.inspector.pk}/role/", {"role": role})
-        with pytest.raises(DomainError):
+        with pytest.raises(DomainError, match="只能在业务角色之间调整；管理员和机器账户的角色不能在此修改。"):
             actions.change_user_role(world.inspector.pk, by=world.actor(world.sec_admin), role=role)
     world.inspector.refresh_from_db()
     assert world.inspector.role == Role.INSPECTOR

@@ -208,7 +208,7 @@ def test_supervision_stop_production_and_resumption(world):
 def test_investigation_concludes_with_all_three_parts(world):
     h = report(world, user=world.inspector, source="regulator_inspection")
     inv = h.investigation
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="结案须填写原因、责任认定和追责建议。"):
         actions.update_investigation(inv.pk, by=world.actor(world.inspector), cause="x", responsibility="",
                                      accountability_proposal="", conclude=True)
     inv = actions.update_investigation(inv.pk, by=world.actor(world.inspector), cause="未执行标校制度",

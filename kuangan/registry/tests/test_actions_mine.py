@@ -68,7 +68,7 @@ def test_a_mine_cannot_change_its_kind(world):
 
 
 def test_update_refuses_status_changes_without_a_reason(world):
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="矿山状态只能通过“变更状态”办理，并须写明原因。"):
         actions.update_mine(world.a1.pk, by=world.actor(world.inspector), data={"status": MineStatus.CLOSED})
 
 
@@ -111,7 +111,7 @@ def test_a_closed_mine_stays_closed(world):
     by = world.actor(world.inspector)
     actions.change_mine_status(world.a1.pk, by=by, to_status=MineStatus.CLOSED, reason="关闭退出",
                                effective_on=date(2024, 7, 1))
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="已关闭的矿山不能再变更状态。"):
         actions.change_mine_status(world.a1.pk, by=by, to_status=MineStatus.PRODUCING, reason="复产",
                                    effective_on=date(2024, 8, 1))
 
@@ -166,7 +166,7 @@ def test_a_level_with_faces_cannot_be_deleted(world):
     actions.save_mine_record("face", world.a1.pk, by=world.actor(world.inspector), data={
         "name": "1201", "kind": "longwall", "level": level, "mining_method": "fully_mechanized",
         "status": "producing"})
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="该水平下还有工作面，请先调整工作面。"):
         actions.delete_mine_record("level", world.a1.pk, level.pk, by=by)
 
 
@@ -191,7 +191,7 @@ def test_save_enterprise_creates_and_updates(world):
     assert_audited("registry.enterprise.created", ent, by=world.inspector)
     actions.save_enterprise(by=by, enterprise_id=ent.pk, data={"legal_representative": "孙八"})
     assert_audited("registry.enterprise.updated", ent)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="企业不能是自己的上级公司。"):
         actions.save_enterprise(by=by, enterprise_id=ent.pk, data={"parent": ent})
     with pytest.raises(PermissionDenied):
         actions.save_enterprise(by=world.actor(world.foreign_inspector), enterprise_id=ent.pk,

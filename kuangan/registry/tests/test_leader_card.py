@@ -3,6 +3,8 @@ and 5 characters, and held by one member of the mine at most; edited in the lead
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kuangan.core.errors import DomainError
@@ -38,7 +40,7 @@ def test_a_card_of_another_mine_or_the_wrong_length_is_refused(world, card, mess
         save(world, record_id=member.pk, card_code=card)
     assert message in refused.value.message and refused.value.field == "card_code"
     assert LeadershipMember.objects.get(pk=member.pk).card_code == ""
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=re.escape(message)):
         save(world, name="新成员", card_code=card)
     assert LeadershipMember.objects.count() == 1
 
