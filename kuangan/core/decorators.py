@@ -23,6 +23,7 @@ def require_perm(perm: str) -> Callable[[Callable[..., HttpResponseBase]], Calla
                 raise PermissionDenied(perm)
             return view(request, *args, **kwargs)
 
+        wrapped.required_perm = perm  # type: ignore[attr-defined]  # the access matrix reads it
         return wrapped
 
     return decorator

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kuangan.core import clock
-from kuangan.core.access import can, visible
+from kuangan.core.access import can, get_visible_or_404, visible
 from kuangan.core.choices import OrganizationKind, Perm, Role
 from kuangan.core.decorators import require_perm
 from kuangan.core.errors import DomainError
@@ -262,6 +262,7 @@ def closure_proposals(request: AuthedRequest) -> HttpResponse:
 @require_perm(Perm.HAZARD_SUPERVISE)
 @require_POST
 def closure_decide(request: AuthedRequest, pk: int) -> HttpResponse:
+    get_visible_or_404(request.user, queries.visible_proposals(request.user), pk=pk)  # before the form: no id probing
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:

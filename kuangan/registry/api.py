@@ -11,7 +11,8 @@ from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
 from kuangan.core import clock
-from kuangan.core.access import visible
+from kuangan.core.access import require, visible
+from kuangan.core.choices import Perm
 from kuangan.core.errors import DomainError
 from kuangan.hazards import queries as hazard_queries
 
@@ -87,6 +88,7 @@ def mine_detail(request: HttpRequest, mine_id: int) -> Any:
 
 @router.post("/mines", response={201: MineDetailOut}, operation_id="registry_mine_create")
 def mine_create(request: HttpRequest, payload: MineIn) -> Any:
+    require(request.user, Perm.MINE_CREATE)  # before the form, as on the page: a refusal, not the form's rules
     data = _validated(request, payload.dict(), None)
     mine = actions.create_mine(by=request.actor, data=data)  # type: ignore[attr-defined]
     return 201, _detail(request, mine)
