@@ -6,6 +6,8 @@ Enterprise A (mines A1, A2 in 中阳县) under group G; enterprise B (mine B1 in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -140,6 +142,40 @@ def assert_audited(verb: str, target: models.Model, by: User | None = None) -> A
     if by is not None:
         assert event.actor_id == by.pk, f"{verb} on {target!r} was recorded for {event.actor_name}, not {by}"
     return event
+
+
+def _rows(watched: models.Model | models.QuerySet[Any] | type[models.Model]) -> list[dict[str, Any]]:
+    if isinstance(watched, models.Model):
+        assert watched.pk is not None, f"{watched!r} is not saved: nothing to re-read"
+        queryset = type(watched)._base_manager.filter(pk=watched.pk)
+    elif isinstance(watched, models.QuerySet):
+        queryset = watched.all()
+    else:
+        queryset = watched._base_manager.all()
+    return list(queryset.order_by("pk").values())
+
+
+# Events that record who came in, not what they did: a token's first use of the day is written when the
+# request is authenticated, before the action is refused.
+ACCESS_VERBS = ("core.api_token.used",)
+
+
+@contextmanager
+def unchanged(*watched: models.Model | models.QuerySet[Any] | type[models.Model]) -> Iterator[None]:
+    """A refused action leaves no trace: each watched row (a saved instance, a queryset, or a model's whole
+    table) reads back from the database exactly as before the block, and no audit event was written.
+
+        with unchanged(world.a1), pytest.raises(PermissionDenied):
+            actions.update_mine(...)
+    """
+    before = [_rows(w) for w in watched]
+    last_seq = AuditEvent.objects.aggregate(last=models.Max("seq"))["last"] or 0
+    yield
+    for w, rows in zip(watched, before, strict=True):
+        assert _rows(w) == rows, f"{w!r} changed in the database although the action was refused"
+    written = list(AuditEvent.objects.filter(seq__gt=last_seq).exclude(verb__in=ACCESS_VERBS)
+                   .values_list("verb", flat=True))
+    assert written == [], f"a refused action wrote audit events: {written}"
 
 
 def tamper_audit(statement: str = "", params: list[Any] | None = None) -> None:

@@ -122,7 +122,9 @@ def test_the_api_docs_load_their_scripts_from_our_origin(world: World, client: C
     assert not INLINE_SCRIPT.search(html) and not INLINE_HANDLER.search(html)
     for src in re.findall(r'<script[^>]*src="([^"]+)"', html):
         assert src.startswith("/static/"), src
-        assert client.get(src).status_code == 200, src
+        script = client.get(src)
+        assert script.status_code == 200 and "javascript" in script["Content-Type"], src
+        assert len(b"".join(script.streaming_content)) > 1000, src  # the docs' script itself, not an empty file
 
 
 def test_authenticated_answers_are_not_stored_and_static_files_are(world: World, client: Client) -> None:

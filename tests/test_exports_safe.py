@@ -93,8 +93,14 @@ def test_a_hazard_description_is_text_in_the_hazard_ledger(world: World, client:
 
 def test_the_alarm_ledger_and_the_import_template_are_audited(world: World, client: Client) -> None:
     client.force_login(world.inspector)
-    assert client.get("/monitoring/alarms/export/").status_code == 200
+    ledger = client.get("/monitoring/alarms/export/")
+    assert ledger.status_code == 200
+    headers = [c.value for c in load_workbook(io.BytesIO(ledger.content)).active[HEADER_ROW]]
+    assert {"矿井名称", "报警类型", "严重程度"} <= set(headers) and _cells(ledger.content) == []  # no alarm yet
     assert _export_event(world.inspector).after["rows"] == 0
     client.force_login(world.county_admin)  # who may import mines
-    assert client.get("/registry/mines/import/template/").status_code == 200
+    template = client.get("/registry/mines/import/template/")
+    assert template.status_code == 200
+    columns = [c.value for c in load_workbook(io.BytesIO(template.content)).active[HEADER_ROW]]
+    assert {"矿山编码", "矿山名称"} <= set(columns)
     assert _export_event(world.county_admin).after["file"] == "矿山台账导入模板.xlsx"

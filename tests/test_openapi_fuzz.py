@@ -1,9 +1,12 @@
-"""Fuzz every operation of /api/v1/ with schemathesis: whatever a client sends, never a 500.
+"""Fuzz every operation of /api/v1/ with schemathesis, as three callers: a county inspector's token, a mine
+safety officer's token and a mine's machine token. Whatever a client sends: never a 500, a status code the
+OpenAPI documents for the operation, and a body that matches the schema documented for that status.
 
 Each operation gets `max_examples` generated requests (valid and schema-violating ones), sent in process
-through the WSGI application with a bearer token of the county inspector of the test world. The runs are
-derandomized, so a failure reproduces. Small generated ids are aimed at the world's real mines and
-enterprises, so the update and status operations get past the 404 and reach validation and the database.
+through the WSGI application. The runs are derandomized, so a failure reproduces. Small generated ids are
+aimed at the world's real mines, enterprises and hazards, so the update and status operations get past the
+404 and reach validation and the database. The machine account may only upload: its upload is fuzzed as
+deeply as the people's operations, the rest only as far as showing every one is refused as documented.
 
 A few fixed regression cases follow: inputs that SQLite stores happily but PostgreSQL rejects (NUL
 characters) and numbers too big for the database; they must be answered with a 4xx on both.
@@ -25,15 +28,18 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import DataGenerationMethod, GenerationConfig
 from schemathesis.checks import not_a_server_error
 from schemathesis.experimental import OPEN_API_3_1
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from kuangan.core import clock
 from kuangan.core.actions import create_token
 from kuangan.core.actor import Actor
+from kuangan.core.choices import Role
+from kuangan.core.models import User
 from kuangan.hazards import actions as hazard_actions
 from kuangan.hazards import rules as hazard_rules
 from kuangan.hazards.models import HazardStandardItem
 from kuangan.registry.choices import MineStatus
-from kuangan.testing import World
+from kuangan.testing import World, make_user
 from kuangan.wsgi import application
 
 pytestmark = pytest.mark.fuzz
@@ -43,19 +49,24 @@ OPEN_API_3_1.enable()  # django-ninja serves OpenAPI 3.1
 schema = schemathesis.from_wsgi(
     "/api/v1/openapi.json", application,
     data_generation_methods=[DataGenerationMethod.positive, DataGenerationMethod.negative],
-    # No generated `Authorization` header or `sessionid` cookie: every call carries the inspector's token.
+    # No generated `Authorization` header or `sessionid` cookie: every call carries its caller's token.
     # (A NUL in the session cookie is covered by test_nul_in_session_cookie_is_not_a_500.)
     generation_config=GenerationConfig(with_security_parameters=False),
 )
 
-FUZZ_SETTINGS = settings(
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure prints the exact request anyway
-    suppress_health_check=list(HealthCheck),  # one world per operation, shared by its examples; slow draws
-)
+CHECKS = (not_a_server_error, status_code_conformance, response_schema_conformance)
+UPLOAD = "monitoring_upload_create"  # the one operation a machine account may call
+
+
+def fuzz_settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure prints the exact request anyway
+        suppress_health_check=list(HealthCheck),  # one world per operation, shared by its examples; slow draws
+    )
 
 
 @pytest.fixture
@@ -71,10 +82,24 @@ def wsgi_in_test_transaction() -> Iterator[None]:
         signals.request_finished.connect(close_old_connections)
 
 
+def _token(user: User) -> dict[str, str]:
+    _row, secret = create_token(user.pk, by=Actor.system("shell"), name="fuzz")
+    return {"Authorization": f"Bearer {secret}"}
+
+
 @pytest.fixture
 def bearer(world: World, wsgi_in_test_transaction: None) -> dict[str, str]:
-    _token, secret = create_token(world.inspector.pk, by=Actor.system("shell"), name="fuzz")
-    return {"Authorization": f"Bearer {secret}"}
+    return _token(world.inspector)
+
+
+@pytest.fixture
+def officer(world: World, wsgi_in_test_transaction: None) -> dict[str, str]:
+    return _token(world.mine_safety_officer)
+
+
+@pytest.fixture
+def machine(world: World, wsgi_in_test_transaction: None) -> dict[str, str]:
+    return _token(make_user("a1_system", world.a1.organization, Role.MINE_SYSTEM, is_machine=True))
 
 
 def _hazards(world: World) -> list[int]:
@@ -108,15 +133,49 @@ def _aim(case: Any, world: World, hazards: list[int]) -> None:
             params[name] = ids[value % len(ids)]
 
 
-@schema.parametrize()
-@FUZZ_SETTINGS
-def test_api_never_answers_500(case: Any, world: World, bearer: dict[str, str]) -> None:
-    _aim(case, world, _hazards(world))
+@pytest.fixture
+def hazards(world: World, wsgi_in_test_transaction: None) -> list[int]:
+    """Made once per operation and shared by its examples, like the world: a hazard per example made the
+    setup, not the requests, most of the run's time."""
+    return _hazards(world)
+
+
+def _call(case: Any, world: World, hazards: list[int], headers: dict[str, str]) -> Any:
+    _aim(case, world, hazards)
     if case.media_type == "multipart/form-data" and not isinstance(case.body, dict):
         # the client cannot encode a non-object as a form; the garbage goes in as the field's content
         case.body = {"file": json.dumps(case.body, default=str)}
-    response = case.call_wsgi(headers=bearer)
-    case.validate_response(response, checks=(not_a_server_error,))
+    response = case.call_wsgi(headers=headers)
+    case.validate_response(response, checks=CHECKS)
+    return response
+
+
+@schema.parametrize()
+@fuzz_settings(25)
+def test_an_inspectors_token_gets_what_the_openapi_documents(case: Any, world: World, hazards: list[int],
+                                                             bearer: dict[str, str]) -> None:
+    _call(case, world, hazards, bearer)
+
+
+@schema.parametrize()
+@fuzz_settings(15)
+def test_a_mine_officers_token_gets_what_the_openapi_documents(case: Any, world: World, hazards: list[int],
+                                                               officer: dict[str, str]) -> None:
+    _call(case, world, hazards, officer)
+
+
+@schema.include(operation_id=UPLOAD).parametrize()
+@fuzz_settings(20)
+def test_a_machine_token_uploads_as_the_openapi_documents(case: Any, world: World, machine: dict[str, str]) -> None:
+    _call(case, world, [], machine)
+
+
+@schema.exclude(operation_id=UPLOAD).parametrize()
+@fuzz_settings(3)
+def test_a_machine_token_is_refused_everything_else_as_documented(case: Any, world: World, hazards: list[int],
+                                                                  machine: dict[str, str]) -> None:
+    response = _call(case, world, hazards, machine)
+    assert not 200 <= response.status_code < 300, (response.status_code, response.data[:300])
 
 
 # Fixed cases: what PostgreSQL refuses (NUL in text) or cannot hold (huge integers) must be a 4xx.

@@ -41,7 +41,7 @@ from kuangan.hazards.choices import HazardSource
 from kuangan.hazards.models import Hazard, HazardStandardItem, Investigation
 from kuangan.registry.choices import LeadershipPost, MineStatus
 from kuangan.registry.models import LeadershipMember, MineStatusChange
-from kuangan.testing import assert_audited, make_user, tamper_audit
+from kuangan.testing import assert_audited, make_user, tamper_audit, unchanged
 
 NOW = datetime(2024, 6, 12, 9, 30, tzinfo=SHANGHAI)
 
@@ -85,16 +85,16 @@ def test_a_planned_inspection_is_the_regulators_alone(world, team, django_captur
 
 
 def test_the_team_needs_two_inspectors_of_the_mines_jurisdiction(world, team):
-    with pytest.raises(DomainError, match="执法人员不得少于 2 人"):
+    with unchanged(Inspection), pytest.raises(DomainError, match="执法人员不得少于 2 人"):
         _open(world, team, team=[(team["leader"].pk, "")])
-    with pytest.raises(DomainError, match="须为本单位或下级单位的执法人员"):
+    with unchanged(Inspection), pytest.raises(DomainError, match="须为本单位或下级单位的执法人员"):
         _open(world, team, team=[(team["leader"].pk, ""), (world.foreign_inspector.pk, "")])
     city = {"leader": world.city_inspector, "second": world.foreign_inspector}
-    with pytest.raises(DomainError, match="不属于该矿山的属地监管部门"):
+    with unchanged(Inspection), pytest.raises(DomainError, match="不属于该矿山的属地监管部门"):
         _open(world, city)  # the city may include another county's inspector only in a cross-region inspection
-    with pytest.raises(DomainError, match="须为本单位或下级单位的执法人员"):
+    with unchanged(Inspection), pytest.raises(DomainError, match="须为本单位或下级单位的执法人员"):
         _open(world, team, team=[(team["leader"].pk, ""), (world.mine_head.pk, "")])
-    with pytest.raises(PermissionDenied):
+    with unchanged(Inspection), pytest.raises(PermissionDenied):
         actions.open_inspection(by=world.actor(world.foreign_inspector), order=InspectionOrder(
             mine_id=world.a1.pk, method=InspectionMethod.UNANNOUNCED, planned_on=date(2024, 6, 12),
             leader_id=world.foreign_inspector.pk, team=[], source="tip_off", source_note="x"))
@@ -122,7 +122,7 @@ def test_cross_region_inspection_is_owned_by_the_city_and_opens_the_mine_to_its_
     actions.close_inspection(inspection.pk, by=world.actor(world.city_inspector))
     assert not visible(world.foreign_inspector, Inspection).exists()  # closed: the grant ends
     # a county inspector cannot organise a cross-region inspection in his own county
-    with pytest.raises(DomainError, match="交叉执法由矿山所在县的上级单位组织"):
+    with unchanged(Inspection), pytest.raises(DomainError, match="交叉执法由矿山所在县的上级单位组织"):
         _open(world, team, method=InspectionMethod.CROSS_REGION)
 
 
@@ -146,7 +146,7 @@ def test_inspection_end_to_end_with_a_major_hazard_and_an_order(world, team):
     assert Investigation.objects.filter(hazard=hazard).exists()  # R2.10 for a regulator-found major hazard
     assert hazard.found_by.startswith("中阳县应急管理局：")
 
-    with pytest.raises(DomainError, match="只有带队人 王检查 可以签发"):
+    with unchanged(inspection, EnforcementDocument), pytest.raises(DomainError, match="只有带队人 王检查 可以签发"):
         actions.issue_order(inspection.pk, by=second, finding_ids=[finding.pk], deadline=date(2024, 6, 20))
     order = actions.issue_order(inspection.pk, by=leader, finding_ids=[finding.pk], deadline=date(2024, 6, 20),
                                 reinspect_on=date(2024, 6, 21))
@@ -161,7 +161,7 @@ def test_inspection_end_to_end_with_a_major_hazard_and_an_order(world, team):
     assert order.number in text and "风量不足" in text
     # the mine's plan may not go beyond the order's deadline
     hazard_actions.start_rectification  # noqa: B018  (the action the mine uses; refused below)
-    with pytest.raises(DomainError, match="不能晚于监管部门整改指令书规定的期限（2024-06-20）"):
+    with unchanged(hazard), pytest.raises(DomainError, match="不能晚于监管部门整改指令书规定的期限（2024-06-20）"):
         hazard_actions.start_rectification(hazard.pk, by=world.actor(world.mine_safety_officer),
                                            plan=hazard_rules.FiveImplementations(
                                                responsible_person="张安全", measures="调整风量", funds=5,
@@ -175,7 +175,7 @@ def test_inspection_end_to_end_with_a_major_hazard_and_an_order(world, team):
     referral = actions.refer(inspection.pk, by=second, department="县自然资源局", matter="疑似越界开采")
     assert_audited("enforcement.referral.made", referral, team["second"])
 
-    with pytest.raises(DomainError, match="只有带队人"):
+    with unchanged(inspection, EnforcementDocument), pytest.raises(DomainError, match="只有带队人"):
         actions.leave_site(inspection.pk, by=second, summary="x")
     left = actions.leave_site(inspection.pk, by=leader, summary="检查通风、瓦斯，发现重大隐患一项")
     assert left.status == InspectionStatus.FINDINGS_RECORDED
@@ -201,7 +201,7 @@ def test_stop_production_on_site_changes_the_mines_status_with_the_decisions_num
     change = MineStatusChange.objects.filter(mine=world.a1).latest("id")
     assert change == measure.status_change and change.document_number == measure.document.number == \
         "中阳应急现决〔2024〕1号"
-    with pytest.raises(DomainError, match="当前不是正常生产状态"):
+    with unchanged(world.a1, MineStatusChange, EnforcementDocument), pytest.raises(DomainError, match="当前不是正常生产状态"):
         actions.order_measure(inspection.pk, by=world.actor(team["leader"]), kind=MeasureKind.STOP_PRODUCTION,
                               reason="再次")
 
@@ -211,12 +211,12 @@ def test_a_revision_is_a_new_signed_version_with_its_changes_and_reason(world, t
     actions.arrive(inspection.pk, by=world.actor(team["leader"]))
     actions.leave_site(inspection.pk, by=world.actor(team["leader"]), summary="初稿")
     record = EnforcementDocument.objects.get(inspection=inspection)
-    with pytest.raises(DomainError, match="请写明修改理由"):
+    with unchanged(record, DocumentVersion), pytest.raises(DomainError, match="请写明修改理由"):
         actions.revise_document(record.pk, by=world.actor(team["leader"]), changes={"summary": "改"}, reason=" ")
     for fixed in ("team", "started_at"):  # a list, and a date of record
-        with pytest.raises(DomainError, match="文书中的期限、审批和现场时间不能改写"):
+        with unchanged(record, DocumentVersion), pytest.raises(DomainError, match="文书中的期限、审批和现场时间不能改写"):
             actions.revise_document(record.pk, by=world.actor(team["leader"]), changes={fixed: "x"}, reason="r")
-    with pytest.raises(DomainError, match="只有带队人可以签发该文书"):
+    with unchanged(record, DocumentVersion), pytest.raises(DomainError, match="只有带队人可以签发该文书"):
         actions.revise_document(record.pk, by=world.actor(team["second"]), changes={"summary": "改"}, reason="r")
     v2 = actions.revise_document(record.pk, by=world.actor(team["leader"]), changes={"summary": "检查情况（更正）"},
                                  reason="笔误")
@@ -224,35 +224,34 @@ def test_a_revision_is_a_new_signed_version_with_its_changes_and_reason(world, t
     assert_audited("enforcement.documentversion.signed", v2, team["leader"])
     v1 = DocumentVersion.objects.get(document=record, n=1)
     assert v1.content["summary"] == "初稿" and v1.sha256 != v2.sha256  # the first version is kept as signed
-    with pytest.raises(DomainError, match="内容没有变化"):
+    with unchanged(record, DocumentVersion), pytest.raises(DomainError, match="内容没有变化"):
         actions.revise_document(record.pk, by=world.actor(team["leader"]), changes={"summary": "检查情况（更正）"},
                                 reason="r")
 
 
 def test_refusals_change_nothing(world, team):
     inspection = _open(world, team)
-    with pytest.raises(DomainError, match="只能在现场检查期间记录"):
+    as_it_was = (inspection, Hazard, EnforcementDocument)
+    with unchanged(*as_it_was), pytest.raises(DomainError, match="只能在现场检查期间记录"):
         actions.record_finding(inspection.pk, by=world.actor(team["leader"]),
                                finding=Finding(kind=FindingKind.ORDINARY_HAZARD, description="x"))
     actions.arrive(inspection.pk, by=world.actor(team["leader"]))
-    count = AuditEvent.objects.count()
-    with pytest.raises(DomainError, match="整改期限不能早于今天"):
+    with unchanged(*as_it_was), pytest.raises(DomainError, match="整改期限不能早于今天"):
         actions.record_finding(inspection.pk, by=world.actor(team["leader"]), finding=Finding(
             kind=FindingKind.ORDINARY_HAZARD, description="x", deadline=date(2024, 6, 11)))
-    with pytest.raises(DomainError, match="违法行为须选择裁量基准"):
+    with unchanged(*as_it_was), pytest.raises(DomainError, match="违法行为须选择裁量基准"):
         actions.record_finding(inspection.pk, by=world.actor(team["leader"]),
                                finding=Finding(kind=FindingKind.VIOLATION, description="x"))
-    with pytest.raises(DomainError, match="重大事故隐患须选择判定依据"):
+    with unchanged(*as_it_was), pytest.raises(DomainError, match="重大事故隐患须选择判定依据"):
         actions.record_finding(inspection.pk, by=world.actor(team["leader"]),
                                finding=Finding(kind=FindingKind.MAJOR_HAZARD, description="x"))
-    with pytest.raises(DomainError, match="时间不能晚于现在"):
+    with unchanged(*as_it_was), pytest.raises(DomainError, match="时间不能晚于现在"):
         actions.leave_site(inspection.pk, by=world.actor(team["leader"]), summary="x",
                            at=NOW + timedelta(minutes=5))
-    with pytest.raises(PermissionDenied):
+    with unchanged(*as_it_was), pytest.raises(PermissionDenied):
         actions.arrive(inspection.pk, by=world.actor(world.foreign_inspector))
-    with pytest.raises(DomainError, match="已到达现场的检查不能取消"):
+    with unchanged(*as_it_was), pytest.raises(DomainError, match="已到达现场的检查不能取消"):
         actions.cancel_inspection(inspection.pk, by=world.actor(team["leader"]), reason="x")
-    assert AuditEvent.objects.count() == count
     assert not Hazard.objects.exists() and not EnforcementDocument.objects.exists()
     inspection.refresh_from_db()
     assert inspection.status == InspectionStatus.ON_SITE and inspection.on_site_end is None
@@ -300,9 +299,9 @@ def test_reinspection_closes_the_orders_reminder_and_every_signed_pdf_is_in_the_
     assert order.next_due_at is not None
     actions.leave_site(inspection.pk, by=leader, summary="检查完毕")
     record = EnforcementDocument.objects.get(kind=DocumentKind.INSPECTION_RECORD)
-    with pytest.raises(DomainError, match="只有整改指令书可以复查"):
+    with unchanged(record, order, EnforcementDocument), pytest.raises(DomainError, match="只有整改指令书可以复查"):
         actions.reinspect(record.pk, by=leader, rectified=True, opinion="x")
-    with pytest.raises(DomainError, match="只有带队人可以签发该文书"):
+    with unchanged(record, order, EnforcementDocument), pytest.raises(DomainError, match="只有带队人可以签发该文书"):
         actions.reinspect(order.pk, by=world.actor(team["second"]), rectified=True, opinion="已整改")
     opinion = actions.reinspect(order.pk, by=leader, rectified=True, opinion="防护栏已安装，整改到位")
     assert_audited("enforcement.enforcementdocument.reinspected", order, team["leader"])
@@ -311,7 +310,7 @@ def test_reinspection_closes_the_orders_reminder_and_every_signed_pdf_is_in_the_
                                               "rectified": "是"}
     order.refresh_from_db()
     assert order.next_due_at is None  # nothing left to remind
-    with pytest.raises(DomainError, match="该整改指令书已经复查"):
+    with unchanged(record, order, EnforcementDocument), pytest.raises(DomainError, match="该整改指令书已经复查"):
         actions.reinspect(order.pk, by=leader, rectified=False, opinion="再查")
 
     versions = list(DocumentVersion.objects.all())

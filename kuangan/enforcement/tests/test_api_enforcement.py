@@ -115,7 +115,8 @@ def test_a_penalty_case_to_its_decision(world, api, people):
         assert early.status_code == 422
     with clock.frozen(NOW + timedelta(days=6)):
         assert api("POST", f"/cases/{case['id']}/approval", world.inspector, {}).status_code == 403
-        assert api("POST", f"/cases/{case['id']}/approval", people["leader"], {}).status_code == 200
+        approved = api("POST", f"/cases/{case['id']}/approval", people["leader"], {})
+        assert approved.status_code == 200 and approved.json()["approved_at"] is not None
         decided = api("POST", f"/cases/{case['id']}/decision", world.inspector, {})
         assert decided.json()["status"] == "decided" and decided.json()["payment_due_on"] == "2024-07-03"
         assert len(decided.json()["document_ids"]) == 2  # the notice and the decision
@@ -156,7 +157,8 @@ def test_the_ledger_filters_count_beijing_months(world, api, people):
     with clock.frozen(night - timedelta(minutes=10)):
         may, june = open_on("2024-05-31"), open_on("2024-06-01")
     with clock.frozen(night):
-        assert api("POST", f"/inspections/{may}/arrival", world.inspector, {}).status_code == 200
+        arrived = api("POST", f"/inspections/{may}/arrival", world.inspector, {})
+        assert arrived.status_code == 200 and arrived.json()["status"] == "on_site"
         left = api("POST", f"/inspections/{may}/departure", world.inspector, {"summary": "夜查完毕"})
         assert left.status_code == 200, left.content
     ids = lambda r: [x["id"] for x in r.json()["items"]]  # noqa: E731

@@ -21,7 +21,7 @@ from kuangan.hazards.models import HazardStandardItem
 from kuangan.registry import actions as registry_actions
 from kuangan.registry.choices import MineStatus
 from kuangan.registry.models import Licence, Mine
-from kuangan.testing import assert_audited, make_mine
+from kuangan.testing import assert_audited, make_mine, unchanged
 
 T0 = datetime(2024, 6, 30, 8, 0, tzinfo=SHANGHAI)
 LICENCES = ("mining", "safety_production", "business")
@@ -176,13 +176,13 @@ def test_an_override_holds_for_its_year_and_the_tick_moves_only_worse(world, now
 
 def test_an_override_is_refused_without_a_reason_or_the_right(world, now):
     for user in (world.foreign_inspector, world.mine_head, world.group_manager, world.county_admin):
-        with pytest.raises(PermissionDenied):
+        with unchanged(world.a1, SupervisionClassChange), pytest.raises(PermissionDenied):
             actions.override_class(world.a1.pk, by=world.actor(user), to_class="A", reason="理由")
-    with pytest.raises(DomainError, match="请写明调整理由"):
+    with unchanged(world.a1, SupervisionClassChange), pytest.raises(DomainError, match="请写明调整理由"):
         actions.override_class(world.a1.pk, by=world.actor(world.inspector), to_class="A", reason="  ")
-    with pytest.raises(DomainError, match="当前已是 B 类"):
+    with unchanged(world.a1, SupervisionClassChange), pytest.raises(DomainError, match="当前已是 B 类"):
         actions.override_class(world.a1.pk, by=world.actor(world.inspector), to_class="B", reason="理由")
-    with pytest.raises(DomainError, match="A、B、C、D"):
+    with unchanged(world.a1, SupervisionClassChange), pytest.raises(DomainError, match="A、B、C、D"):
         actions.override_class(world.a1.pk, by=world.actor(world.inspector), to_class="E", reason="理由")
     assert not SupervisionClassChange.objects.exists() and klass(world.a1) == "B"
 
@@ -227,9 +227,11 @@ def test_a_mine_sees_its_own_class_page_read_only_and_never_another(world, now, 
     assert own.status_code == 200 and own.context["form"] is None and "调整分级分类" not in own.content.decode()
     assert client.get(f"/enforcement/classes/mine/{world.a2.pk}/").status_code == 404
     assert client.get(f"/enforcement/classes/mine/{world.b1.pk}/").status_code == 404
-    assert client.post(f"/enforcement/classes/mine/{world.a1.pk}/override/",
-                       {"to_class": "A", "reason": "自评"}).status_code == 403
-    assert login(world.group_manager).get(f"/enforcement/classes/mine/{world.a2.pk}/").status_code == 200
+    with unchanged(world.a1, SupervisionClassChange):
+        assert client.post(f"/enforcement/classes/mine/{world.a1.pk}/override/",
+                           {"to_class": "A", "reason": "自评"}).status_code == 403
+    group = login(world.group_manager).get(f"/enforcement/classes/mine/{world.a2.pk}/")
+    assert group.status_code == 200 and "甲二煤矿" in group.content.decode()
     assert login(world.foreign_inspector).get(f"/enforcement/classes/mine/{world.a1.pk}/").status_code == 404
     assert klass(world.a1) == "D"
 
@@ -238,14 +240,15 @@ def test_the_override_form_sets_the_class_and_shows_refusals(world, now, login):
     client = login(world.inspector)
     url = f"/enforcement/classes/mine/{world.a1.pk}/override/"
     assert client.get(url).status_code == 405
-    refused = client.post(url, {"to_class": "B", "reason": "维持"})
+    with unchanged(world.a1, SupervisionClassChange):
+        refused = client.post(url, {"to_class": "B", "reason": "维持"})
     assert refused.status_code == 200 and "该矿山当前已是 B 类" in refused.content.decode()
     assert client.post(url, {"to_class": "C", "reason": "夜间违规组织生产线索较多"}).status_code == 302
     assert klass(world.a1) == "C"
     page = client.get(f"/enforcement/classes/mine/{world.a1.pk}/").content.decode()
     assert "执法人员调整" in page and "夜间违规组织生产线索较多" in page
-    assert login(world.foreign_inspector).post(url, {"to_class": "A", "reason": "x"}).status_code == 404
-    assert klass(world.a1) == "C"
+    with unchanged(world.a1, SupervisionClassChange):
+        assert login(world.foreign_inspector).post(url, {"to_class": "A", "reason": "x"}).status_code == 404
 
 
 def test_the_dossier_no_longer_edits_the_class_but_links_to_its_page(world, now, login):

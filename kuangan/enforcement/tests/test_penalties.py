@@ -35,7 +35,7 @@ from kuangan.enforcement.models import (
 )
 from kuangan.registry.choices import LeadershipPost
 from kuangan.registry.models import LeadershipMember
-from kuangan.testing import assert_audited, make_user
+from kuangan.testing import assert_audited, make_user, unchanged
 
 NOW = datetime(2024, 6, 12, 9, 30, tzinfo=SHANGHAI)
 ID_NUMBER = "141129197502021234"
@@ -108,7 +108,7 @@ def _pdf_text(document: EnforcementDocument) -> str:
 ])
 def test_safe44_worker_and_principal_tiers_at_their_bounds(world, people, circumstance, unit, person, refusal):
     if refusal:
-        with pytest.raises(DomainError, match=refusal):
+        with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match=refusal):
             _file(world, people["leader"], circumstance=circumstance, unit=Decimal(unit), person=Decimal(person))
         assert not PenaltyCase.objects.exists()
         return
@@ -134,9 +134,9 @@ def test_cmsr61_illegal_gains_of_exactly_100000_take_the_multiple_tier(world, pe
         return _file(world, people["leader"], code="CMSR-61", circumstance="default", gains=Decimal(gains),
                      unit=Decimal(unit), person=None)
 
-    with pytest.raises(DomainError, match=f"不在第 {order} 档的幅度内"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match=f"不在第 {order} 档的幅度内"):
         file(str(Decimal(low) - Decimal("0.01")))
-    with pytest.raises(DomainError, match=f"不在第 {order} 档的幅度内"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match=f"不在第 {order} 档的幅度内"):
         file(str(Decimal(high) + Decimal("0.01")))
     lowest, highest = file(low), file(high)
     for case in (lowest, highest):
@@ -150,19 +150,19 @@ def test_cmsr61_illegal_gains_of_exactly_100000_take_the_multiple_tier(world, pe
 
 
 def test_no_tier_is_refused_and_a_person_fine_where_the_tier_sets_none(world, people):
-    with pytest.raises(DomainError, match="没有适用的裁量档次，不能按本基准立案：第 1 档 违法所得：未填写"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match="没有适用的裁量档次，不能按本基准立案：第 1 档 违法所得：未填写"):
         _file(world, people["leader"], code="CMSR-61", circumstance="default", gains=None, unit=Decimal("150000"),
               person=None)
-    with pytest.raises(DomainError, match="请选择该违法行为的情形"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match="请选择该违法行为的情形"):
         _file(world, people["leader"], circumstance="forced_risky_work")
-    with pytest.raises(DomainError, match="第 2 档对个人不设罚款"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match="第 2 档对个人不设罚款"):
         _file(world, people["leader"], code="CMSR-61", circumstance="default", gains=Decimal("0"),
               unit=Decimal("150000"), person=Decimal("1000"))
-    with pytest.raises(DomainError, match="请填写单位罚款：第 1 档为 10,000–20,000 元"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match="请填写单位罚款：第 1 档为 10,000–20,000 元"):
         _file(world, people["leader"], unit=None)
-    with pytest.raises(PermissionDenied):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(PermissionDenied):
         _file(world, world.foreign_inspector)
-    with pytest.raises(PermissionDenied):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(PermissionDenied):
         _file(world, world.mine_head)
     assert not PenaltyCase.objects.exists() and not AuditEvent.objects.filter(verb__startswith="enforcement.penalty")\
         .exists()
@@ -185,20 +185,20 @@ def test_dual_penalty_names_the_enterprise_and_its_principal_keyed_on_the_id_num
     event = assert_audited("enforcement.penaltycase.filed", case, people["second"])
     stored = json.dumps([event.before, event.after, event.reason, event.target_repr], ensure_ascii=False)
     assert ID_NUMBER not in stored and mask_id_number(ID_NUMBER) in stored
-    with pytest.raises(DomainError, match="该违法行为已经立案"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match="该违法行为已经立案"):
         _file(world, people["leader"], finding=finding)
 
 
 def test_the_principal_is_typed_in_when_the_roster_has_none_and_needs_an_id_number(world, people):
     people["member"].active = False
     people["member"].save(update_fields=["active"])
-    with pytest.raises(DomainError, match="没有在任的矿长、董事长或总经理：请填写姓名和身份证号"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match="没有在任的矿长、董事长或总经理：请填写姓名和身份证号"):
         _file(world, people["leader"])
-    with pytest.raises(DomainError, match="请填写身份证号"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match="请填写身份证号"):
         _file(world, people["leader"], principal=Principal(name="钱董事长"))
-    with pytest.raises(DomainError, match="身份证号应为 18 位"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match="身份证号应为 18 位"):
         _file(world, people["leader"], principal=Principal(name="钱董事长", id_number="1411291980"))
-    with pytest.raises(DomainError, match="须为该矿在任的矿长、董事长或总经理"):
+    with unchanged(PenaltyCase, PenaltyParty), pytest.raises(DomainError, match="须为该矿在任的矿长、董事长或总经理"):
         _file(world, people["leader"], principal=Principal(member_id=people["member"].pk))
     case = _file(world, people["leader"], principal=Principal(name="钱董事长", id_number=TYPED_ID.lower()))
     principal = case.parties.get(kind=PartyKind.PRINCIPAL)
@@ -224,7 +224,7 @@ def test_a_case_from_filing_to_closing(world, people, django_capture_on_commit_c
         .exists()
 
     # the notice: signed by the inspection's leader, served, and from then on the mine's to see
-    with pytest.raises(DomainError, match="只有 王检查（检查带队人或立案人）可以签发本案文书"):
+    with unchanged(case, EnforcementDocument), pytest.raises(DomainError, match="只有 王检查（检查带队人或立案人）可以签发本案文书"):
         actions.notify_case(case.pk, by=by(second))
     with django_capture_on_commit_callbacks(execute=True):
         notified = actions.notify_case(case.pk, by=by(leader, at(hours=1)))
@@ -244,20 +244,20 @@ def test_a_case_from_filing_to_closing(world, people, django_capture_on_commit_c
         assert not visible(user, PenaltyCase).exists()
 
     # approval: only the agency's head, only after the party's 5 days to state its case
-    with pytest.raises(PermissionDenied):
+    with unchanged(case, EnforcementDocument), pytest.raises(PermissionDenied):
         actions.approve_case(case.pk, by=by(leader, at(days=6)))
-    with pytest.raises(DomainError, match="届满后才能审批"):
+    with unchanged(case, EnforcementDocument), pytest.raises(DomainError, match="届满后才能审批"):
         actions.approve_case(case.pk, by=by(chief, at(days=5)))
     # no decision before the notice period ends, nor before the approval
-    with pytest.raises(DomainError, match="陈述、申辩"):
+    with unchanged(case, EnforcementDocument), pytest.raises(DomainError, match="陈述、申辩"):
         actions.decide_case(case.pk, by=by(leader, at(days=1)))
-    with pytest.raises(DomainError, match="须经执法机关负责人审批"):
+    with unchanged(case, EnforcementDocument), pytest.raises(DomainError, match="须经执法机关负责人审批"):
         actions.decide_case(case.pk, by=by(leader, at(days=6)))
     with django_capture_on_commit_callbacks(execute=True):
         approved = actions.approve_case(case.pk, by=by(chief, at(days=6)), note="同意")
     assert_audited("enforcement.penaltycase.approved", case, chief)
     assert (approved.approved_by, approved.approved_at, approved.status) == (chief, at(days=6), CaseStatus.NOTIFIED)
-    with pytest.raises(DomainError, match="已经审批"):
+    with unchanged(case, EnforcementDocument), pytest.raises(DomainError, match="已经审批"):
         actions.approve_case(case.pk, by=by(chief, at(days=6)))
     assert Notification.objects.filter(recipient=leader, url=case.get_absolute_url()).exists()
 
@@ -274,9 +274,9 @@ def test_a_case_from_filing_to_closing(world, people, django_capture_on_commit_c
     assert "行政处罚决定书" in text and ENTERPRISE in text and "赵矿长" in text and "刘局长" in text
     assert "2024年7月4日" in text and ID_NUMBER not in text
 
-    with pytest.raises(DomainError, match="缴纳金额应为决定的罚款合计 33,000 元"):
+    with unchanged(case, EnforcementDocument), pytest.raises(DomainError, match="缴纳金额应为决定的罚款合计 33,000 元"):
         actions.record_payment(case.pk, by=by(leader, at(days=8)), amount=Decimal("25000"))
-    with pytest.raises(DomainError, match="罚款缴纳后才能结案"):
+    with unchanged(case, EnforcementDocument), pytest.raises(DomainError, match="罚款缴纳后才能结案"):
         actions.close_case(case.pk, by=by(leader, at(days=8)))
     paid = actions.record_payment(case.pk, by=by(second, at(days=8)), amount=Decimal("33000"))
     assert_audited("enforcement.penaltycase.paid", case, second)
@@ -344,7 +344,7 @@ def test_a_decision_without_fines_closes_without_payment(world, people):
     actions.approve_case(case.pk, by=by(chief, at(days=5)))
     decided = actions.decide_case(case.pk, by=by(leader, at(days=5)))
     assert decided.payment_due_on is None and decided.next_due_at is None
-    with pytest.raises(DomainError, match="本案没有罚款"):
+    with unchanged(case), pytest.raises(DomainError, match="本案没有罚款"):
         actions.record_payment(case.pk, by=by(leader, at(days=5)), amount=Decimal("0"))
     assert actions.close_case(case.pk, by=by(leader, at(days=5))).status == CaseStatus.CLOSED
 
@@ -353,9 +353,9 @@ def test_a_leader_of_another_agency_may_not_approve(world, people):
     city_chief = make_user("city_chief", world.city, Role.REGULATOR_LEADER)
     case = _file(world, people["leader"])
     actions.notify_case(case.pk, by=by(people["leader"]))
-    with pytest.raises(DomainError, match="须由 中阳县应急管理局 的负责人审批"):
+    with unchanged(case), pytest.raises(DomainError, match="须由 中阳县应急管理局 的负责人审批"):
         actions.approve_case(case.pk, by=by(city_chief, at(days=6)))
-    with pytest.raises(PermissionDenied):
+    with unchanged(case), pytest.raises(PermissionDenied):
         actions.approve_case(case.pk, by=by(make_user("far_chief", world.foreign_county, Role.REGULATOR_LEADER),
                                             at(days=6)))
 
@@ -393,9 +393,10 @@ def test_filing_from_a_violation_on_its_page(world, people, login):
         preview = client.get("/enforcement/cases/file/", {"finding": finding.pk,
                                                           "circumstance": "principal_or_manager"}).content.decode()
         assert "适用第 2 档" in preview
-        refused = client.post("/enforcement/cases/file/", {
-            "finding": finding.pk, "benchmark": finding.benchmark_id, "circumstance": "principal_or_manager",
-            "unit_fine": "35000", "person_fine": "6000", "member": people["member"].pk, "facts": "违章作业"})
+        with unchanged(PenaltyCase):
+            refused = client.post("/enforcement/cases/file/", {
+                "finding": finding.pk, "benchmark": finding.benchmark_id, "circumstance": "principal_or_manager",
+                "unit_fine": "35000", "person_fine": "6000", "member": people["member"].pk, "facts": "违章作业"})
         assert refused.status_code == 400 and "20,000–30,000 元" in refused.content.decode()
         response = client.post("/enforcement/cases/file/", {
             "finding": finding.pk, "benchmark": finding.benchmark_id, "circumstance": "principal_or_manager",
@@ -420,11 +421,11 @@ def test_pages_mask_the_id_number_until_an_audited_reveal(world, people, login):
     assert ID_NUMBER not in json.dumps([event.before, event.after, event.reason, event.target_repr],
                                        ensure_ascii=False)
     assert_audited("enforcement.penaltycase.personal_data_viewed", case, people["leader"])
-    with pytest.raises(PermissionDenied):
+    with unchanged(case), pytest.raises(PermissionDenied):
         actions.reveal_party_id(case.pk, by=by(world.mine_safety_officer), kind=PartyKind.PRINCIPAL)  # no permission
-    with pytest.raises(PermissionDenied):
+    with unchanged(case), pytest.raises(PermissionDenied):
         actions.reveal_party_id(case.pk, by=by(world.mine_head), kind=PartyKind.PRINCIPAL)  # not yet notified
-    with clock.frozen(NOW):
+    with clock.frozen(NOW), unchanged(case):
         assert login(world.foreign_inspector).post(f"/enforcement/cases/{case.pk}/reveal/").status_code == 404
     assert not AuditEvent.objects.filter(seq__gt=event.seq).exists()
 
@@ -453,7 +454,8 @@ def test_approval_through_the_page_is_the_agency_heads(world, people, login):
     url = f"/enforcement/cases/{case.pk}/do/approve/"
     with clock.frozen(at(days=6)):
         assert "action-approve" not in login(people["leader"]).get(case.get_absolute_url()).content.decode()
-        assert login(people["leader"]).post(url, {"note": "同意"}).status_code == 403
+        with unchanged(case):
+            assert login(people["leader"]).post(url, {"note": "同意"}).status_code == 403
         assert "action-approve" in login(people["chief"]).get(case.get_absolute_url()).content.decode()
         response = login(people["chief"]).post(url, {"note": "同意"})
     assert response.status_code == 302

@@ -21,7 +21,7 @@ from kuangan.enforcement.choices import InspectionMethod
 from kuangan.enforcement.models import EnforcementPlan, PlanItem
 from kuangan.hazards import actions as hazard_actions
 from kuangan.hazards.models import HazardStandardItem
-from kuangan.testing import assert_audited, make_mine, make_user
+from kuangan.testing import assert_audited, make_mine, make_user, unchanged
 
 T0 = datetime(2024, 6, 30, 8, 0, tzinfo=SHANGHAI)
 YEAR = 2025  # every month of next year may be planned at T0
@@ -77,14 +77,14 @@ def test_the_foreign_county_plans_its_own_mines_and_the_city_both(world, classes
 
 def test_a_second_plan_for_the_same_month_and_a_past_month_are_refused(world, classes):
     _generate(world, classes["due"])
-    with pytest.raises(DomainError, match="已经编制"):
+    with unchanged(EnforcementPlan, PlanItem), pytest.raises(DomainError, match="已经编制"):
         _generate(world, classes["due"])
-    with pytest.raises(DomainError, match="已经过去的月份"):
+    with unchanged(EnforcementPlan, PlanItem), pytest.raises(DomainError, match="已经过去的月份"):
         _generate(world, 5, year=2024)
-    with pytest.raises(DomainError, match="1–12"):
+    with unchanged(EnforcementPlan, PlanItem), pytest.raises(DomainError, match="1–12"):
         _generate(world, 13)
     for user in (world.mine_head, world.group_manager, world.county_admin):
-        with pytest.raises(PermissionDenied):
+        with unchanged(EnforcementPlan, PlanItem), pytest.raises(PermissionDenied):
             _generate(world, 2, user)
     assert EnforcementPlan.objects.count() == 1
 
@@ -102,17 +102,17 @@ def test_items_are_added_and_removed_with_reasons_until_an_inspection_is_opened(
                                   method=InspectionMethod.NIGHT_RAID, reason="举报夜间违规生产")
     assert (added.reason, added.method) == ("举报夜间违规生产", "night_raid")
     assert_audited("enforcement.planitem.added", added, world.inspector)
-    with pytest.raises(DomainError, match="已在本计划中"):
+    with unchanged(PlanItem), pytest.raises(DomainError, match="已在本计划中"):
         actions.add_plan_item(plan.pk, by=world.actor(world.inspector), mine_id=world.a1.pk, method="covert", reason="x")
-    with pytest.raises(DomainError, match="本单位管辖范围内"):
+    with unchanged(PlanItem), pytest.raises(DomainError, match="本单位管辖范围内"):
         actions.add_plan_item(plan.pk, by=world.actor(world.inspector), mine_id=world.b1.pk, method="covert", reason="x")
-    with pytest.raises(DomainError, match="只能调整本单位"):
+    with unchanged(PlanItem), pytest.raises(DomainError, match="只能调整本单位"):
         actions.add_plan_item(plan.pk, by=world.actor(world.city_inspector), mine_id=world.a1.pk, method="covert",
                               reason="x")
-    with pytest.raises(PermissionDenied):
+    with unchanged(PlanItem), pytest.raises(PermissionDenied):
         actions.add_plan_item(plan.pk, by=world.actor(world.foreign_inspector), mine_id=world.b1.pk, method="covert",
                               reason="x")
-    with pytest.raises(DomainError, match="请写明移出理由"):
+    with unchanged(PlanItem), pytest.raises(DomainError, match="请写明移出理由"):
         actions.remove_plan_item(added.pk, by=world.actor(world.inspector), reason=" ")
     actions.remove_plan_item(added.pk, by=world.actor(world.inspector), reason="已由市局安排检查")
     assert_audited("enforcement.planitem.removed", added, world.inspector)
@@ -120,7 +120,7 @@ def test_items_are_added_and_removed_with_reasons_until_an_inspection_is_opened(
     # once an inspection is opened from an item, it stays on the plan
     risk_item = plan.items.get(mine=world.a2)
     _team(world, risk_item, date(YEAR, classes["not_due"], 3))
-    with pytest.raises(DomainError, match="已从该计划项立项检查"):
+    with unchanged(PlanItem), pytest.raises(DomainError, match="已从该计划项立项检查"):
         actions.remove_plan_item(risk_item.pk, by=world.actor(world.inspector), reason="x")
     assert PlanItem.objects.filter(pk=risk_item.pk).exists()
 
@@ -146,16 +146,20 @@ def test_no_plan_shows_to_a_mine_an_enterprise_or_a_foreign_regulator(world, cla
     assert listing.status_code == 200 and not listing.context["page"].object_list.exists()
     assert "甲一煤矿" not in listing.content.decode() and "中阳县应急管理局" not in listing.content.decode()
     assert client.get(f"/enforcement/plans/{plan.pk}/").status_code == 404
-    assert client.post(f"/enforcement/plans/items/{item.pk}/remove/", {"reason": "x"}).status_code == 404
-    assert client.post(f"/enforcement/plans/{plan.pk}/add/", {"mine": world.b1.pk, "method": "covert",
-                                                             "reason": "x"}).status_code == 404
+    with unchanged(plan, PlanItem):
+        assert client.post(f"/enforcement/plans/items/{item.pk}/remove/", {"reason": "x"}).status_code == 404
+        assert client.post(f"/enforcement/plans/{plan.pk}/add/", {"mine": world.b1.pk, "method": "covert",
+                                                                 "reason": "x"}).status_code == 404
     assert PlanItem.objects.filter(plan=plan).count() == 2
     # the mine is told nothing and its history shows nothing of the plan
     assert Notification.objects.filter(recipient__organization__kind__in=(
         OrganizationKind.MINE, OrganizationKind.ENTERPRISE)).count() == before
     assert not history(world.a1).filter(verb__startswith="enforcement.p").exists()
     # the city above sees the county's plan
-    assert login(world.city_inspector).get(f"/enforcement/plans/{plan.pk}/").status_code == 200
+    above = login(world.city_inspector).get(f"/enforcement/plans/{plan.pk}/")
+    assert above.status_code == 200
+    assert f"中阳县应急管理局 {YEAR}年{classes['due']}月执法计划" in above.content.decode()
+    assert "甲一煤矿" in above.content.decode()
 
 
 def test_the_plan_pages_generate_edit_and_link_to_opening_an_inspection(world, classes, login,

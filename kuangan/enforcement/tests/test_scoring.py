@@ -26,7 +26,7 @@ from kuangan.enforcement.models import ExamRetake, MineHeadScore, PenaltyBenchma
 from kuangan.hazards.models import HazardStandardItem
 from kuangan.registry.choices import LeadershipPost
 from kuangan.registry.models import LeadershipMember
-from kuangan.testing import assert_audited, make_user
+from kuangan.testing import assert_audited, make_user, unchanged
 
 NOW = datetime(2024, 6, 12, 9, 30, tzinfo=SHANGHAI)
 HEAD_ID = "141129197001011234"
@@ -82,7 +82,7 @@ def test_a_score_keys_on_the_id_number_in_the_beijing_year_and_is_audited_masked
         "赵矿长", HEAD_ID, 2024, points("major_hazard"), world.a1)
     stored = json.dumps([event.before, event.after, event.reason, event.target_repr], ensure_ascii=False)
     assert HEAD_ID not in stored and mask_id_number(HEAD_ID) in stored
-    with pytest.raises(DomainError, match="已因此项按“存在重大事故隐患”记分"):
+    with unchanged(MineHeadScore), pytest.raises(DomainError, match="已因此项按“存在重大事故隐患”记分"):
         _score(world, scene, 0, "major_hazard")
     # the calendar year is Beijing's: 23:30 on 31 December is still that year, 00:10 on 1 January the next
     late = _score(world, scene, 1, "order_not_done", when=datetime(2024, 12, 31, 23, 30, tzinfo=SHANGHAI))
@@ -91,15 +91,15 @@ def test_a_score_keys_on_the_id_number_in_the_beijing_year_and_is_audited_masked
 
 
 def test_who_may_be_scored_and_by_whom(world, scene):
-    with pytest.raises(PermissionDenied):
+    with unchanged(MineHeadScore), pytest.raises(PermissionDenied):
         actions.score_mine_head(by=by(world.mine_head), finding_id=scene["findings"][0].pk,
                                 deduction_id=ScoreDeduction.objects.get(code="violation").pk)
-    with pytest.raises(PermissionDenied):
+    with unchanged(MineHeadScore), pytest.raises(PermissionDenied):
         actions.score_mine_head(by=by(world.foreign_inspector), finding_id=scene["findings"][0].pk,
                                 deduction_id=ScoreDeduction.objects.get(code="violation").pk)
-    with pytest.raises(DomainError, match="须为该矿在任的矿长、董事长或总经理"):
+    with unchanged(MineHeadScore), pytest.raises(DomainError, match="须为该矿在任的矿长、董事长或总经理"):
         _score(world, scene, 0, "violation", member=LeadershipMember.objects.get(name="孙矿长"))
-    with pytest.raises(DomainError, match="请填写身份证号"):
+    with unchanged(MineHeadScore), pytest.raises(DomainError, match="请填写身份证号"):
         _score(world, scene, 0, "violation", name="周总经理")
     # without a choice: the mine's serving head
     default = actions.score_mine_head(by=by(world.inspector), finding_id=scene["findings"][0].pk,
@@ -116,7 +116,7 @@ def test_a_case_is_scored_only_once_its_notice_is_served(world, scene):
         by=by(world.inspector), finding_id=scene["findings"][2].pk, benchmark_id=scene["findings"][2].benchmark_id,
         circumstance="illegal_command", facts="违章指挥", unit_fine=Decimal("15000"), person_fine=Decimal("2000"))
     deduction = ScoreDeduction.objects.get(code="violation").pk
-    with pytest.raises(DomainError, match="案件送达告知书后才能据此记分"):
+    with unchanged(MineHeadScore), pytest.raises(DomainError, match="案件送达告知书后才能据此记分"):
         actions.score_mine_head(by=by(world.inspector), case_id=case.pk, deduction_id=deduction)
     actions.notify_case(case.pk, by=by(world.inspector))
     score = actions.score_mine_head(by=by(world.inspector), case_id=case.pk, deduction_id=deduction)

@@ -16,9 +16,9 @@ from pypdf import PdfReader
 
 from kuangan.core import clock
 from kuangan.core.choices import Role
-from kuangan.enforcement.models import EnforcementDocument, Inspection, InspectionFinding
+from kuangan.enforcement.models import DocumentVersion, EnforcementDocument, Inspection, InspectionFinding
 from kuangan.hazards.models import Hazard, HazardStandardItem
-from kuangan.testing import assert_audited, make_user
+from kuangan.testing import assert_audited, make_user, unchanged
 
 SH = clock.SHANGHAI
 T0 = datetime(2024, 6, 30, 8, 0, tzinfo=SH)
@@ -171,7 +171,8 @@ def test_the_mine_sees_an_inspection_only_once_the_team_has_arrived(world, partn
     tab = head.get(f"/enforcement/mine/{world.a1.pk}/")
     assert tab.status_code == 200 and tab.context["inspections"] == []
     assert inspection.get_absolute_url() not in tab.content.decode()
-    assert do(head, inspection, "arrive", {"at": ""}).status_code == 404
+    with unchanged(inspection):
+        assert do(head, inspection, "arrive", {"at": ""}).status_code == 404
 
     arrive(world, login, inspection)
     record_major(world, login, inspection)
@@ -182,7 +183,8 @@ def test_the_mine_sees_an_inspection_only_once_the_team_has_arrived(world, partn
     assert 'class="card action"' not in page.content.decode()
     assert head.get("/enforcement/inspections/").context["page"].paginator.count == 1
     assert [i.pk for i in head.get(f"/enforcement/mine/{world.a1.pk}/").context["inspections"]] == [inspection.pk]
-    assert do(head, inspection, "record_finding", {"kind": "ordinary_hazard", "description": "x"}).status_code == 403
+    with unchanged(inspection, InspectionFinding):
+        assert do(head, inspection, "record_finding", {"kind": "ordinary_hazard", "description": "x"}).status_code == 403
 
     finding = InspectionFinding.objects.get(inspection=inspection)
     with clock.frozen(ON_SITE + timedelta(minutes=40)):
@@ -208,8 +210,9 @@ def test_a_foreign_inspector_gets_404_everywhere(world, partner, login):
     assert foreign.get(f"/enforcement/documents/{order.pk}/").status_code == 404
     assert foreign.get(f"/enforcement/documents/{order.pk}/pdf/?v=1").status_code == 404
     assert foreign.get(f"/enforcement/documents/{order.pk}/pdf/").status_code == 404
-    assert foreign.post(f"/enforcement/documents/{order.pk}/revise/", {"reason": "x"}).status_code == 404
-    assert do(foreign, inspection, "close_inspection", {}).status_code == 404
+    with unchanged(inspection, order, DocumentVersion):
+        assert foreign.post(f"/enforcement/documents/{order.pk}/revise/", {"reason": "x"}).status_code == 404
+        assert do(foreign, inspection, "close_inspection", {}).status_code == 404
     assert foreign.get(f"/enforcement/mine/{world.a1.pk}/").status_code == 404
     assert foreign.get("/enforcement/inspections/").context["page"].paginator.count == 0
     assert foreign.get("/enforcement/documents/").context["page"].paginator.count == 0
@@ -220,15 +223,17 @@ def test_a_foreign_inspector_gets_404_everywhere(world, partner, login):
         for url in (inspection.get_absolute_url(), f"/enforcement/documents/{order.pk}/",
                     f"/enforcement/documents/{order.pk}/pdf/?v=1", f"/enforcement/mine/{world.a1.pk}/"):
             assert client.get(url).status_code == 404, (persona, url)
-        for name in ACTION_FORMS:
-            assert do(client, inspection, name, {"reason": "x", "summary": "x"}).status_code in (403, 404), name
-        assert client.post(f"/enforcement/documents/{order.pk}/revise/", {"reason": "x"}).status_code == 404
+        with unchanged(inspection, order, DocumentVersion, InspectionFinding):
+            for name in ACTION_FORMS:
+                assert do(client, inspection, name, {"reason": "x", "summary": "x"}).status_code in (403, 404), name
+            assert client.post(f"/enforcement/documents/{order.pk}/revise/", {"reason": "x"}).status_code == 404
         for ledger in ("/enforcement/inspections/", "/enforcement/documents/"):
             assert "甲一煤矿" not in client.get(ledger).content.decode()
     inspection.refresh_from_db()
     assert inspection.status == "on_site" and order.versions.count() == 1
     # and our own inspector does see them: the 404s above are about scope, not about broken pages
-    assert login(world.inspector).get(f"/enforcement/documents/{order.pk}/").status_code == 200
+    ours = login(world.inspector).get(f"/enforcement/documents/{order.pk}/")
+    assert ours.status_code == 200 and order.number in _text(ours) and FINDING in _text(ours)
 
 
 def test_a_team_member_who_is_not_the_leader_cannot_sign(world, partner, login):
@@ -239,7 +244,7 @@ def test_a_team_member_who_is_not_the_leader_cannot_sign(world, partner, login):
     page = colleague.get(inspection.get_absolute_url()).content.decode()
     assert 'id="action-record_finding"' in page and 'id="action-issue_order"' not in page
     assert "由带队人 王检查 签发" in page
-    with clock.frozen(ON_SITE + timedelta(minutes=40)):
+    with clock.frozen(ON_SITE + timedelta(minutes=40)), unchanged(finding, EnforcementDocument):
         response = do(colleague, inspection, "issue_order", {"findings": [finding.pk], "deadline": "2024-07-31"})
     assert response.status_code == 200
     assert "只有带队人 王检查 可以签发。" in response.content.decode()
@@ -251,16 +256,18 @@ def test_a_team_member_who_is_not_the_leader_cannot_sign(world, partner, login):
 def test_bad_input_is_named_in_chinese_and_changes_nothing(world, partner, login):
     inspection = open_inspection(world, partner, login)
     client = login(world.inspector)
-    response = do(client, inspection, "arrive", {"at": "2024-13-45T09:00"})
+    with unchanged(inspection):
+        response = do(client, inspection, "arrive", {"at": "2024-13-45T09:00"})
     assert response.status_code == 200 and "请输入有效的日期和时间。" in response.content.decode()
-    response = do(client, inspection, "arrive", {"at": "2024-06-30T12:00"})  # later than now (08:00)
+    with unchanged(inspection):
+        response = do(client, inspection, "arrive", {"at": "2024-06-30T12:00"})  # later than now (08:00)
     assert response.status_code == 200 and "时间不能晚于现在。" in response.content.decode()
     inspection.refresh_from_db()
     assert inspection.status == "planned" and inspection.on_site_start is None
 
     arrive(world, login, inspection)
     item = HazardStandardItem.objects.get(standard__code="coal-2020", code="C04-02")
-    with clock.frozen(ON_SITE + timedelta(minutes=10)):
+    with clock.frozen(ON_SITE + timedelta(minutes=10)), unchanged(inspection, InspectionFinding, Hazard):
         empty = do(client, inspection, "record_finding", {"kind": "major_hazard", "description": "  ",
                                                           "standard_item": item.pk})
         past = do(client, inspection, "record_finding", {"kind": "major_hazard", "description": FINDING,
@@ -273,7 +280,7 @@ def test_bad_input_is_named_in_chinese_and_changes_nothing(world, partner, login
     assert not InspectionFinding.objects.exists() and not Hazard.objects.exists()
 
     finding = record_major(world, login, inspection)
-    with clock.frozen(ON_SITE + timedelta(minutes=40)):
+    with clock.frozen(ON_SITE + timedelta(minutes=40)), unchanged(finding, EnforcementDocument):
         response = do(client, inspection, "issue_order", {"findings": [finding.pk], "deadline": "2024-06-29"})
         unticked = do(client, inspection, "issue_order", {"deadline": "2024-07-31"})
     assert response.status_code == 200 and "整改期限不能早于今天。" in response.content.decode()
@@ -281,13 +288,15 @@ def test_bad_input_is_named_in_chinese_and_changes_nothing(world, partner, login
     assert not EnforcementDocument.objects.filter(kind="rectification_order").exists()
 
     # opening: one inspector alone is not a team, and a tip-off needs its content
-    response = client.post("/enforcement/inspections/open/", {
-        "mine": world.a1.pk, "method": "unannounced", "planned_on": "2024-07-01", "leader": world.inspector.pk,
-        "team": [world.inspector.pk], "source": "lead", "source_note": "x"})
+    with unchanged(Inspection):
+        response = client.post("/enforcement/inspections/open/", {
+            "mine": world.a1.pk, "method": "unannounced", "planned_on": "2024-07-01", "leader": world.inspector.pk,
+            "team": [world.inspector.pk], "source": "lead", "source_note": "x"})
     assert response.status_code == 200 and "执法人员不得少于 2 人" in response.content.decode()
-    response = client.post("/enforcement/inspections/open/", {
-        "mine": world.a1.pk, "method": "unannounced", "planned_on": "2024-07-01", "leader": world.inspector.pk,
-        "team": [world.inspector.pk, partner.pk], "source": "tip_off", "credentials": "张三：123"})
+    with unchanged(Inspection):
+        response = client.post("/enforcement/inspections/open/", {
+            "mine": world.a1.pk, "method": "unannounced", "planned_on": "2024-07-01", "leader": world.inspector.pk,
+            "team": [world.inspector.pk, partner.pk], "source": "tip_off", "credentials": "张三：123"})
     assert response.status_code == 200
     assert "“张三”不在检查组中。" in response.content.decode()
     assert Inspection.objects.count() == 1
@@ -309,7 +318,7 @@ def test_a_revision_is_a_new_signed_version_with_its_changes_and_reason(world, p
     assert "整改事项" in body and FINDING in body and "2024年7月20日" in body and "第 1 版" in body
     # an order's dates are the hazards' too: they are not edited as text (a new order is a new document)
     assert 'name="c_reinspect_on"' not in page.content.decode() and 'name="c_deadline"' not in page.content.decode()
-    with clock.frozen(ON_SITE + timedelta(hours=1)):
+    with clock.frozen(ON_SITE + timedelta(hours=1)), unchanged(order, DocumentVersion):
         forged = client.post(f"/enforcement/documents/{order.pk}/revise/", {"c_deadline": "2024-08-31",
                                                                             "reason": "延期"})
     assert forged.status_code in (200, 302)
@@ -320,13 +329,16 @@ def test_a_revision_is_a_new_signed_version_with_its_changes_and_reason(world, p
     page = client.get(f"/enforcement/documents/{record.pk}/")
     assert 'id="action-revise"' in page.content.decode() and 'name="c_summary"' in page.content.decode()
     with clock.frozen(ON_SITE + timedelta(hours=1)):
-        refused = client.post(f"/enforcement/documents/{record.pk}/revise/", {"c_summary": "检查通风、瓦斯系统"})
+        with unchanged(record, DocumentVersion):
+            refused = client.post(f"/enforcement/documents/{record.pk}/revise/", {"c_summary": "检查通风、瓦斯系统"})
         assert refused.status_code == 200 and "请写明修改理由。" in refused.content.decode()
-        same = client.post(f"/enforcement/documents/{record.pk}/revise/", {"c_summary": "检查通风系统",
-                                                                           "reason": "核对"})
+        with unchanged(record, DocumentVersion):
+            same = client.post(f"/enforcement/documents/{record.pk}/revise/", {"c_summary": "检查通风系统",
+                                                                               "reason": "核对"})
         assert same.status_code == 200 and "内容没有变化，无需新版本。" in same.content.decode()
-        colleague = login(partner).post(f"/enforcement/documents/{record.pk}/revise/", {
-            "c_summary": "检查通风、瓦斯系统", "reason": "补记"})
+        with unchanged(record, DocumentVersion):
+            colleague = login(partner).post(f"/enforcement/documents/{record.pk}/revise/", {
+                "c_summary": "检查通风、瓦斯系统", "reason": "补记"})
         assert colleague.status_code == 200 and "只有带队人可以签发该文书。" in colleague.content.decode()
         record.refresh_from_db()
         assert record.current_version == 1  # the colleague could not sign it
@@ -382,7 +394,8 @@ def test_every_step_is_offered_to_whom_it_belongs(world, partner, login):
     other = open_inspection(world, partner, login)
     assert 'id="action-cancel_inspection"' not in login(partner).get(other.get_absolute_url()).content.decode()
     client = login(world.inspector)
-    empty = do(client, other, "cancel_inspection", {"reason": ""})
+    with unchanged(other):
+        empty = do(client, other, "cancel_inspection", {"reason": ""})
     assert empty.status_code == 200 and "请写明取消理由。" in empty.content.decode()
     assert do(client, other, "cancel_inspection", {"reason": "矿山已停产"}).status_code == 302
     assert_audited("enforcement.inspection.cancelled", other, by=world.inspector)
@@ -455,7 +468,7 @@ def test_a_machine_without_fonts_for_pdfs_says_so_instead_of_failing(world, part
         page = client.get(inspection.get_absolute_url())
         assert page.status_code == 200 and "无法生成 PDF：缺少字体配置工具" in page.content.decode()
         finding = InspectionFinding.objects.get(description="局部通风机未挂牌管理")
-        with clock.frozen(ON_SITE + timedelta(minutes=50)):
+        with clock.frozen(ON_SITE + timedelta(minutes=50)), unchanged(finding, EnforcementDocument):
             refused = do(client, inspection, "issue_order", {"findings": [finding.pk], "deadline": "2024-07-31"})
         assert refused.status_code == 200 and "无法生成 PDF：缺少字体配置工具" in refused.content.decode()
         assert EnforcementDocument.objects.filter(kind="rectification_order").count() == 1

@@ -19,6 +19,7 @@ from kuangan.hazards.choices import HazardStatus
 from kuangan.hazards.models import (
     ClosureProposal,
     Hazard,
+    HazardAttachment,
     HazardEscalation,
     HazardStandardItem,
     MissingMonthlyReport,
@@ -26,7 +27,7 @@ from kuangan.hazards.models import (
 )
 from kuangan.registry import actions as registry_actions
 from kuangan.registry.choices import MineStatus
-from kuangan.testing import assert_audited
+from kuangan.testing import assert_audited, unchanged
 
 SH = clock.SHANGHAI
 T0 = datetime(2024, 6, 30, 8, 0, tzinfo=SH)
@@ -67,31 +68,31 @@ def test_report_cites_an_item_notifies_and_is_audited(world, django_capture_on_c
 
 
 def test_a_major_hazard_must_cite_an_item_of_its_industry(world):
-    with pytest.raises(DomainError, match="判定依据"):
+    with unchanged(Hazard), pytest.raises(DomainError, match="判定依据"):
         actions.report_hazard(world.a1.pk, by=world.actor(world.mine_head), report=actions.HazardReport(
             level="major", source="self_inspection", description="x", found_at=T0, found_by="x"))
     metal = HazardStandardItem.objects.filter(standard__industry="metal_nonmetal").first()
-    with pytest.raises(DomainError, match="行业"):
+    with unchanged(Hazard), pytest.raises(DomainError, match="行业"):
         actions.report_hazard(world.a1.pk, by=world.actor(world.mine_head), report=actions.HazardReport(
             level="major", source="self_inspection", description="x", found_at=T0, found_by="x",
             standard_item_id=metal.pk))
 
 
 def test_a_mine_cannot_claim_a_regulator_source_nor_report_the_future(world):
-    with pytest.raises(DomainError, match="监管部门"):
+    with unchanged(Hazard), pytest.raises(DomainError, match="监管部门"):
         report(world, source="regulator_inspection")
-    with pytest.raises(DomainError, match="不能晚于"):
+    with unchanged(Hazard), pytest.raises(DomainError, match="不能晚于"):
         report(world, found_at=T0 + timedelta(hours=1))
 
 
 def test_foreigners_cannot_report_on_our_mine(world):
-    with pytest.raises(PermissionDenied):
+    with unchanged(Hazard), pytest.raises(PermissionDenied):
         report(world, user=world.foreign_mine_head)
 
 
 def test_rectification_needs_all_five_implementations(world):
     h = report(world)
-    with pytest.raises(DomainError, match="整改资金、应急预案"):
+    with unchanged(h), pytest.raises(DomainError, match="整改资金、应急预案"):
         actions.start_rectification(h.pk, by=world.actor(world.mine_safety_officer), plan=rules.FiveImplementations(
             "李安全", "更换传感器", None, date(2024, 7, 31), ""))
     assert Hazard.objects.get(pk=h.pk).status == HazardStatus.REPORTED
@@ -107,7 +108,7 @@ def test_rectification_needs_all_five_implementations(world):
 def test_one_missing_implementation_alone_keeps_the_hazard_reported(world, change, named):
     h = report(world)
     events = AuditEvent.objects.count()
-    with pytest.raises(DomainError, match=f"“五落实”不全，缺少：{named}。"):
+    with unchanged(h), pytest.raises(DomainError, match=f"“五落实”不全，缺少：{named}。"):
         actions.start_rectification(h.pk, by=world.actor(world.mine_safety_officer), plan=replace(PLAN, **change))
     h.refresh_from_db()
     assert (h.status, h.responsible_person, h.deadline) == (HazardStatus.REPORTED, "", None)
@@ -120,7 +121,7 @@ def test_a_deadline_on_the_day_found_and_set_is_in_time_the_day_before_is_not(wo
     night = datetime(2024, 7, 1, 0, 30, tzinfo=SH)
     with clock.frozen(night):
         h = report(world, found_at=night)
-        with pytest.raises(DomainError, match="整改时限（不能早于排查日期）"):
+        with unchanged(h), pytest.raises(DomainError, match="整改时限（不能早于排查日期）"):
             actions.start_rectification(h.pk, by=world.actor(world.mine_safety_officer),
                                         plan=replace(PLAN, deadline=date(2024, 6, 30)))
         assert Hazard.objects.get(pk=h.pk).status == HazardStatus.REPORTED
@@ -132,7 +133,7 @@ def test_a_deadline_on_the_day_found_and_set_is_in_time_the_day_before_is_not(wo
 def test_close_out_needs_an_evaluation(world):
     h = report(world)
     actions.start_rectification(h.pk, by=world.actor(world.mine_safety_officer), plan=PLAN)
-    with pytest.raises(DomainError, match="评估"):
+    with unchanged(h), pytest.raises(DomainError, match="评估"):
         actions.request_close_out(h.pk, by=world.actor(world.mine_head), evaluation_by="", evaluation="")
     h = actions.request_close_out(h.pk, by=world.actor(world.mine_head), evaluation_by="总工",
                                   evaluation="合格", documents=[SimpleUploadedFile("评估.pdf", b"%PDF-1.4 report")])
@@ -142,16 +143,16 @@ def test_close_out_needs_an_evaluation(world):
 
 def test_a_mine_can_never_close_its_own_major_hazard(world):
     h = through_close_out_request(world)
-    with pytest.raises(PermissionDenied):
+    with unchanged(h), pytest.raises(PermissionDenied):
         actions.verify_close_out(h.pk, by=world.actor(world.mine_head), approve=True, opinion="自己验收")
-    with pytest.raises(PermissionDenied):
+    with unchanged(h), pytest.raises(PermissionDenied):
         actions.verify_close_out(h.pk, by=world.actor(world.mine_safety_officer), approve=True, opinion="x")
     assert Hazard.objects.get(pk=h.pk).status == HazardStatus.CLOSE_OUT_REQUESTED
 
 
 def test_a_foreign_regulator_cannot_verify(world):
     h = through_close_out_request(world)
-    with pytest.raises(PermissionDenied):
+    with unchanged(h), pytest.raises(PermissionDenied):
         actions.verify_close_out(h.pk, by=world.actor(world.foreign_inspector), approve=True, opinion="x")
 
 
@@ -180,7 +181,7 @@ def test_an_ordinary_hazard_may_be_closed_by_the_mine_head(world):
 def test_stale_state_refuses_a_second_transition(world):
     h = report(world)
     actions.start_rectification(h.pk, by=world.actor(world.mine_safety_officer), plan=PLAN)
-    with pytest.raises(DomainError, match="不能开始整改"):
+    with unchanged(h), pytest.raises(DomainError, match="不能开始整改"):
         actions.start_rectification(h.pk, by=world.actor(world.mine_head), plan=PLAN)
 
 
@@ -190,7 +191,7 @@ def test_supervision_stop_production_and_resumption(world):
     h = actions.list_for_supervision(h.pk, by=world.actor(world.inspector), reason="县级挂牌督办")
     assert h.supervised and h.supervised_by == world.inspector
     assert_audited("hazards.hazard.listed_for_supervision", h, by=world.inspector)
-    with pytest.raises(PermissionDenied):
+    with unchanged(h, world.a1), pytest.raises(PermissionDenied):
         actions.order_stop_production(h.pk, by=world.actor(world.mine_head), reason="x")
     h = actions.order_stop_production(h.pk, by=world.actor(world.inspector), reason="危及作业人员安全")
     world.a1.refresh_from_db()
@@ -198,7 +199,7 @@ def test_supervision_stop_production_and_resumption(world):
     assert_audited("hazards.hazard.production_stopped", h, by=world.inspector)
     assert_audited("registry.mine.status_changed", world.a1, by=world.inspector)
     actions.start_rectification(h.pk, by=world.actor(world.mine_safety_officer), plan=PLAN)
-    with pytest.raises(DomainError, match="复产评估"):
+    with unchanged(h), pytest.raises(DomainError, match="复产评估"):
         actions.request_close_out(h.pk, by=world.actor(world.mine_head), evaluation_by="专家组", evaluation="合格")
     h = actions.request_close_out(h.pk, by=world.actor(world.mine_head), evaluation_by="专家组", evaluation="合格",
                                   resume_evaluation="具备复产条件")
@@ -208,7 +209,7 @@ def test_supervision_stop_production_and_resumption(world):
 def test_investigation_concludes_with_all_three_parts(world):
     h = report(world, user=world.inspector, source="regulator_inspection")
     inv = h.investigation
-    with pytest.raises(DomainError, match="结案须填写原因、责任认定和追责建议。"):
+    with unchanged(inv), pytest.raises(DomainError, match="结案须填写原因、责任认定和追责建议。"):
         actions.update_investigation(inv.pk, by=world.actor(world.inspector), cause="x", responsibility="",
                                      accountability_proposal="", conclude=True)
     inv = actions.update_investigation(inv.pk, by=world.actor(world.inspector), cause="未执行标校制度",
@@ -222,10 +223,10 @@ def test_root_cause_and_attachments(world):
     h = actions.record_root_cause(h.pk, by=world.actor(world.mine_head), cause_analysis="标校制度未落实",
                                   prevention_measures="建立标校台账", finder_reward="奖励 500 元", cause_penalty="罚款 1000 元")
     assert_audited("hazards.hazard.root_cause_recorded", h, by=world.mine_head)
-    with pytest.raises(DomainError, match="内容与扩展名不符"):
+    with unchanged(HazardAttachment), pytest.raises(DomainError, match="内容与扩展名不符"):
         actions.add_attachments(h.pk, by=world.actor(world.mine_head), kind="photo",
                                 files=[SimpleUploadedFile("现场.jpg", b"not a jpeg at all")])
-    with pytest.raises(DomainError, match="类型不受支持"):
+    with unchanged(HazardAttachment), pytest.raises(DomainError, match="类型不受支持"):
         actions.add_attachments(h.pk, by=world.actor(world.mine_head), kind="photo",
                                 files=[SimpleUploadedFile("a.exe", b"MZ")])
     actions.add_attachments(h.pk, by=world.actor(world.mine_head), kind="photo",
@@ -252,29 +253,29 @@ def test_closure_proposal_for_an_unlicensed_producing_mine(world):
     proposal = actions.decide_closure_proposal(proposal.pk, by=world.actor(world.inspector), accept=True,
                                                note="提请县政府关闭")
     assert_audited("hazards.closureproposal.decided", proposal, by=world.inspector)
-    with pytest.raises(PermissionDenied):
+    with unchanged(proposal), pytest.raises(PermissionDenied):
         actions.decide_closure_proposal(proposal.pk, by=world.actor(world.foreign_inspector), accept=False, note="x")
 
 
 def test_monthly_report_signed_by_the_mine_head(world):
-    with pytest.raises(PermissionDenied):
+    with unchanged(MonthlyReport), pytest.raises(PermissionDenied):
         actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_safety_officer), month=date(2024, 5, 1),
                                       is_zero=True)
     r = actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 5, 1),
                                       is_zero=True)
     assert_audited("hazards.monthlyreport.submitted", r, by=world.mine_head)
-    with pytest.raises(DomainError, match="已报送"):
+    with unchanged(MonthlyReport), pytest.raises(DomainError, match="已报送"):
         actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 5, 1),
                                       is_zero=True)
     report(world)  # a major hazard found in June
     with clock.frozen(datetime(2024, 7, 1, tzinfo=SH)):  # June is signed from July 1st
-        with pytest.raises(DomainError, match="不能报送零报告"):
+        with unchanged(MonthlyReport), pytest.raises(DomainError, match="不能报送零报告"):
             actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 6, 1),
                                           is_zero=True)
         r = actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 6, 1),
                                           is_zero=False)
         assert r.hazards.count() == 1
-        with pytest.raises(DomainError, match="2024-08-01 起方可签字报送"):
+        with unchanged(MonthlyReport), pytest.raises(DomainError, match="2024-08-01 起方可签字报送"):
             actions.submit_monthly_report(world.a1.pk, by=world.actor(world.mine_head), month=date(2024, 7, 1),
                                           is_zero=True)
 

@@ -13,7 +13,7 @@ from kuangan.core import clock
 from kuangan.core.actor import Actor
 from kuangan.hazards.models import Hazard, MonthlyReport
 from kuangan.registry.choices import MineStatus
-from kuangan.testing import assert_audited
+from kuangan.testing import assert_audited, unchanged
 
 BASE = "/api/v1/hazards/hazards"
 C04_02 = {"level": "major", "source": "self_inspection", "standard_item_code": "C04-02",
@@ -67,7 +67,8 @@ def test_the_full_loop_through_the_api(world, client, post, bearer, frozen_clock
 
     # The mine cannot close out its own major hazard.
     client.force_login(world.mine_head)
-    refused = post(f"/{hazard.pk}/close-out", {"approve": True, "opinion": "自行验收"})
+    with unchanged(hazard):
+        refused = post(f"/{hazard.pk}/close-out", {"approve": True, "opinion": "自行验收"})
     assert refused.status_code == 403
     hazard.refresh_from_db()
     assert hazard.status == "close_out_requested"
@@ -92,14 +93,17 @@ def test_rectification_without_the_five_implementations_is_422_naming_what_is_mi
                                                                                        frozen_clock):
     hazard = _report(world, client, post)
     client.force_login(world.mine_safety_officer)
-    response = post(f"/{hazard['id']}/rectification", {"responsible_person": "张工"})
+    stored = Hazard.objects.filter(pk=hazard["id"])
+    with unchanged(stored):
+        response = post(f"/{hazard['id']}/rectification", {"responsible_person": "张工"})
     assert response.status_code == 422
     message = response.json()["detail"][0]["msg"]
     for missing in ("整改措施", "整改资金", "整改时限", "应急预案"):
         assert missing in message
     assert "整改责任人" not in message
     assert Hazard.objects.get(pk=hazard["id"]).status == "reported"
-    far = post(f"/{hazard['id']}/rectification", {**FIVE, "deadline": "9999-12-31"})  # escalation days cannot be added
+    with unchanged(stored):
+        far = post(f"/{hazard['id']}/rectification", {**FIVE, "deadline": "9999-12-31"})  # escalation days cannot be added
     assert far.status_code == 422 and far.json()["detail"][0]["loc"][-1] == "deadline"
 
 
@@ -109,10 +113,11 @@ def test_a_foreign_inspector_gets_404_and_an_empty_list(world, client, post, fro
     assert client.get(f"{BASE}/{hazard['id']}").status_code == 404
     body = client.get(BASE).json()
     assert body == {"items": [], "count": 0}
-    for path, payload in [("rectification", FIVE), ("close-out", {"approve": True, "opinion": "x"}),
-                          ("supervision", {"reason": "x"}), ("stop-production", {"reason": "x"})]:
-        assert post(f"/{hazard['id']}/{path}", payload).status_code == 404, path
-    refused = post("", {**C04_02, "mine_id": world.a1.pk})  # reporting on our mine
+    with unchanged(Hazard, world.a1):
+        for path, payload in [("rectification", FIVE), ("close-out", {"approve": True, "opinion": "x"}),
+                              ("supervision", {"reason": "x"}), ("stop-production", {"reason": "x"})]:
+            assert post(f"/{hazard['id']}/{path}", payload).status_code == 404, path
+        refused = post("", {**C04_02, "mine_id": world.a1.pk})  # reporting on our mine
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["mine_id"]
     assert Hazard.objects.count() == 1
 
@@ -129,7 +134,8 @@ def test_a_foreign_inspector_gets_404_and_an_empty_list(world, client, post, fro
 ])
 def test_report_refusals_are_422_on_the_field(world, client, post, frozen_clock, change, field):
     client.force_login(world.mine_safety_officer)
-    response = post("", {**C04_02, "mine_id": world.a1.pk, **change})
+    with unchanged(Hazard):
+        response = post("", {**C04_02, "mine_id": world.a1.pk, **change})
     assert response.status_code == 422, response.content
     assert response.json()["detail"][0]["loc"][-1] == field
     assert not Hazard.objects.exists()
@@ -152,11 +158,13 @@ def test_list_filters_overdue(world, client, post, bearer, frozen_clock):
     with clock.frozen(datetime(2024, 6, 2, 10, tzinfo=clock.SHANGHAI)):  # a deadline is never set in the past
         late = _report(world, client, post, found_at="2024-06-01T09:00:00+08:00")
         client.force_login(world.mine_safety_officer)
-        assert post(f"/{late['id']}/rectification", {**FIVE, "deadline": "2024-06-15"}).status_code == 200
+        rectifying = post(f"/{late['id']}/rectification", {**FIVE, "deadline": "2024-06-15"})
+        assert rectifying.status_code == 200 and rectifying.json()["deadline"] == "2024-06-15"
         client.logout()
     on_time = _report(world, client, post, found_at="2024-06-02T09:00:00+08:00", standard_item_code="C01-01")
     client.force_login(world.mine_safety_officer)
-    assert post(f"/{on_time['id']}/rectification", FIVE).status_code == 200
+    rectifying = post(f"/{on_time['id']}/rectification", FIVE)
+    assert rectifying.status_code == 200 and rectifying.json()["status"] == "rectifying"
     client.logout()
     overdue = client.get(f"{BASE}?overdue=true", **bearer).json()
     assert [h["id"] for h in overdue["items"]] == [late["id"]] and overdue["items"][0]["overdue"] is True
@@ -171,7 +179,8 @@ def test_supervision_and_stop_production(world, client, post, bearer, frozen_clo
     listed = post(f"/{hazard['id']}/supervision", {"reason": "高瓦斯矿井监控失效"}, **bearer)
     assert listed.status_code == 200 and listed.json()["supervised"] is True
     assert_audited("hazards.hazard.listed_for_supervision", Hazard.objects.get(pk=hazard["id"]), by=world.inspector)
-    again = post(f"/{hazard['id']}/supervision", {"reason": "再次"}, **bearer)
+    with unchanged(Hazard.objects.filter(pk=hazard["id"])):
+        again = post(f"/{hazard['id']}/supervision", {"reason": "再次"}, **bearer)
     assert again.status_code == 422
     stopped = post(f"/{hazard['id']}/stop-production", {"reason": "瓦斯超限不能断电", "document_number": "中应急〔2024〕9号"},
                    **bearer)
@@ -185,18 +194,22 @@ def test_monthly_report_is_signed_by_the_mine_head(world, client, post, bearer, 
     hazard = _report(world, client, post)
     clock.freeze(datetime(2024, 7, 1, 9, tzinfo=clock.SHANGHAI))  # June is signed from July 1st
     body = {"mine_id": world.a1.pk, "month": "2024-06-01", "is_zero": True, "note": ""}
-    assert post("/monthly-reports", body, **bearer).status_code == 403  # the inspector signs nothing
+    with unchanged(MonthlyReport):
+        assert post("/monthly-reports", body, **bearer).status_code == 403  # the inspector signs nothing
     client.force_login(world.mine_head)
-    zero = post("/monthly-reports", body)
+    with unchanged(MonthlyReport):
+        zero = post("/monthly-reports", body)
     assert zero.status_code == 422 and zero.json()["detail"][0]["loc"] == ["is_zero"]
     response = post("/monthly-reports", {**body, "is_zero": False, "note": "本月一项"})
     assert response.status_code == 201, response.content
     assert response.json()["hazard_ids"] == [hazard["id"]] and response.json()["signed_by_name"] == "甲一矿长"
     assert_audited("hazards.monthlyreport.submitted", MonthlyReport.objects.get(), by=world.mine_head)
-    assert post("/monthly-reports", {**body, "mine_id": world.b1.pk}).status_code == 422  # not ours
+    with unchanged(MonthlyReport):
+        assert post("/monthly-reports", {**body, "mine_id": world.b1.pk}).status_code == 422  # not ours
 
 
 def test_huge_and_unknown_ids_are_404(world, client, post, bearer):
     for hazard_id in (10**30, 999999, -1):
         assert client.get(f"{BASE}/{hazard_id}", **bearer).status_code == 404
-        assert post(f"/{hazard_id}/rectification", FIVE, **bearer).status_code == 404
+        with unchanged(Hazard):
+            assert post(f"/{hazard_id}/rectification", FIVE, **bearer).status_code == 404

@@ -23,7 +23,7 @@ from kuangan.core.models import AuditEvent, Notification
 from kuangan.hazards import actions, rules
 from kuangan.hazards.choices import HazardLevel, HazardStatus
 from kuangan.hazards.models import Hazard, HazardEscalation, HazardStandardItem
-from kuangan.testing import assert_audited
+from kuangan.testing import assert_audited, unchanged
 
 SH = clock.SHANGHAI
 T0 = datetime(2024, 6, 30, 8, 0, tzinfo=SH)  # reported on 6-30: the plan is due by 7-07
@@ -176,10 +176,10 @@ def test_a_close_out_requested_after_the_deadline_does_not_stop_the_ladder(world
 def test_a_deadline_before_the_beijing_day_it_is_set_is_refused_on_every_channel(world, client):
     h = report(world)
     just_after_midnight = at("2024-07-01T00:30")  # still 30 June in UTC
-    with pytest.raises(DomainError, match="不能早于今天（2024-07-01）"):
+    with unchanged(h), pytest.raises(DomainError, match="不能早于今天（2024-07-01）"):
         rectify(world, h, date(2024, 6, 30), when=just_after_midnight)
     client.force_login(world.mine_safety_officer)
-    with clock.frozen(just_after_midnight):
+    with clock.frozen(just_after_midnight), unchanged(h):
         page = client.post(f"/hazards/{h.pk}/do/start_rectification/", {
             "responsible_person": "李安全", "measures": "更换", "funds": "1", "deadline": "2024-06-30",
             "contingency_plan": "预案"})

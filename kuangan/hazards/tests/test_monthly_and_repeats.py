@@ -12,11 +12,11 @@ from kuangan.core import clock
 from kuangan.core.errors import DomainError
 from kuangan.core.models import AuditEvent, Notification
 from kuangan.hazards import actions
-from kuangan.hazards.models import ClosureProposal, HazardStandardItem, MissingMonthlyReport
+from kuangan.hazards.models import ClosureProposal, HazardStandardItem, MissingMonthlyReport, MonthlyReport
 from kuangan.registry import actions as registry_actions
 from kuangan.registry.choices import LicenceKind, MineStatus
 from kuangan.registry.models import Licence
-from kuangan.testing import assert_audited
+from kuangan.testing import assert_audited, unchanged
 
 SH = clock.SHANGHAI
 T0 = datetime(2024, 6, 30, 8, 0, tzinfo=SH)  # the world's mines were registered on 2023-07-01
@@ -58,7 +58,7 @@ def licensed(world):  # type: ignore[no-untyped-def]
 # R2.6 monthly reports ------------------------------------------------------------------------------
 
 def test_a_month_is_signed_from_the_first_of_the_next_month(world):
-    with pytest.raises(DomainError, match="2024-06 的报告自 2024-07-01 起方可签字报送"):
+    with unchanged(MonthlyReport), pytest.raises(DomainError, match="2024-06 的报告自 2024-07-01 起方可签字报送"):
         sign(world, date(2024, 6, 1), at(2024, 6, 30, 23, 59))
     report_ = sign(world, date(2024, 6, 1), at(2024, 7, 1, 0, 0))
     assert (report_.month, report_.days_late) == (date(2024, 6, 1), 0)

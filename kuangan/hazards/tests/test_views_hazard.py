@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 from kuangan.core import clock
 from kuangan.core.excel import HEADER_ROW
 from kuangan.hazards import actions, rules
-from kuangan.hazards.models import ClosureProposal, HazardStandardItem
+from kuangan.hazards.models import ClosureProposal, Hazard, HazardStandardItem, MonthlyReport
+from kuangan.testing import unchanged
 
 SH = clock.SHANGHAI
 T0 = datetime(2024, 6, 30, 8, 0, tzinfo=SH)
@@ -90,7 +91,8 @@ def test_foreign_inspector_sees_no_hazard_of_ours(world, login):
     client = login(world.foreign_inspector)
     assert client.get("/hazards/").context["page"].paginator.count == 0
     assert client.get(f"/hazards/{h.pk}/").status_code == 404
-    assert client.post(f"/hazards/{h.pk}/do/verify_close_out/", {"approve": "1", "opinion": "x"}).status_code == 404
+    with unchanged(h):
+        assert client.post(f"/hazards/{h.pk}/do/verify_close_out/", {"approve": "1", "opinion": "x"}).status_code == 404
 
 
 def test_the_page_offers_only_what_the_role_and_status_allow(world, login):
@@ -105,8 +107,9 @@ def test_the_page_offers_only_what_the_role_and_status_allow(world, login):
 
 def test_a_refused_action_shows_the_reason_in_the_form(world, login):
     h = report(world)
-    response = login(world.mine_safety_officer).post(f"/hazards/{h.pk}/do/start_rectification/",
-                                                     {"responsible_person": "李安全"})
+    with unchanged(h):
+        response = login(world.mine_safety_officer).post(f"/hazards/{h.pk}/do/start_rectification/",
+                                                         {"responsible_person": "李安全"})
     assert response.status_code == 400
     assert "“五落实”不全，缺少：整改措施、整改资金、整改时限、应急预案" in response.content.decode()
     assert login(world.inspector).get(f"/hazards/{h.pk}/do/start_rectification/").status_code == 405
@@ -117,9 +120,10 @@ def test_report_page_validates_and_accepts_photos(world, login):
 
     client = login(world.mine_safety_officer)
     item = HazardStandardItem.objects.get(standard__code="coal-2020", code="C04-02")
-    response = client.post("/hazards/report/", {
-        "mine": world.a1.pk, "level": "major", "source": "self_inspection", "found_at": "2024-06-30T07:00",
-        "found_by": "安全科", "description": "传感器未标校"})
+    with unchanged(Hazard):
+        response = client.post("/hazards/report/", {
+            "mine": world.a1.pk, "level": "major", "source": "self_inspection", "found_at": "2024-06-30T07:00",
+            "found_by": "安全科", "description": "传感器未标校"})
     assert "判定依据" in response.content.decode() and response.status_code == 200
     photo = SimpleUploadedFile("现场.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32, content_type="image/png")
     response = client.post("/hazards/report/", {
@@ -141,7 +145,8 @@ def test_monthly_reports_page_lists_missing_and_lets_the_mine_head_sign(world, l
     body = client.get("/hazards/monthly-reports/?month=2024-05").content.decode()
     assert "逾期未报" in body and "甲一煤矿" in body
     head = login(world.mine_head)
-    refused = head.post("/hazards/monthly-reports/?month=2024-06", {"month": "2024-06", "is_zero": "1"})
+    with unchanged(MonthlyReport):
+        refused = head.post("/hazards/monthly-reports/?month=2024-06", {"month": "2024-06", "is_zero": "1"})
     assert "2024-06 的报告自 2024-07-01 起方可签字报送" in refused.content.decode()  # June is not over
     response = head.post("/hazards/monthly-reports/?month=2024-05", {"month": "2024-05", "is_zero": "1"})
     assert response.status_code == 302

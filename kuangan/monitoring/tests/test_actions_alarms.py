@@ -16,7 +16,7 @@ from kuangan.hazards.models import Hazard
 from kuangan.monitoring import actions, rules
 from kuangan.monitoring.choices import GAS_RESPONSE, AlarmAction, AlarmKind, Severity, WindowKind
 from kuangan.monitoring.models import Alarm, AlarmDisposal, PlannedWindow
-from kuangan.testing import assert_audited
+from kuangan.testing import assert_audited, unchanged
 
 from .alarm_data import UPPER_CORNER_CH4, UPPER_CORNER_CO, at, aware, ingest_between, over_limit
 
@@ -57,7 +57,7 @@ def test_acknowledge_records_who_and_a_second_acknowledgement_is_refused(world, 
     assert (acked.acknowledged_by, acked.acknowledged_at) == (world.inspector, NOW)
     assert acked.transitions.filter(action=AlarmAction.ACKNOWLEDGED, by=world.inspector).exists()
     assert_audited("monitoring.alarm.acknowledged", gas, world.inspector)
-    with pytest.raises(DomainError, match="该报警已由 王检查 确认"):
+    with unchanged(gas), pytest.raises(DomainError, match="该报警已由 王检查 确认"):
         actions.acknowledge_alarm(gas.pk, by=world.actor(world.mine_dispatcher))
 
 
@@ -71,7 +71,7 @@ def test_assign_to_someone_who_sees_the_mine_notifies_them(world, alarms, django
     assert Notification.objects.filter(recipient=world.mine_safety_officer, url=gas.get_absolute_url(),
                                        title__startswith="请处置报警").exists()
     for foreigner in (world.foreign_inspector, world.foreign_mine_head):
-        with pytest.raises(DomainError, match="能看到该矿山"):
+        with unchanged(gas), pytest.raises(DomainError, match="能看到该矿山"):
             actions.assign_alarm(gas.pk, by=world.actor(world.inspector), assignee_id=foreigner.pk)
     gas.refresh_from_db()
     assert gas.assignee == world.mine_safety_officer
@@ -79,10 +79,10 @@ def test_assign_to_someone_who_sees_the_mine_notifies_them(world, alarms, django
 
 def test_a_gas_over_limit_is_disposed_only_with_the_whole_checklist(world, alarms):
     gas, by = alarms["gas"], world.actor(world.mine_safety_officer)
-    with pytest.raises(DomainError, match="两停一撤六查.*停止作业、停电（切断非本安电源）、撤出人员"):
+    with unchanged(gas, AlarmDisposal), pytest.raises(DomainError, match="两停一撤六查.*停止作业、停电（切断非本安电源）、撤出人员"):
         actions.dispose_alarm(gas.pk, by=by, disposal=actions.Disposal("上隅角瓦斯积聚", "加强通风", {}))
     partial = {**FULL_CHECKLIST, "check_responsibility": False}
-    with pytest.raises(DomainError, match="尚未落实：查责任落实"):
+    with unchanged(gas, AlarmDisposal), pytest.raises(DomainError, match="尚未落实：查责任落实"):
         actions.dispose_alarm(gas.pk, by=by, disposal=actions.Disposal("上隅角瓦斯积聚", "加强通风", partial))
     assert not AlarmDisposal.objects.exists()
 
@@ -92,7 +92,7 @@ def test_a_gas_over_limit_is_disposed_only_with_the_whole_checklist(world, alarm
     gas.refresh_from_db()
     assert gas.acknowledged_by == world.mine_safety_officer  # disposing acknowledges
     assert_audited("monitoring.alarm.disposed", gas, world.mine_safety_officer)
-    with pytest.raises(DomainError, match="已有处置记录"):
+    with unchanged(gas, AlarmDisposal), pytest.raises(DomainError, match="已有处置记录"):
         actions.dispose_alarm(gas.pk, by=by, disposal=actions.Disposal("x", "y", FULL_CHECKLIST))
 
 
@@ -102,7 +102,7 @@ def test_other_alarms_are_disposed_without_the_checklist(world, alarms):
                                    disposal=actions.Disposal("割煤时一氧化碳短时升高", "加强通风观察", {}))
     assert record.checklist == {key: False for key, _label in GAS_RESPONSE}
     assert_audited("monitoring.alarm.disposed", co, world.inspector)
-    with pytest.raises(DomainError, match="请填写原因"):
+    with unchanged(alarms["gas"], AlarmDisposal), pytest.raises(DomainError, match="请填写原因"):
         actions.dispose_alarm(alarms["gas"].pk, by=world.actor(world.inspector),
                               disposal=actions.Disposal(" ", "y", FULL_CHECKLIST))
 
@@ -129,7 +129,7 @@ def test_a_planned_window_makes_alarms_inside_it_planned_and_the_mine_is_not_pag
 
 def test_a_window_declared_afterwards_is_refused_and_marks_nothing(world, alarms):
     """No retroactive window: it would turn alarms already raised (and their notifications) into planned ones."""
-    with clock.frozen(NOW), pytest.raises(DomainError, match="开始时间不得早于申报时间（2024-06-01 09:05:00）") as e:
+    with clock.frozen(NOW), unchanged(PlannedWindow, Alarm), pytest.raises(DomainError, match="开始时间不得早于申报时间（2024-06-01 09:05:00）") as e:
         actions.declare_planned_window(world.a1.pk, by=world.actor(world.mine_head), window=actions.Window(
             WindowKind.MAINTENANCE, aware(at(8)), aware(at(9, 30)), "", "综采工作面检修"))
     assert e.value.field == "start"
@@ -140,15 +140,15 @@ def test_a_window_declared_afterwards_is_refused_and_marks_nothing(world, alarms
 def test_planned_window_rules_and_who_may_declare(world):
     good = actions.Window(WindowKind.CALIBRATION, aware(at(10)), aware(at(11)), "", "调校")
     with clock.frozen(NOW):
-        with pytest.raises(DomainError, match="结束时间须晚于开始时间"):
+        with unchanged(PlannedWindow), pytest.raises(DomainError, match="结束时间须晚于开始时间"):
             actions.declare_planned_window(world.a1.pk, by=world.actor(world.mine_head), window=actions.Window(
                 WindowKind.CALIBRATION, aware(at(11)), aware(at(10)), "", "调校"))
-        with pytest.raises(DomainError, match="请填写事由"):
+        with unchanged(PlannedWindow), pytest.raises(DomainError, match="请填写事由"):
             actions.declare_planned_window(world.a1.pk, by=world.actor(world.mine_head), window=actions.Window(
                 WindowKind.CALIBRATION, aware(at(10)), aware(at(11)), "", " "))
-        with pytest.raises(PermissionDenied):  # an inspector does not declare a mine's work
+        with unchanged(PlannedWindow), pytest.raises(PermissionDenied):  # an inspector does not declare a mine's work
             actions.declare_planned_window(world.a1.pk, by=world.actor(world.inspector), window=good)
-        with pytest.raises(PermissionDenied):  # nor does another mine's head
+        with unchanged(PlannedWindow), pytest.raises(PermissionDenied):  # nor does another mine's head
             actions.declare_planned_window(world.a1.pk, by=world.actor(world.foreign_mine_head), window=good)
     assert not PlannedWindow.objects.exists()
 
@@ -168,10 +168,10 @@ def test_a_hazard_reported_from_an_alarm_is_linked_in_the_same_transaction(world
     assert gas.transitions.filter(action=AlarmAction.HAZARD_OPENED).exists()
     assert_audited("monitoring.alarm.hazard_linked", gas, world.inspector)
     assert_audited("hazards.hazard.reported", hazard, world.inspector)
-    with pytest.raises(DomainError, match="该报警已登记为隐患"):  # a second click, or a second person
+    with unchanged(gas, Hazard), pytest.raises(DomainError, match="该报警已登记为隐患"):  # a second click, or a second person
         actions.report_hazard_from_alarm(gas.pk, by=by, report=_lead("再登记一次", by.at))
     assert Hazard.objects.filter(alarms=gas).count() == Hazard.objects.count() == 1
-    with pytest.raises(PermissionDenied):  # a dispatcher handles alarms but does not report hazards
+    with unchanged(alarms["co"], Hazard), pytest.raises(PermissionDenied):  # a dispatcher handles alarms but does not report hazards
         actions.report_hazard_from_alarm(alarms["co"].pk, by=world.actor(world.mine_dispatcher),
                                          report=_lead("x", by.at))
     assert Hazard.objects.count() == 1
@@ -206,7 +206,7 @@ def test_foreigners_are_refused_every_alarm_action(world, alarms, persona):
             WindowKind.CALIBRATION, aware(at(8)), aware(at(9)), "", "x")),
     ]
     for attempt in attempts:
-        with pytest.raises(PermissionDenied):
+        with unchanged(gas, Hazard, PlannedWindow), pytest.raises(PermissionDenied):
             attempt()
     gas.refresh_from_db()
     assert (gas.acknowledged_at, gas.assignee, gas.hazard) == (None, None, None)

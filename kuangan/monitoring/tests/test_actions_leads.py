@@ -19,6 +19,7 @@ from kuangan.core.errors import DomainError
 from kuangan.core.models import AuditEvent, Notification
 from kuangan.enforcement import actions as enforcement_actions
 from kuangan.enforcement.choices import InspectionMethod, InspectionSource
+from kuangan.enforcement.models import Inspection
 from kuangan.engine.pipeline import REJUDGED_MINES
 from kuangan.engine.schema import EPISODES
 from kuangan.hazards.actions import HazardReport
@@ -28,7 +29,7 @@ from kuangan.monitoring import actions
 from kuangan.monitoring.choices import AlarmKind, LeadAction, LeadKind, LeadStatus, Severity
 from kuangan.monitoring.leads import apply_leads
 from kuangan.monitoring.models import Alarm, Lead, LeadTransition
-from kuangan.testing import assert_audited, make_user
+from kuangan.testing import assert_audited, make_user, unchanged
 
 NOW = datetime(2024, 6, 10, 9, 0, tzinfo=clock.SHANGHAI)
 AREA = "1411290001A001"  # an area code of mine a1
@@ -156,16 +157,16 @@ def test_review_then_dismiss_with_a_reason(world, lead):
     reviewed = actions.review_lead(lead.pk, by=by, note="调阅定位轨迹")
     assert (reviewed.status, reviewed.reviewer) == (LeadStatus.UNDER_REVIEW, world.inspector)
     assert_audited("monitoring.lead.reviewed", lead, world.inspector)
-    with pytest.raises(DomainError, match="只有新线索可以开始研判"):
+    with unchanged(lead), pytest.raises(DomainError, match="只有新线索可以开始研判"):
         actions.review_lead(lead.pk, by=by)
-    with pytest.raises(DomainError, match="排除线索须填写理由"):
+    with unchanged(lead), pytest.raises(DomainError, match="排除线索须填写理由"):
         actions.dismiss_lead(lead.pk, by=by, reason="  ")
     lead.refresh_from_db()
     assert lead.status == LeadStatus.UNDER_REVIEW
     dismissed = actions.dismiss_lead(lead.pk, by=by, reason="系回撤工作面设备，已核实")
     assert (dismissed.status, dismissed.dismissed_reason) == (LeadStatus.DISMISSED, "系回撤工作面设备，已核实")
     assert_audited("monitoring.lead.dismissed", lead, world.inspector)
-    with pytest.raises(DomainError, match="该线索已处理"):
+    with unchanged(lead), pytest.raises(DomainError, match="该线索已处理"):
         actions.dismiss_lead(lead.pk, by=by, reason="再次排除")
     assert not audit.history(world.a1).filter(target_type="monitoring.lead").exists()
 
@@ -179,7 +180,7 @@ def test_a_hazard_opened_from_a_lead_is_a_monitoring_lead_found_when_the_signal_
     assert (lead.status, lead.hazard) == (LeadStatus.HAZARD_OPENED, hazard)
     assert (hazard.source, hazard.found_at, hazard.mine) == (HazardSource.MONITORING_LEAD, lead.start, world.a1)
     assert_audited("monitoring.lead.hazard_linked", lead, world.inspector)
-    with pytest.raises(DomainError, match="该线索已处理"):
+    with unchanged(lead, Hazard), pytest.raises(DomainError, match="该线索已处理"):
         actions.link_lead_hazard(lead.pk, by=by, report=report)
     assert Hazard.objects.count() == 1
 
@@ -195,7 +196,7 @@ def test_an_inspection_opened_from_a_lead_closes_it(world, lead):
     lead.refresh_from_db()
     assert (inspection.lead, lead.status) == (lead, LeadStatus.INSPECTION_OPENED)
     assert_audited("monitoring.lead.inspection_opened", lead, world.inspector)
-    with pytest.raises(DomainError, match="该线索已处理"):
+    with unchanged(lead, Inspection), pytest.raises(DomainError, match="该线索已处理"):
         enforcement_actions.open_inspection(by=by, order=order)
 
 
@@ -207,7 +208,7 @@ def test_no_one_but_the_county_may_act_on_a_lead(world, lead, persona):
                           found_at=by.at)
     for attempt in (lambda: actions.review_lead(lead.pk, by=by), lambda: actions.dismiss_lead(lead.pk, by=by, reason="x"),
                     lambda: actions.link_lead_hazard(lead.pk, by=by, report=report)):
-        with pytest.raises(PermissionDenied):
+        with unchanged(lead, Hazard), pytest.raises(PermissionDenied):
             attempt()
     lead.refresh_from_db()
     assert (lead.status, lead.hazard, lead.reviewer) == (LeadStatus.NEW, None, None)
@@ -226,9 +227,9 @@ def test_an_alarm_kept_as_a_lead(world):
             AlarmKind.SUSPENDED_MINE_ACTIVITY, AREA, LeadStatus.UNDER_REVIEW, alarm, 14)
         assert lead.evidence["people"] == 14
         assert_audited("monitoring.lead.opened_from_alarm", lead, world.inspector)
-        with pytest.raises(DomainError, match="该对象已有同类未办结线索"):
+        with unchanged(alarm, Lead), pytest.raises(DomainError, match="该对象已有同类未办结线索"):
             actions.open_lead_from_alarm(alarm.pk, by=by)
         for persona in ("mine_head", "foreign_inspector"):
-            with pytest.raises(PermissionDenied):
+            with unchanged(alarm, Lead), pytest.raises(PermissionDenied):
                 actions.open_lead_from_alarm(alarm.pk, by=world.actor(getattr(world, persona)))
         assert Lead.objects.count() == 1

@@ -17,7 +17,7 @@ from kuangan.monitoring.choices import AreaUse
 from kuangan.monitoring.models import AreaMappingChange, Fence, PersonnelProfile, PositioningArea
 from kuangan.registry.choices import FaceKind, FaceStatus, MiningMethod
 from kuangan.registry.models import WorkingFace
-from kuangan.testing import assert_audited
+from kuangan.testing import assert_audited, unchanged
 
 NOW = datetime(2024, 6, 10, 9, 0, tzinfo=clock.SHANGHAI)
 
@@ -60,13 +60,13 @@ def test_a_mapping_must_name_the_mines_own_face_for_a_face_only(world, area, fac
     by = world.actor(world.inspector)
     other = WorkingFace.objects.create(mine=world.b1, name="乙矿工作面", kind=FaceKind.HEADING,
                                        mining_method=MiningMethod.MECHANIZED_HEADING, status=FaceStatus.PRODUCING)
-    with pytest.raises(DomainError, match="该工作面不属于此矿山"):
+    with unchanged(area, AreaMappingChange), pytest.raises(DomainError, match="该工作面不属于此矿山"):
         actions.map_positioning_area(area.pk, by=by, mapping=actions.AreaMapping(AreaUse.FACE, other.pk))
-    with pytest.raises(DomainError, match="须选择对应的工作面"):
+    with unchanged(area, AreaMappingChange), pytest.raises(DomainError, match="须选择对应的工作面"):
         actions.map_positioning_area(area.pk, by=by, mapping=actions.AreaMapping(AreaUse.FACE, None))
-    with pytest.raises(DomainError, match="只有用途为采掘工作面的区域才能对应工作面"):
+    with unchanged(area, AreaMappingChange), pytest.raises(DomainError, match="只有用途为采掘工作面的区域才能对应工作面"):
         actions.map_positioning_area(area.pk, by=by, mapping=actions.AreaMapping(AreaUse.CHAMBER, face.pk))
-    with pytest.raises(DomainError, match="未知的区域用途"):
+    with unchanged(area, AreaMappingChange), pytest.raises(DomainError, match="未知的区域用途"):
         actions.map_positioning_area(area.pk, by=by, mapping=actions.AreaMapping("tunnel", None))
     area.refresh_from_db()
     assert (area.declared_as, area.face, area.confirmed_at) == ("", None, None)
@@ -81,17 +81,17 @@ def test_fences_are_drawn_by_inspectors_told_to_the_mine_and_ended(world, django
     assert (fence.area_codes, fence.created_by, fence.end) == ([world.a1.code + "0009"], world.inspector, None)
     assert_audited("monitoring.fence.drawn", fence, world.inspector)
     assert Notification.objects.filter(recipient=world.mine_dispatcher, title__contains="3号密闭").exists()
-    with pytest.raises(DomainError, match="编码须以本矿编码"):
+    with unchanged(Fence), pytest.raises(DomainError, match="编码须以本矿编码"):
         actions.draw_fence(world.a1.pk, by=by, fence=actions.FenceSpec("x", [world.b1.code + "0001"], [], NOW,
                                                                         None, "x"))
-    with pytest.raises(DomainError, match="结束时间须晚于生效时间"):
+    with unchanged(Fence), pytest.raises(DomainError, match="结束时间须晚于生效时间"):
         actions.draw_fence(world.a1.pk, by=by, fence=actions.FenceSpec("x", [world.a1.code + "0001"], [], NOW,
                                                                         NOW - timedelta(hours=1), "x"))
     with clock.frozen(NOW + timedelta(hours=2)):
         ended = actions.end_fence(fence.pk, by=world.actor(world.inspector))
         assert ended.end == NOW + timedelta(hours=2)
         assert_audited("monitoring.fence.ended", fence, world.inspector)
-        with pytest.raises(DomainError, match="该围栏已结束"):
+        with unchanged(fence), pytest.raises(DomainError, match="该围栏已结束"):
             actions.end_fence(fence.pk, by=world.actor(world.inspector))
     assert Fence.objects.count() == 1
 
@@ -103,7 +103,7 @@ def test_shifts_are_set_with_a_maintenance_shift_among_them(world):
     assert_audited("monitoring.shifts.set", profile, world.mine_head)
     for starts, maintenance, message in ((["8点"], "", "格式如 08:00"), ([], "", "1～6 个"),
                                          (["06:00", "18:00"], "12:00", "检修班须是其中一个班次")):
-        with pytest.raises(DomainError, match=message):
+        with unchanged(profile), pytest.raises(DomainError, match=message):
             actions.set_shifts(world.a1.pk, by=by, starts=starts, maintenance=maintenance)
     profile.refresh_from_db()
     assert profile.shift_starts == ["06:00", "14:00", "22:00"]
@@ -129,7 +129,7 @@ def test_foreigners_change_nothing(world, area, persona):
 
 
 def test_a_mine_user_may_not_draw_fences(world):
-    with pytest.raises(PermissionDenied):
+    with unchanged(Fence), pytest.raises(PermissionDenied):
         actions.draw_fence(world.a1.pk, by=world.actor(world.mine_head), fence=actions.FenceSpec(
             "x", [world.a1.code + "0001"], [], NOW, None, "x"))
     assert not Fence.objects.exists()

@@ -22,7 +22,7 @@ from kuangan.monitoring.choices import UploadSource
 from kuangan.monitoring.models import Alarm, EngineSnapshot, MonitoringPoint, RejectedRecord
 from kuangan.monitoring.models import Upload as UploadRow
 from kuangan.registry.models import Mine
-from kuangan.testing import assert_audited, make_user
+from kuangan.testing import assert_audited, make_user, unchanged
 
 START = datetime(2024, 6, 1, 8, 0, 0)
 
@@ -282,8 +282,9 @@ def test_register_mine_from_feed_is_for_the_system_only(world):
     from django.core.exceptions import PermissionDenied
 
     from kuangan.registry.actions import register_mine_from_feed
+    from kuangan.registry.models import Mine
 
-    with pytest.raises(PermissionDenied):
+    with unchanged(Mine), pytest.raises(PermissionDenied):
         register_mine_from_feed("141129009999", "人工登记", by=world.actor(world.inspector))
     mine = register_mine_from_feed("141129009999", "联网煤矿", by=Actor.system(Via.INGEST))
     assert mine.division.code == "141129"  # the county from the code's first six digits

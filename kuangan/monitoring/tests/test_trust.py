@@ -111,7 +111,7 @@ def test_no_upload_of_one_mine_changes_anything_of_another(world, django_capture
 def test_upload_api_quarantines_a_file_whose_header_names_another_mine(world, client):
     from kuangan.core.actions import create_token
     from kuangan.core.choices import Role
-    from kuangan.testing import make_user
+    from kuangan.testing import make_user, unchanged
 
     user = make_user("a1_system", world.a1.organization, Role.MINE_SYSTEM, is_machine=True)
     _token, secret = create_token(user.pk, by=Actor.system(Via.SHELL), name="KJ95N")
@@ -125,9 +125,10 @@ def test_upload_api_quarantines_a_file_whose_header_names_another_mine(world, cl
     assert response.status_code == 200 and response.json()["status"] == "quarantined"
     assert world.b1.code in response.json()["reason"]  # the header's mine is not the name's (the token's)
     # named and headed as b1: refused before it is read
-    response = client.post("/api/v1/monitoring/uploads",
-                           {"file": SimpleUploadedFile(f"{world.b1.code}_CDSS_20240601080000.txt", body.encode())},
-                           headers={"Authorization": f"Bearer {secret}"})
+    with unchanged(UploadRow, MonitoringPoint, Alarm):
+        response = client.post("/api/v1/monitoring/uploads",
+                               {"file": SimpleUploadedFile(f"{world.b1.code}_CDSS_20240601080000.txt", body.encode())},
+                               headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 403
     assert not MonitoringPoint.objects.exists() and not Alarm.objects.exists()
 

@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from openpyxl import load_workbook
 
@@ -22,6 +23,7 @@ from kuangan.monitoring.filters import AlarmFilter, UploadFilter, WindowFilter
 from kuangan.monitoring.ingest import ingest
 from kuangan.monitoring.models import Alarm, PlannedWindow
 from kuangan.monitoring.models import Upload as UploadRow
+from kuangan.testing import unchanged
 
 from .alarm_data import (
     A1,
@@ -230,7 +232,8 @@ def test_action_urls_are_post_only_and_csrf_protected(world, alarms, login):
     assert login(world.mine_head).get("/monitoring/windows/declare/").status_code == 405
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(world.inspector)
-    assert strict.post(f"/monitoring/alarms/{pk}/acknowledge/", {"note": ""}).status_code == 403
+    with unchanged(alarms["gas"]):
+        assert strict.post(f"/monitoring/alarms/{pk}/acknowledge/", {"note": ""}).status_code == 403
     assert Alarm.objects.get(pk=pk).acknowledged_at is None
 
 
@@ -241,9 +244,10 @@ def test_foreign_personas_get_404(world, alarms, login, persona):
     assert client.get("/monitoring/alarms/").context["page"].paginator.count == 0
     assert client.get(f"/monitoring/alarms/{pk}/").status_code == 404
     for action in ("acknowledge", "assign", "dispose", "hazard"):
-        assert client.post(f"/monitoring/alarms/{pk}/{action}/", {
-            "note": "", "assignee": world.inspector.pk, "cause": "x", "measures": "y", "checklist": FULL_CHECKLIST,
-            "level": "ordinary", "description": "x"}).status_code == 404
+        with unchanged(alarms["gas"], Hazard):
+            assert client.post(f"/monitoring/alarms/{pk}/{action}/", {
+                "note": "", "assignee": world.inspector.pk, "cause": "x", "measures": "y",
+                "checklist": FULL_CHECKLIST, "level": "ordinary", "description": "x"}).status_code == 404
     assert client.get(f"/monitoring/mine/{world.a1.pk}/").status_code == 404
     upload = UploadRow.objects.filter(mine=world.a1).first()
     assert upload is not None and client.get(f"/monitoring/uploads/{upload.pk}/").status_code == 404
@@ -258,15 +262,17 @@ def test_planned_windows_page_declares_and_lists(world, login):
     assert page.status_code == 200 and 'id="declare-window"' in page.content.decode()
     assert page.context["form"].initial["mine"] == world.a1.pk  # a mine's people declare for their mine
     with clock.frozen(aware(at(7))):
-        retroactive = head.post("/monitoring/windows/declare/", {
-            "mine": world.a1.pk, "kind": WindowKind.CALIBRATION, "start": "2024-06-01T06:00",
-            "end": "2024-06-01T08:00", "points": "", "reason": "调校"})
+        with unchanged(PlannedWindow):
+            retroactive = head.post("/monitoring/windows/declare/", {
+                "mine": world.a1.pk, "kind": WindowKind.CALIBRATION, "start": "2024-06-01T06:00",
+                "end": "2024-06-01T08:00", "points": "", "reason": "调校"})
         assert retroactive.status_code == 400
         assert "开始时间不得早于申报时间（2024-06-01 07:00:00）" in retroactive.content.decode()
         assert retroactive.context["form"].errors["start"]
-        other_mine = head.post("/monitoring/windows/declare/", {
-            "mine": world.b1.pk, "kind": WindowKind.CALIBRATION, "start": "2024-06-01T08:00",
-            "end": "2024-06-01T09:00", "reason": "调校"})
+        with unchanged(PlannedWindow):
+            other_mine = head.post("/monitoring/windows/declare/", {
+                "mine": world.b1.pk, "kind": WindowKind.CALIBRATION, "start": "2024-06-01T08:00",
+                "end": "2024-06-01T09:00", "reason": "调校"})
         assert other_mine.status_code == 400 and not PlannedWindow.objects.exists()
         ok = head.post("/monitoring/windows/declare/", {
             "mine": world.a1.pk, "kind": WindowKind.CALIBRATION, "start": "2024-06-01T08:15",
@@ -277,7 +283,8 @@ def test_planned_windows_page_declares_and_lists(world, login):
     inspector = login(world.inspector).get("/monitoring/windows/")
     body = inspector.content.decode()
     assert "甲烷传感器每旬调校" in body and "2024-06-01 08:15" in body and 'id="declare-window"' not in body
-    assert login(world.inspector).post("/monitoring/windows/declare/", {}).status_code == 403
+    with unchanged(PlannedWindow):
+        assert login(world.inspector).post("/monitoring/windows/declare/", {}).status_code == 403
     assert "甲烷传感器每旬调校" not in login(world.foreign_mine_head).get("/monitoring/windows/").content.decode()
 
 
@@ -368,10 +375,14 @@ def test_the_admin_shows_monitoring_read_only(world, alarms, client):
     operator = make_user("operator", None, "", is_staff=True, is_superuser=True)
     client.force_login(operator)
     for model in ("alarm", "upload", "monitoringpoint", "plannedwindow", "alarmdisposal", "enginesnapshot"):
-        assert client.get(f"/admin/monitoring/{model}/").status_code == 200, model
-    assert client.get(f"/admin/monitoring/alarm/{alarms['gas'].pk}/change/").status_code == 200
+        listing = client.get(f"/admin/monitoring/{model}/")
+        shown = str(apps.get_model("monitoring", model)._meta.verbose_name_plural)
+        assert listing.status_code == 200 and shown in listing.content.decode(), model
+    gas = client.get(f"/admin/monitoring/alarm/{alarms['gas'].pk}/change/")
+    assert gas.status_code == 200 and alarms["gas"].point_code in gas.content.decode()
     assert client.get("/admin/monitoring/alarm/add/").status_code == 403
-    assert client.post(f"/admin/monitoring/alarm/{alarms['gas'].pk}/delete/", {"post": "yes"}).status_code == 403
+    with unchanged(alarms["gas"]):
+        assert client.post(f"/admin/monitoring/alarm/{alarms['gas'].pk}/delete/", {"post": "yes"}).status_code == 403
 
 
 @pytest.mark.parametrize("url,form_id,schema", [

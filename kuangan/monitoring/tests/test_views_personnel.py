@@ -32,7 +32,7 @@ from kuangan.monitoring.ingest import IngestResult, ingest
 from kuangan.monitoring.leads import apply_leads
 from kuangan.monitoring.models import Alarm, AreaMappingChange, Fence, Lead, PersonnelProfile, PositioningArea
 from kuangan.registry import actions as registry_actions
-from kuangan.testing import assert_audited
+from kuangan.testing import assert_audited, unchanged
 
 A1, A1_NAME = "1411290001", "甲一煤矿"
 DAY = datetime(2024, 6, 3)  # naive Beijing time, as the files write it
@@ -303,7 +303,8 @@ def test_a_mines_mapping_is_evidence_until_the_county_confirms_it(world, scene, 
     client = login(world.mine_head)
     url = f"/monitoring/mine/{world.a1.pk}/personnel/map/"
     # refused: a face without naming it; the area is unchanged
-    refused = client.post(url, {"area": scene.roadway.pk, "declared_as": "face", "face": "", "note": ""})
+    with unchanged(scene.roadway, AreaMappingChange):
+        refused = client.post(url, {"area": scene.roadway.pk, "declared_as": "face", "face": "", "note": ""})
     assert refused.status_code == 400 and "用途为采掘工作面时，须选择对应的工作面。" in text(refused)
     scene.roadway.refresh_from_db()
     assert (scene.roadway.declared_as, scene.roadway.mapped_at) == ("", None)
@@ -322,16 +323,17 @@ def test_a_mines_mapping_is_evidence_until_the_county_confirms_it(world, scene, 
     assert "+950北翼运输大巷 14112900010003 其它区域 — 巷道 — 监管已确认 王检查 2024-06-03 10:02" in section(
         confirmed, "areas")
     # a dispatcher may not map; nothing changes
-    before = list(AreaMappingChange.objects.values_list("pk", flat=True))
-    assert login(world.mine_dispatcher).post(url, {"area": scene.roadway.pk, "declared_as": "other"}).status_code == 403
-    assert list(AreaMappingChange.objects.values_list("pk", flat=True)) == before
+    with unchanged(scene.roadway, AreaMappingChange):
+        assert login(world.mine_dispatcher).post(url, {"area": scene.roadway.pk,
+                                                       "declared_as": "other"}).status_code == 403
 
 
 def test_inspectors_draw_and_end_fences_the_mine_sees(world, scene, login, django_capture_on_commit_callbacks):
     client = login(world.inspector)
     url = f"/monitoring/mine/{world.a1.pk}/personnel/fences/"
-    bad = client.post(url, {"name": "东翼密闭", "areas": [area(9)], "stations": "141181000100010000001",
-                            "start": "2024-06-03T10:00", "reason": "密闭区域禁止进入"})
+    with unchanged(Fence):
+        bad = client.post(url, {"name": "东翼密闭", "areas": [area(9)], "stations": "141181000100010000001",
+                                "start": "2024-06-03T10:00", "reason": "密闭区域禁止进入"})
     assert bad.status_code == 400 and "编码须以本矿编码 1411290001 开头：141181000100010000001" in text(bad)
     assert not Fence.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
@@ -347,8 +349,10 @@ def test_inspectors_draw_and_end_fences_the_mine_sees(world, scene, login, djang
     mine = as_user(world.mine_head)
     page = mine.get(scene.url)
     assert "东翼密闭 生效中" in section(page, "fences") and "fence" not in page.context["forms"]
-    assert mine.post(f"{url}{fence.pk}/end/").status_code == 403
-    assert mine.post(url, {"name": "矿方自划", "areas": [area(3)], "start": "2024-06-03T10:00", "reason": "x"}).status_code == 403
+    with unchanged(Fence):
+        assert mine.post(f"{url}{fence.pk}/end/").status_code == 403
+        assert mine.post(url, {"name": "矿方自划", "areas": [area(3)], "start": "2024-06-03T10:00",
+                               "reason": "x"}).status_code == 403
     assert mine.get(f"{url}{fence.pk}/end/").status_code == 403  # the role is checked before the method
     fence.refresh_from_db()
     assert fence.end is None and Fence.objects.count() == 1
@@ -365,7 +369,8 @@ def test_the_mine_sets_its_shifts(world, scene, login):
     client = login(world.mine_head)
     url = f"/monitoring/mine/{world.a1.pk}/personnel/shifts/"
     assert "00:00 08:00 16:00 （未设置，按三八制计）" in section(client.get(scene.url), "shifts")
-    bad = client.post(url, {"starts": "06:00, 25:00", "maintenance": ""})
+    with unchanged(PersonnelProfile):
+        bad = client.post(url, {"starts": "06:00, 25:00", "maintenance": ""})
     assert bad.status_code == 400 and "班次开始时间须为 1～6 个，格式如 08:00。" in text(bad)
     assert not PersonnelProfile.objects.exists()
     saved = client.post(url, {"starts": "06:00，14:00 22:00", "maintenance": "22:00"}, follow=True)
@@ -396,8 +401,9 @@ def test_the_mine_sees_its_own_tab_without_leads_and_others_see_nothing(world, s
         assert "违法生产线索" not in page and "隐蔽" not in page, user
     for user in (world.foreign_inspector, world.foreign_mine_head):
         assert login(user).get(scene.url).status_code == 404, user
-    assert login(world.foreign_inspector).post(f"{scene.url}map/", {"area": scene.roadway.pk,
-                                                                      "declared_as": "other"}).status_code == 404
+    with unchanged(scene.roadway, AreaMappingChange):
+        assert login(world.foreign_inspector).post(f"{scene.url}map/", {"area": scene.roadway.pk,
+                                                                          "declared_as": "other"}).status_code == 404
     scene.roadway.refresh_from_db()
     assert scene.roadway.declared_as == ""
 
@@ -431,7 +437,8 @@ def test_an_inspector_keeps_an_alarm_as_a_lead_the_mine_cannot(world, scene, log
     url = f"/monitoring/alarms/{alarm.pk}/"
     mine = as_user(world.mine_head)
     assert 'id="alarm-to-lead"' not in mine.get(url).content.decode()
-    assert mine.post(url + "lead/", {"note": "x"}).status_code == 403
+    with unchanged(alarm, Lead):
+        assert mine.post(url + "lead/", {"note": "x"}).status_code == 403
     assert not Lead.objects.exists()
     client = login(world.inspector)
     assert 'id="alarm-to-lead"' in client.get(url).content.decode()

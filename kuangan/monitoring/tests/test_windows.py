@@ -16,7 +16,7 @@ from kuangan.core.models import AuditEvent, Notification
 from kuangan.monitoring import actions
 from kuangan.monitoring.choices import WindowKind, WindowStatus
 from kuangan.monitoring.models import Alarm, PlannedWindow
-from kuangan.testing import assert_audited
+from kuangan.testing import assert_audited, unchanged
 
 from .alarm_data import UPPER_CORNER_CH4, UPPER_CORNER_CO, at, aware, ingest_between, over_limit
 
@@ -44,7 +44,7 @@ def decide(world, w, approve, note="", *, by=None, at_=None):  # type: ignore[no
 
 
 def test_a_window_cannot_start_before_it_is_declared(world):
-    with pytest.raises(DomainError, match="开始时间不得早于申报时间（2024-06-01 07:00:00）") as e:
+    with unchanged(PlannedWindow), pytest.raises(DomainError, match="开始时间不得早于申报时间（2024-06-01 07:00:00）") as e:
         declare(world, aware(at(6, 59)), 1)
     assert e.value.field == "start"
     assert not PlannedWindow.objects.exists()
@@ -137,7 +137,7 @@ def test_a_pending_window_has_no_effect_until_approved_and_none_backwards(world,
 
 def test_a_rejection_needs_a_note_and_a_window_is_decided_once(world, django_capture_on_commit_callbacks):
     w = declare(world, aware(at(8)), 6)
-    with pytest.raises(DomainError, match="驳回须填写审批意见") as e:
+    with unchanged(w), pytest.raises(DomainError, match="驳回须填写审批意见") as e:
         decide(world, w, approve=False, note="  ")
     assert e.value.field == "note"
     with django_capture_on_commit_callbacks(execute=True):
@@ -148,12 +148,12 @@ def test_a_rejection_needs_a_note_and_a_window_is_decided_once(world, django_cap
     told = Notification.objects.get(recipient=world.mine_head)
     assert told.title.startswith("计划作业被驳回：") and told.body == "检修时间过长，请分段申报"
     for approve in (True, False):
-        with pytest.raises(DomainError, match="该计划作业已审批（已驳回），不能再次审批"):
+        with unchanged(w), pytest.raises(DomainError, match="该计划作业已审批（已驳回），不能再次审批"):
             decide(world, w, approve=approve, note="x", by=world.county_admin)
     w.refresh_from_db()
     assert (w.status, w.decided_by) == (WindowStatus.REJECTED, world.inspector)
     short = declare(world, aware(at(16)), 1)
-    with pytest.raises(DomainError, match="已审批（已生效）"):  # one that took effect at once has nothing to decide
+    with unchanged(short), pytest.raises(DomainError, match="已审批（已生效）"):  # one that took effect at once has nothing to decide
         decide(world, short, approve=True)
 
 
@@ -162,7 +162,7 @@ def test_who_may_decide(world):
     events = AuditEvent.objects.count()
     for persona in ("foreign_inspector", "foreign_mine_head", "mine_head", "mine_dispatcher", "auditor",
                     "group_manager", "expert"):
-        with pytest.raises(PermissionDenied):
+        with unchanged(w), pytest.raises(PermissionDenied):
             decide(world, w, approve=True, by=getattr(world, persona))
     assert AuditEvent.objects.count() == events
     w.refresh_from_db()

@@ -12,8 +12,8 @@ from kuangan.core.errors import DomainError
 from kuangan.core.models import Division, Notification
 from kuangan.registry import actions
 from kuangan.registry.choices import MineStatus
-from kuangan.registry.models import Licence, Mine, MineStatusChange
-from kuangan.testing import assert_audited, mine_data
+from kuangan.registry.models import Licence, Mine, MineStatusChange, MineSupervisor
+from kuangan.testing import assert_audited, mine_data, unchanged
 
 
 def new_mine_data(world, **overrides):  # type: ignore[no-untyped-def]
@@ -39,7 +39,7 @@ def test_a_regulator_cannot_create_a_mine_outside_its_jurisdiction(world):
 
 
 def test_mine_people_cannot_create_mines(world):
-    with pytest.raises(PermissionDenied):
+    with unchanged(Mine), pytest.raises(PermissionDenied):
         actions.create_mine(by=world.actor(world.mine_head), data=new_mine_data(world))
 
 
@@ -63,22 +63,22 @@ def test_nobody_changes_the_supervision_class_through_the_dossier(world, persona
 
 
 def test_a_mine_cannot_change_its_kind(world):
-    with pytest.raises(PermissionDenied):
+    with unchanged(world.a1), pytest.raises(PermissionDenied):
         actions.update_mine(world.a1.pk, by=world.actor(world.mine_head), data={"kind": "coal_open_pit"})
 
 
 def test_update_refuses_status_changes_without_a_reason(world):
-    with pytest.raises(DomainError, match="矿山状态只能通过“变更状态”办理，并须写明原因。"):
+    with unchanged(world.a1, MineStatusChange), pytest.raises(DomainError, match="矿山状态只能通过“变更状态”办理，并须写明原因。"):
         actions.update_mine(world.a1.pk, by=world.actor(world.inspector), data={"status": MineStatus.CLOSED})
 
 
 def test_a_foreign_inspector_cannot_touch_our_mine(world):
-    with pytest.raises(PermissionDenied):
+    with unchanged(world.a1), pytest.raises(PermissionDenied):
         actions.update_mine(world.a1.pk, by=world.actor(world.foreign_inspector), data={"address": "x"})
 
 
 def test_the_dispatcher_may_not_edit(world):
-    with pytest.raises(PermissionDenied):
+    with unchanged(world.a1), pytest.raises(PermissionDenied):
         actions.update_mine(world.a1.pk, by=world.actor(world.mine_dispatcher), data={"address": "x"})
 
 
@@ -102,7 +102,7 @@ def test_status_change_keeps_who_when_why_and_tells_the_mine(world, django_captu
     (MineStatus.CLOSED, "  ", "原因"),
 ])
 def test_status_change_refusals(world, to_status, reason, message):
-    with pytest.raises(DomainError, match=message):
+    with unchanged(world.a1, MineStatusChange), pytest.raises(DomainError, match=message):
         actions.change_mine_status(world.a1.pk, by=world.actor(world.inspector), to_status=to_status,
                                    reason=reason, effective_on=date(2024, 7, 1))
 
@@ -111,13 +111,13 @@ def test_a_closed_mine_stays_closed(world):
     by = world.actor(world.inspector)
     actions.change_mine_status(world.a1.pk, by=by, to_status=MineStatus.CLOSED, reason="关闭退出",
                                effective_on=date(2024, 7, 1))
-    with pytest.raises(DomainError, match="已关闭的矿山不能再变更状态。"):
+    with unchanged(world.a1, MineStatusChange), pytest.raises(DomainError, match="已关闭的矿山不能再变更状态。"):
         actions.change_mine_status(world.a1.pk, by=by, to_status=MineStatus.PRODUCING, reason="复产",
                                    effective_on=date(2024, 8, 1))
 
 
 def test_only_regulators_change_status(world):
-    with pytest.raises(PermissionDenied):
+    with unchanged(world.a1, MineStatusChange), pytest.raises(PermissionDenied):
         actions.change_mine_status(world.a1.pk, by=world.actor(world.mine_head), to_status=MineStatus.CLOSED,
                                    reason="x", effective_on=date(2024, 7, 1))
 
@@ -130,7 +130,7 @@ def test_save_and_delete_a_licence(world):
     actions.save_mine_record("licence", world.a1.pk, by=by, record_id=lic.pk, data={"number": "C1400002010"})
     assert Licence.objects.get(pk=lic.pk).number == "C1400002010"
     assert_audited("registry.licence.updated", lic)
-    with pytest.raises(DomainError, match="重复"):
+    with unchanged(Licence), pytest.raises(DomainError, match="重复"):
         actions.save_mine_record("licence", world.a1.pk, by=by, data={
             "kind": "mining", "number": "again", "issued_on": None, "expires_on": None})
     actions.delete_mine_record("licence", world.a1.pk, lic.pk, by=by, reason="录入错误")
@@ -143,17 +143,17 @@ def test_records_of_another_mine_cannot_be_reached_through_ours(world):
     by = world.actor(world.inspector)
     level = actions.save_mine_record("level", world.a2.pk, by=by, data={  # a record the mine itself edits
         "name": "+950", "elevation": 950, "status": "producing"})
-    with pytest.raises(PermissionDenied):
+    with unchanged(level), pytest.raises(PermissionDenied):
         actions.save_mine_record("level", world.a1.pk, by=world.actor(world.mine_head), record_id=level.pk,
                                  data={"name": "hijacked"})
-    with pytest.raises(PermissionDenied):
+    with unchanged(level), pytest.raises(PermissionDenied):
         actions.delete_mine_record("level", world.a1.pk, level.pk, by=world.actor(world.mine_head))
 
 
 def test_supervisors_are_assigned_by_regulators_only(world):
     data = {"kind": "resident_supervisor", "name": "专员", "position": "县局", "phone": "",
             "start_on": date(2024, 1, 1), "end_on": None}
-    with pytest.raises(PermissionDenied):
+    with unchanged(MineSupervisor), pytest.raises(PermissionDenied):
         actions.save_mine_record("supervisor", world.a1.pk, by=world.actor(world.mine_head), data=data)
     sup = actions.save_mine_record("supervisor", world.a1.pk, by=world.actor(world.inspector), data=data)
     assert_audited("registry.minesupervisor.created", sup, by=world.inspector)
@@ -166,7 +166,7 @@ def test_a_level_with_faces_cannot_be_deleted(world):
     actions.save_mine_record("face", world.a1.pk, by=world.actor(world.inspector), data={
         "name": "1201", "kind": "longwall", "level": level, "mining_method": "fully_mechanized",
         "status": "producing"})
-    with pytest.raises(DomainError, match="该水平下还有工作面，请先调整工作面。"):
+    with unchanged(level), pytest.raises(DomainError, match="该水平下还有工作面，请先调整工作面。"):
         actions.delete_mine_record("level", world.a1.pk, level.pk, by=by)
 
 
@@ -178,9 +178,9 @@ def test_revealing_personal_data_is_recorded_and_limited_to_roles_that_need_it(w
     shown = actions.reveal_personal_data(world.a1.pk, member.pk, by=world.actor(world.inspector))
     assert shown.id_number == "141129197001011234"
     assert_audited("registry.leadershipmember.personal_data_viewed", member, by=world.inspector)
-    with pytest.raises(PermissionDenied):
+    with unchanged(member), pytest.raises(PermissionDenied):  # and no "viewed" event for a refusal
         actions.reveal_personal_data(world.a1.pk, member.pk, by=world.actor(world.mine_dispatcher))
-    with pytest.raises(PermissionDenied):
+    with unchanged(member), pytest.raises(PermissionDenied):
         actions.reveal_personal_data(world.a1.pk, member.pk, by=world.actor(world.foreign_inspector))
 
 
@@ -191,8 +191,8 @@ def test_save_enterprise_creates_and_updates(world):
     assert_audited("registry.enterprise.created", ent, by=world.inspector)
     actions.save_enterprise(by=by, enterprise_id=ent.pk, data={"legal_representative": "孙八"})
     assert_audited("registry.enterprise.updated", ent)
-    with pytest.raises(DomainError, match="企业不能是自己的上级公司。"):
+    with unchanged(ent), pytest.raises(DomainError, match="企业不能是自己的上级公司。"):
         actions.save_enterprise(by=by, enterprise_id=ent.pk, data={"parent": ent})
-    with pytest.raises(PermissionDenied):
+    with unchanged(ent), pytest.raises(PermissionDenied):
         actions.save_enterprise(by=world.actor(world.foreign_inspector), enterprise_id=ent.pk,
                                 data={"legal_representative": "x"})

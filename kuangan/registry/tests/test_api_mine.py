@@ -11,7 +11,7 @@ from kuangan.core import actions as core_actions
 from kuangan.core.actor import Actor
 from kuangan.core.models import ApiToken
 from kuangan.registry.models import Mine
-from kuangan.testing import assert_audited
+from kuangan.testing import assert_audited, unchanged
 
 
 @pytest.fixture
@@ -64,7 +64,9 @@ def test_create_update_and_status_through_the_api(world, client, bearer):
 ])
 def test_create_refusals_are_422_with_a_message(world, client, bearer, change, field):
     payload = {**NEW, "enterprise_id": world.ent_a.pk, **change}
-    response = client.post("/api/v1/registry/mines", json.dumps(payload), content_type="application/json", **bearer)
+    with unchanged(Mine):
+        response = client.post("/api/v1/registry/mines", json.dumps(payload), content_type="application/json",
+                               **bearer)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][-1] == field
     assert not Mine.objects.filter(name="接口煤矿").exists()
@@ -72,8 +74,9 @@ def test_create_refusals_are_422_with_a_message(world, client, bearer, change, f
 
 def test_a_mine_user_cannot_patch_regulator_fields(world, client):
     client.force_login(world.mine_head)
-    response = client.patch(f"/api/v1/registry/mines/{world.a1.pk}", json.dumps({"enterprise_id": world.ent_a.pk}),
-                            content_type="application/json")
+    with unchanged(world.a1):
+        response = client.patch(f"/api/v1/registry/mines/{world.a1.pk}",
+                                json.dumps({"enterprise_id": world.ent_a.pk}), content_type="application/json")
     assert response.status_code == 403
 
 
@@ -81,9 +84,10 @@ def test_a_mine_user_cannot_patch_regulator_fields(world, client):
 def test_patching_the_supervision_class_is_refused_in_chinese(world, client, persona):
     """R3.1: the class is computed by enforcement; PATCH refuses it (422) rather than dropping it silently."""
     client.force_login(getattr(world, persona))
-    response = client.patch(f"/api/v1/registry/mines/{world.a1.pk}",
-                            json.dumps({"supervision_class": "A", "address": "接口新地址"}),
-                            content_type="application/json")
+    with unchanged(world.a1):
+        response = client.patch(f"/api/v1/registry/mines/{world.a1.pk}",
+                                json.dumps({"supervision_class": "A", "address": "接口新地址"}),
+                                content_type="application/json")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["supervision_class"]
     assert "分级分类由系统按评分和否决项计算" in response.json()["detail"][0]["msg"]
@@ -92,7 +96,8 @@ def test_patching_the_supervision_class_is_refused_in_chinese(world, client, per
 
 
 def test_a_revoked_token_stops_working(world, client, bearer, capsys):
-    assert client.get("/api/v1/registry/mines", **bearer).status_code == 200
+    listed = client.get("/api/v1/registry/mines", **bearer)
+    assert listed.status_code == 200 and "甲一煤矿" in [m["name"] for m in listed.json()["items"]]
     call_command("token", "list")
     token_id = capsys.readouterr().out.split("\t")[0]
     call_command("token", "revoke", token_id)
@@ -104,7 +109,8 @@ def test_token_create_command_prints_a_working_secret(world, client, capsys):
     call_command("token", "create", "inspector", "--name", "县级平台")
     secret = capsys.readouterr().out.strip()
     assert secret.startswith("kat_")
-    assert client.get("/api/v1/registry/mines", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+    listed = client.get("/api/v1/registry/mines", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert listed.status_code == 200 and "甲一煤矿" in [m["name"] for m in listed.json()["items"]]
     assert_audited("core.api_token.created", ApiToken.objects.get(prefix=secret[:12]))  # create_token
 
 

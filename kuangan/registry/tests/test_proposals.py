@@ -15,8 +15,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from kuangan.core.errors import DomainError
 from kuangan.core.models import AuditEvent, Notification
 from kuangan.registry import actions
-from kuangan.registry.models import Licence, Mine, MineChangeProposal, MineStatusChange, WorkingFace
-from kuangan.testing import assert_audited
+from kuangan.registry.models import (
+    Licence,
+    Mine,
+    MineChangeProposal,
+    MineChangeProposalAttachment,
+    MineStatusChange,
+    WorkingFace,
+)
+from kuangan.testing import assert_audited, unchanged
 
 REFUSED = "属于监管事项，只能由县级以上监管部门"
 
@@ -74,7 +81,7 @@ def _propose(world, **kwargs):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("persona", ["mine_safety_officer", "mine_head", "group_manager"])
 def test_a_mine_users_direct_change_of_a_regulated_fact_is_refused(world, mine, attempt, persona):
     before = _facts(mine.pk)
-    with pytest.raises(DomainError, match=REFUSED):
+    with unchanged(mine, Licence, WorkingFace), pytest.raises(DomainError, match=REFUSED):
         attempt(world, world.actor(getattr(world, persona)))
     assert _facts(mine.pk) == before
     assert Mine.objects.get(pk=mine.pk).address == mine.address
@@ -88,8 +95,10 @@ def test_a_mine_still_edits_its_other_dossier_fields(world, mine):
 
 def test_the_api_patch_of_a_regulated_fact_is_refused_in_chinese(world, mine, client):
     client.force_login(world.mine_safety_officer)
-    response = client.patch(f"/api/v1/registry/mines/{mine.pk}", json.dumps({"gas_class": "low", "approved_capacity": "300"}),
-                            content_type="application/json")
+    with unchanged(mine, MineChangeProposal):
+        response = client.patch(f"/api/v1/registry/mines/{mine.pk}",
+                                json.dumps({"gas_class": "low", "approved_capacity": "300"}),
+                                content_type="application/json")
     assert response.status_code == 422
     message = response.json()["detail"][0]["msg"]
     assert "瓦斯等级" in message and "核定生产能力" in message and "变更申请" in message
@@ -119,13 +128,14 @@ def test_the_pages_offer_no_direct_change_and_refuse_a_forged_one(world, mine, l
 # The mine proposes with evidence.
 
 def test_a_proposal_without_evidence_or_reason_is_refused_in_chinese(world, mine):
-    with pytest.raises(DomainError, match="请上传证明材料"):
+    nothing_proposed = (MineChangeProposal, MineChangeProposalAttachment, mine)
+    with unchanged(*nothing_proposed), pytest.raises(DomainError, match="请上传证明材料"):
         _propose(world, files=[])
-    with pytest.raises(DomainError, match="类型不受支持"):
+    with unchanged(*nothing_proposed), pytest.raises(DomainError, match="类型不受支持"):
         _propose(world, files=[SimpleUploadedFile("报告.exe", b"MZ...")])
-    with pytest.raises(DomainError, match="请写明申请理由"):
+    with unchanged(*nothing_proposed), pytest.raises(DomainError, match="请写明申请理由"):
         _propose(world, reason="  ")
-    with pytest.raises(DomainError, match="没有需要变更的内容"):
+    with unchanged(*nothing_proposed), pytest.raises(DomainError, match="没有需要变更的内容"):
         _propose(world, changes={"gas_class": "high"})
     assert not MineChangeProposal.objects.exists()
 
@@ -134,7 +144,7 @@ def test_the_officer_proposes_on_the_page_and_the_county_inspector_is_told(
         world, mine, login, django_capture_on_commit_callbacks):
     client = login(world.mine_safety_officer)
     page = client.get(f"/registry/mines/{mine.pk}/proposals/new/")
-    assert page.status_code == 200
+    assert page.status_code == 200 and "申请变更监管事项" in page.content.decode() and "甲一煤矿" in page.content.decode()
     data = {"status": "producing", "gas_class": "low", "approved_capacity": "300", "hydro_type": mine.hydro_type,
             "rock_burst": mine.rock_burst, "spontaneous_combustion": mine.spontaneous_combustion,
             "reason": "经鉴定为低瓦斯矿井"}
@@ -194,10 +204,11 @@ def test_a_foreign_inspector_neither_sees_nor_decides(world, mine, client):
     p = _propose(world)
     client.force_login(world.foreign_inspector)
     assert client.get(f"/registry/proposals/{p.pk}/").status_code == 404
-    assert client.post(f"/registry/proposals/{p.pk}/approve/", {"note": ""}).status_code == 404
+    with unchanged(p, mine):
+        assert client.post(f"/registry/proposals/{p.pk}/approve/", {"note": ""}).status_code == 404
     assert client.get(f"/registry/proposals/{p.pk}/attachments/{p.attachments.get().pk}/").status_code == 404
     assert "甲一煤矿" not in client.get("/registry/proposals/").content.decode()
-    with pytest.raises(PermissionDenied):
+    with unchanged(p, mine), pytest.raises(PermissionDenied):
         actions.decide_mine_change(p.pk, by=world.actor(world.foreign_inspector), approve=True)
     assert MineChangeProposal.objects.get(pk=p.pk).status == "pending"
     assert _facts(mine.pk)[:2] == ("high", Decimal("120.00"))
@@ -205,10 +216,11 @@ def test_a_foreign_inspector_neither_sees_nor_decides(world, mine, client):
 
 def test_the_mine_cannot_approve_its_own_proposal(world, mine, client):
     p = _propose(world)
-    with pytest.raises(PermissionDenied):
+    with unchanged(p, mine), pytest.raises(PermissionDenied):
         actions.decide_mine_change(p.pk, by=world.actor(world.mine_head), approve=True)
     client.force_login(world.mine_head)
-    assert client.post(f"/registry/proposals/{p.pk}/approve/").status_code == 403
+    with unchanged(p, mine):
+        assert client.post(f"/registry/proposals/{p.pk}/approve/").status_code == 403
     assert _facts(mine.pk)[:2] == ("high", Decimal("120.00"))
 
 
@@ -240,21 +252,21 @@ def test_the_city_inspector_may_decide_too(world, mine):
 
 def test_a_rejection_needs_a_reason_changes_nothing_and_is_told(world, mine, django_capture_on_commit_callbacks):
     p = _propose(world)
-    with pytest.raises(DomainError, match="驳回须填写审核意见"):
+    with unchanged(p, mine), pytest.raises(DomainError, match="驳回须填写审核意见"):
         actions.decide_mine_change(p.pk, by=world.actor(world.inspector), approve=False)
     with django_capture_on_commit_callbacks(execute=True):
         actions.decide_mine_change(p.pk, by=world.actor(world.inspector), approve=False, note="鉴定报告未盖章")
     assert MineChangeProposal.objects.get(pk=p.pk).status == "rejected"
     assert _facts(mine.pk)[:2] == ("high", Decimal("120.00"))
     assert Notification.objects.filter(recipient=world.mine_safety_officer, body="鉴定报告未盖章").exists()
-    with pytest.raises(DomainError, match="已驳回"):
+    with unchanged(p, mine), pytest.raises(DomainError, match="已驳回"):
         actions.decide_mine_change(p.pk, by=world.actor(world.inspector), approve=True)
 
 
 def test_a_stale_proposal_is_refused_not_silently_applied(world, mine, login):
     p = _propose(world)
     actions.update_mine(mine.pk, by=world.actor(world.inspector), data={"gas_class": "outburst"})
-    with pytest.raises(DomainError, match="瓦斯等级已被修改"):
+    with unchanged(p, mine), pytest.raises(DomainError, match="瓦斯等级已被修改"):
         actions.decide_mine_change(p.pk, by=world.actor(world.inspector), approve=True)
     page = login(world.inspector).post(f"/registry/proposals/{p.pk}/approve/", follow=True).content.decode()
     assert "瓦斯等级已被修改" in page and "请驳回" in page
@@ -267,7 +279,7 @@ def test_the_mine_withdraws_its_pending_proposal(world, mine):
     actions.withdraw_mine_change(p.pk, by=world.actor(world.mine_head))
     assert MineChangeProposal.objects.get(pk=p.pk).status == "withdrawn"
     assert_audited("registry.minechangeproposal.withdrawn", p, by=world.mine_head)
-    with pytest.raises(DomainError, match="已撤回"):
+    with unchanged(p, mine), pytest.raises(DomainError, match="已撤回"):
         actions.decide_mine_change(p.pk, by=world.actor(world.inspector), approve=True)
     assert _facts(mine.pk)[0] == "high"
 

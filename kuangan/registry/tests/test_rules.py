@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kuangan.registry import rules
@@ -87,12 +88,91 @@ def test_a_closed_mine_has_no_roster_findings():
     assert rules.leadership_findings(closed, []) == []
 
 
-@given(st.lists(st.sampled_from(LeadershipPost.values), max_size=20),
-       st.integers(min_value=10, max_value=40))
-def test_qualified_members_never_raise_qualification_findings(posts, years):
-    roster = [qualified(p, years=years) for p in posts]
-    found = codes(rules.leadership_findings(COAL, roster))
-    assert "unqualified_head" not in found and "unqualified_section_head" not in found
+# An oracle of R1.2 written from the requirement itself (ZY 5, JC 1–2, XZ 3), not from rules.py: posts and
+# education by their values, the front-line minimums as numbers.
+HEAD_POSTS = {"mine_head", "chief_engineer", "safety_deputy", "production_deputy", "electromechanical_deputy"}
+SECTION_POSTS = {"safety_section", "production_section", "electromechanical_section", "ventilation_section",
+                 "survey_water_section"}
+COLLEGE = {"junior_college", "bachelor", "postgraduate"}
+
+
+def member_gaps(m: rules.Member) -> set[str]:
+    """The gaps a member of the five heads (大专+, mining major, 10 years) or five sections (mining major,
+    5 years) has, as the words the finding uses; no gaps for any other post."""
+    if m.post in HEAD_POSTS:
+        needs_college, min_years = True, 10
+    elif m.post in SECTION_POSTS:
+        needs_college, min_years = False, 5
+    else:
+        return set()
+    gaps = set()
+    if needs_college and m.education not in COLLEGE:
+        gaps.add("学历低于大专")
+    if not m.major_is_mining:
+        gaps.add("非矿山主体专业")
+    if m.frontline_years < min_years:
+        gaps.add(f"不足 {min_years} 年")
+    return gaps
+
+
+def expected_leadership_codes(mine: rules.MineFacts, roster: list[rules.Member]) -> Counter[str]:
+    """How many findings of each kind the roster (its serving members) should have."""
+    if mine.status == "closed":
+        return Counter()
+    coal = mine.kind in ("coal_underground", "coal_open_pit")
+    posts = {m.post for m in roster}
+    found: Counter[str] = Counter()
+    if coal:
+        found["post_vacant"] = len(HEAD_POSTS - posts)
+        for m in roster:
+            if member_gaps(m):
+                found["unqualified_head" if m.post in HEAD_POSTS else "unqualified_section_head"] += 1
+    if mine.kind == "coal_underground" and "ventilation_deputy" not in posts:
+        found["ventilation_deputy_missing"] += 1
+    if coal and mine.status == "producing" and mine.has_upgrade_project and "construction_deputy" not in posts:
+        found["construction_deputy_missing"] += 1
+    found["post_above_head"] = sum(1 for m in roster
+                                   if m.post in ("chairman", "general_manager") and not m.holds_mine_head_post)
+    return +found  # drop the zero counts
+
+
+def member_facts(post: str) -> st.SearchStrategy[tuple]:
+    """Qualified and unqualified alike: any education, major, years around both minimums, held or not."""
+    return st.tuples(st.just(post), st.sampled_from(Education.values), st.booleans(), st.integers(0, 40),
+                     st.booleans())
+
+
+@st.composite
+def rosters(draw: st.DrawFn) -> list[rules.Member]:
+    """0–2 members per post (so complete, partial and doubled rosters all occur), each named uniquely."""
+    facts = [draw(member_facts(post)) for post in LeadershipPost.values for _ in range(draw(st.integers(0, 2)))]
+    return [rules.Member(post, f"成员{i:02d}", education, mining, years, holds)
+            for i, (post, education, mining, years, holds) in enumerate(facts)]
+
+
+mines = st.builds(rules.MineFacts, st.sampled_from(MineKind.values), st.sampled_from(MineStatus.values), st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(mines, rosters())
+def test_the_roster_findings_are_what_the_requirement_says(mine, roster):
+    findings = rules.leadership_findings(mine, roster)
+    assert Counter(codes(findings)) == expected_leadership_codes(mine, roster)
+    assert all(f.severity == "violation" for f in findings)
+    applies = mine.status != "closed" and mine.kind in ("coal_underground", "coal_open_pit")
+    unqualified = [f.message for f in findings if f.code in ("unqualified_head", "unqualified_section_head")]
+    for m in roster:  # each unqualified member is named once, with exactly the gaps it has
+        named = [text for text in unqualified if f"{m.name}：" in text]
+        gaps = member_gaps(m) if applies else set()
+        if not gaps:
+            assert named == [], (m, named)
+            continue
+        [message] = named
+        assert {g for g in ("学历低于大专", "非矿山主体专业", "不足 10 年", "不足 5 年") if g in message} == gaps, message
+        assert message.startswith(f"{LeadershipPost(m.post).label} {m.name}：")
+    vacant = [f.message for f in findings if f.code == "post_vacant"]
+    for post in HEAD_POSTS - {m.post for m in roster}:  # each vacant head post is named
+        assert sum(text.startswith(f"{LeadershipPost(post).label}空缺") for text in vacant) == int(applies), post
 
 
 @given(st.lists(st.sampled_from(LevelStatus.values), max_size=8))

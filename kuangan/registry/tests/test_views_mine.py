@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.test import Client
 
-from kuangan.registry.models import Mine
-from kuangan.testing import PASSWORD, make_mine
+from kuangan.registry.models import Enterprise, LeadershipMember, Licence, Mine, MineStatusChange
+from kuangan.testing import PASSWORD, make_mine, unchanged
 
 
 def test_ledger_filters_sorts_and_paginates(world, login, django_assert_max_num_queries):
@@ -33,8 +33,13 @@ def test_dossier_tabs_show_findings(world, login):
     client = login(world.inspector)
     body = client.get(f"/registry/mines/{world.a1.pk}/?tab=leadership").content.decode()
     assert "矿长空缺" in body and "井工煤矿未配备通风副矿长" in body
-    for tab in ("basic", "licences", "workings", "supervisors", "status"):
-        assert client.get(f"/registry/mines/{world.a1.pk}/?tab={tab}").status_code == 200
+    # each tab's own card, with what the test world holds for it
+    for tab, shown in (("basic", ["基本信息", "1411290001", "中阳县甲煤业有限公司"]), ("licences", ["证照", "未登记证照。"]),
+                       ("workings", ["开采水平", "未登记采掘工作面。"]), ("supervisors", ["驻矿监管专员与包保责任人", "未指派。"]),
+                       ("status", ["状态变更记录", "建档"])):
+        page = client.get(f"/registry/mines/{world.a1.pk}/?tab={tab}")
+        assert page.status_code == 200, tab
+        assert all(text in page.content.decode() for text in shown), tab
 
 
 def test_create_form_reports_errors_in_chinese_and_keeps_the_input(world, login):
@@ -82,18 +87,21 @@ def test_status_change_through_the_page(world, login):
     assert response.status_code == 302
     body = client.get(f"/registry/mines/{world.a1.pk}/?tab=status").content.decode()
     assert "停产整顿" in body and "王检查" in body
-    same = client.post(f"/registry/mines/{world.a1.pk}/status/", {
-        "to_status": "suspended_for_rectification", "effective_on": "2024-07-01", "reason": "再次"})
+    with unchanged(world.a1, MineStatusChange):
+        same = client.post(f"/registry/mines/{world.a1.pk}/status/", {
+            "to_status": "suspended_for_rectification", "effective_on": "2024-07-01", "reason": "再次"})
     assert "新状态与当前状态相同" in same.content.decode()
 
 
 def test_record_forms_validate(world, login):
     client = login(world.mine_head)
-    response = client.post(f"/registry/mines/{world.a1.pk}/licence/new/", {
-        "kind": "mining", "number": "C1", "issued_on": "2024-01-01", "expires_on": "2023-01-01"})
+    with unchanged(Licence):
+        response = client.post(f"/registry/mines/{world.a1.pk}/licence/new/", {
+            "kind": "mining", "number": "C1", "issued_on": "2024-01-01", "expires_on": "2023-01-01"})
     assert "有效期须晚于发证日期" in response.content.decode()
-    response = client.post(f"/registry/mines/{world.a1.pk}/leadership/new/", {
-        "post": "mine_head", "name": "矿长", "id_number": "123", "education": "bachelor", "frontline_years": "12"})
+    with unchanged(LeadershipMember):
+        response = client.post(f"/registry/mines/{world.a1.pk}/leadership/new/", {
+            "post": "mine_head", "name": "矿长", "id_number": "123", "education": "bachelor", "frontline_years": "12"})
     assert "身份证号应为 18 位" in response.content.decode()
     assert client.get(f"/registry/mines/{world.a1.pk}/unknown/new/").status_code == 404
 
@@ -107,8 +115,9 @@ def test_mutating_urls_refuse_get(world, login):
 def test_forms_are_csrf_protected(world):
     client = Client(enforce_csrf_checks=True)
     client.login(username="inspector", password=PASSWORD)
-    response = client.post(f"/registry/mines/{world.a1.pk}/status/", {
-        "to_status": "closed", "effective_on": "2024-07-01", "reason": "x"})
+    with unchanged(world.a1, MineStatusChange):
+        response = client.post(f"/registry/mines/{world.a1.pk}/status/", {
+            "to_status": "closed", "effective_on": "2024-07-01", "reason": "x"})
     assert response.status_code == 403
     world.a1.refresh_from_db()
     assert world.a1.status == "producing"
@@ -127,7 +136,8 @@ def test_personal_data_is_masked_until_revealed(world, login):
     revealed = client.post(f"/registry/mines/{world.a1.pk}/leadership/{member.pk}/reveal/").content.decode()
     assert "141129197001011234" in revealed
     dispatcher = login(world.mine_dispatcher)
-    assert dispatcher.post(f"/registry/mines/{world.a1.pk}/leadership/{member.pk}/reveal/").status_code == 403
+    with unchanged(member):  # no "personal data viewed" event either
+        assert dispatcher.post(f"/registry/mines/{world.a1.pk}/leadership/{member.pk}/reveal/").status_code == 403
 
 
 def test_enterprise_pages(world, login):
@@ -135,6 +145,7 @@ def test_enterprise_pages(world, login):
     assert "中阳县甲煤业有限公司" in client.get("/registry/enterprises/").content.decode()
     detail = client.get(f"/registry/enterprises/{world.group.pk}/").content.decode()
     assert "甲一煤矿" in detail  # a group's page lists its subsidiaries' mines
-    response = client.post("/registry/enterprises/new/", {"name": "新企业", "division": world.a1.division.pk,
-                                                          "credit_code": "bad"})
+    with unchanged(Enterprise):
+        response = client.post("/registry/enterprises/new/", {"name": "新企业", "division": world.a1.division.pk,
+                                                              "credit_code": "bad"})
     assert "统一社会信用代码应为 18 位" in response.content.decode()

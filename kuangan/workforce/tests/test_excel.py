@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
 from kuangan.core.models import AuditEvent
-from kuangan.testing import assert_audited
+from kuangan.testing import assert_audited, unchanged
 from kuangan.workforce.models import OperatorCertificate, Worker
 from kuangan.workforce.tables import WORKER_COLUMNS
 
@@ -132,9 +132,10 @@ def test_the_template_and_bad_files(world, login):
     ws = load_workbook(io.BytesIO(template.content)).active
     assert [c for c in next(ws.iter_rows(min_row=3, max_row=3, values_only=True))][:2] == ["人员卡编码", "姓名"]
     assert "1411290001" in str(ws["A2"].value)
-    assert "无法读取该文件" in client.post(url(world), {"file": SimpleUploadedFile("a.xlsx", b"not a zip")}).content.decode()
-    assert "只接受 .xlsx" in client.post(url(world), {"file": SimpleUploadedFile("a.csv", b"x")}).content.decode()
-    assert "请选择" in client.post(url(world), {}).content.decode()
+    with unchanged(Worker, OperatorCertificate):
+        assert "无法读取该文件" in client.post(url(world), {"file": SimpleUploadedFile("a.xlsx", b"not a zip")}).content.decode()
+        assert "只接受 .xlsx" in client.post(url(world), {"file": SimpleUploadedFile("a.csv", b"x")}).content.decode()
+        assert "请选择" in client.post(url(world), {}).content.decode()
     wb = Workbook()
     wb.active.append(["姓名", "班组"])
     out = io.BytesIO()
@@ -143,8 +144,9 @@ def test_the_template_and_bad_files(world, login):
 
 
 def test_only_the_mines_editors_import(world, login):
-    assert login(world.inspector).post(url(world), {"file": workbook([GOOD])}).status_code == 403
-    assert login(world.foreign_mine_head).post(url(world), {"file": workbook([GOOD])}).status_code == 404
+    with unchanged(Worker, OperatorCertificate):
+        assert login(world.inspector).post(url(world), {"file": workbook([GOOD])}).status_code == 403
+        assert login(world.foreign_mine_head).post(url(world), {"file": workbook([GOOD])}).status_code == 404
     assert not Worker.objects.exists()
 
 
