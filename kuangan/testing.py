@@ -134,6 +134,14 @@ def build_world() -> World:
     )
 
 
+def scoped_models() -> list[type[models.Model]]:
+    """Every model the access policy scopes: the ones no user may see outside their jurisdiction."""
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if hasattr(m, "scope_path") or hasattr(m, "division_scope_path")
+            or getattr(m, "enterprise_scoped", False)]
+
+
 def assert_audited(verb: str, target: models.Model, by: User | None = None) -> AuditEvent:
     """The newest event on `target` with `verb` exists (and was written by `by`, when given)."""
     event = AuditEvent.objects.filter(verb=verb, target_type=target._meta.label_lower,

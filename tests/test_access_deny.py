@@ -5,16 +5,14 @@ policy does not know."""
 from __future__ import annotations
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 
 from kuangan.core.access import can, perms_of, visible
 from kuangan.core.choices import Perm, Role
 from kuangan.registry.models import Enterprise, Mine
-from kuangan.testing import make_user
+from kuangan.testing import make_user, scoped_models
 
-SCOPED = [m for m in apps.get_models()
-          if hasattr(m, "scope_path") or hasattr(m, "division_scope_path") or getattr(m, "enterprise_scoped", False)]
+SCOPED = scoped_models()
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -86,11 +85,10 @@ from kuangan.registry.models import (
     MineChangeProposal,
     MineChangeProposalAttachment,
 )
-from kuangan.testing import make_user
+from kuangan.testing import make_user, scoped_models
 from kuangan.workforce.models import OperatorCertificate, Worker
 
-SCOPED = [m for m in apps.get_models()
-          if hasattr(m, "scope_path") or hasattr(m, "division_scope_path") or getattr(m, "enterprise_scoped", False)]
+SCOPED = scoped_models()
 # 四不两直: what only the regulators may know before a visit (a planned inspection's lead, the plan)
 PLANNED_SECRET = "四不两直的秘密线索"
 LEAD_SECRET = "违法生产线索的秘密证据"  # a lead's evidence: the regulator's alone (issue 20)
