@@ -628,12 +628,8 @@ class LeadEvidence:
     chart: dict[str, Any] | None = None
 
 
-def _days_between(first: str, last: str) -> list[str]:
-    try:
-        a, b = date.fromisoformat(first), date.fromisoformat(last)
-    except ValueError:
-        return []
-    return [(a + timedelta(days=i)).isoformat() for i in range((b - a).days + 1)][:62]
+def _days_between(first: date, last: date) -> list[str]:
+    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)][:62]
 
 
 def lead_evidence(kind: str, evidence: dict[str, Any], names: Mapping[str, str]) -> LeadEvidence:
@@ -677,7 +673,7 @@ def lead_evidence(kind: str, evidence: dict[str, Any], names: Mapping[str, str])
             except ValueError:
                 last = None
             if last is not None:
-                span = _days_between((last - timedelta(days=window - 1)).isoformat(), last.isoformat())
+                span = _days_between(last - timedelta(days=window - 1), last)
                 by_day = {str(d.get("day")): d.get("people") or 0 for d in days if isinstance(d, dict)}
                 out.chart = {"kind": "days", "days": span, "values": [by_day.get(d, 0) for d in span],
                              "threshold": need_people, "label": _("达标人数"), "threshold_label": _("判定人数")}

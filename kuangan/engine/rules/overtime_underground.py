@@ -43,8 +43,8 @@ def evaluate(state: dict[str, pl.DataFrame], batch: RuleInput, now: datetime
     overtime = batch.settings.personnel.overtime
     prepared = people(batch)
     shortest = prepared.shortest
-    if shortest is None:  # no snapshot
-        return unchanged(state)
+    if shortest is None:  # for the type: a batch that is not quiet has a snapshot, so its mines have shifts
+        return unchanged(state)  # pragma: no cover  (unreachable, see above)
     # no shift is shorter than the shortest: only rows underground longer than it + overtime need their shift
     floor = pl.lit(timedelta(seconds=shortest) + overtime)
     candidates = subject_rows(

@@ -1,0 +1,164 @@
+"""Cases of the audit chain the mutation run (scripts/mutation) found no test for: every failure `verify_chain`
+reports, in full (what was checked, where it broke, the message, the anchors compared); the anchor log's
+line as written, its mode, and a log that is empty, damaged or in directories not made yet; the lines of
+the log it cannot read; the development key in a directory not made yet."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from kuangan.core import audit
+from kuangan.core.audit import ChainReport
+from kuangan.core.models import AuditEvent, AuditHead
+from kuangan.registry import actions
+from kuangan.testing import tamper_audit
+
+HASH_CHANGED = "内容与校验码不符（写入后被改动，或校验码不是用审计密钥计算的）"
+
+
+@pytest.fixture(autouse=True)
+def anchor_log(settings, tmp_path) -> Path:  # type: ignore[no-untyped-def]
+    """An anchor log two directories below any that exists: writing it makes them."""
+    settings.AUDIT_ANCHOR_PATH = tmp_path / "anchors" / "audit" / "audit-anchor.log"
+    return Path(settings.AUDIT_ANCHOR_PATH)
+
+
+@pytest.fixture
+def events(world) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+    by = world.actor(world.inspector)
+    actions.update_mine(world.a1.pk, by=by, data={"address": "中阳县宁乡镇"})
+    actions.update_mine(world.a1.pk, by=by, data={"address": "中阳县枝柯镇"})
+    actions.update_mine(world.a2.pk, by=by, data={"address": "中阳县暖泉镇"})
+    found = list(AuditEvent.objects.order_by("seq"))
+    assert [e.seq for e in found] == [1, 2, 3]
+    return found
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _anchor(anchor_log: Path, *lines: str) -> None:
+    anchor_log.parent.mkdir(parents=True, exist_ok=True)
+    anchor_log.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def _sql(statement: str, params: list[object]) -> None:
+    with connection.cursor() as cur:
+        cur.execute(statement, params)
+
+
+# --- verify_chain's reports ------------------------------------------------------------------------
+
+def test_an_honest_chain_reports_what_it_checked_and_the_anchors_it_compared(events, anchor_log):
+    _anchor(anchor_log, f"2024-07-01T08:00:00+08:00 2 {events[1].hash}", f"2024-07-01T09:00:00+08:00 3 {events[2].hash}")
+    report = audit.verify_chain()
+    assert report == ChainReport(checked=3, anchors=2) and report.ok
+
+
+def test_a_deleted_event_is_reported_with_what_was_checked_before_it(events):
+    tamper_audit("DELETE FROM core_auditevent WHERE seq = %s", [2])
+    assert audit.verify_chain() == ChainReport(1, 2, "第 2 条记录缺失（被删除）")
+
+
+def test_a_changed_event_is_reported_with_what_was_checked_before_it(events):
+    tamper_audit("UPDATE core_auditevent SET reason = %s WHERE seq = %s", ["改过", 3])
+    assert audit.verify_chain() == ChainReport(2, 3, HASH_CHANGED)
+
+
+def test_an_anchor_that_does_not_match_is_reported_with_what_was_checked_before_it(events, anchor_log):
+    _anchor(anchor_log, f"2024-07-01T08:00:00+08:00 2 {'f' * 64}")
+    assert audit.verify_chain() == ChainReport(1, 2, "与外部锚定日志记下的校验码不符（审计链被重写）")
+
+
+def test_anchors_beyond_the_chain_are_reported_with_the_last_anchor_and_the_anchors_read(events, anchor_log):
+    _anchor(anchor_log, f"2024-07-01T08:00:00+08:00 1 {events[0].hash}", f"2024-07-01T09:00:00+08:00 3 {events[2].hash}")
+    tamper_audit("DELETE FROM core_auditevent WHERE seq >= %s", [2])
+    _sql("UPDATE core_audithead SET seq = %s, hash = %s WHERE id = 1", [1, events[0].hash])
+    assert audit.verify_chain() == ChainReport(
+        1, 2, "外部锚定日志记有第 3 条，但审计链止于第 1 条（末尾记录被删除）", anchors=2)
+
+
+def test_a_head_beyond_the_chain_is_reported_with_the_anchors_read(events, anchor_log):
+    _anchor(anchor_log, f"2024-07-01T08:00:00+08:00 1 {events[0].hash}")
+    tamper_audit("DELETE FROM core_auditevent WHERE seq = %s", [3])
+    assert audit.verify_chain() == ChainReport(2, 3, "链头记为第 3 条，但记录止于第 2 条（末尾记录被删除）", anchors=1)
+
+
+def test_a_head_whose_number_alone_was_rewritten_is_reported(events):
+    _sql("UPDATE core_audithead SET seq = %s WHERE id = 1", [5])  # its hash is still the last event's
+    assert AuditHead.objects.get(pk=1).hash == events[2].hash
+    assert audit.verify_chain() == ChainReport(3, 4, "链头记为第 5 条，但记录止于第 3 条（末尾记录被删除）")
+
+
+# --- the anchor log: lines it cannot read ------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [
+    "2024-07-01T09:00:00+08:00 2",  # no hash
+    "2024-07-01T09:00:00+08:00 two {hash}",  # the number is not one
+    "2024-07-01T09:00:00+08:00 2 {short}",  # the hash is not 64 characters
+    "2024-07-01T09:00:00+08:00 2 {hash} more",
+], ids=["two-fields", "not-a-number", "short-hash", "four-fields"])
+def test_each_kind_of_unreadable_line_is_reported_by_its_line_number(events, anchor_log, bad):
+    _anchor(anchor_log, f"2024-07-01T08:00:00+08:00 1 {events[0].hash}",
+            bad.format(hash=events[1].hash, short=events[1].hash[:63]))
+    assert audit.verify_chain() == ChainReport(3, None, "锚定日志第 2 行无法识别", anchors=1)
+
+
+def test_an_unreadable_first_line_is_line_1(events, anchor_log):
+    _anchor(anchor_log, "garbage")
+    assert audit.verify_chain() == ChainReport(3, None, "锚定日志第 1 行无法识别")
+
+
+# --- the anchor log: writing ------------------------------------------------------------------------
+
+def test_the_first_event_is_anchored_in_beijing_time_in_directories_made_for_it(events, anchor_log, umask_022):
+    tamper_audit("DELETE FROM core_auditevent WHERE seq > %s", [1])
+    _sql("UPDATE core_audithead SET seq = %s, hash = %s WHERE id = 1", [1, events[0].hash])
+    assert not anchor_log.parent.exists()
+    assert audit.write_anchor(datetime(2024, 7, 1, 0, 30, tzinfo=UTC)) == {"audit_anchors": 1}
+    assert anchor_log.read_text() == f"2024-07-01T08:30:00+08:00 1 {events[0].hash}\n"
+    # readable by the group that keeps the logs, writable by the platform only
+    assert anchor_log.stat().st_mode & 0o777 == 0o640
+    assert audit.write_anchor(datetime(2024, 7, 1, 1, 30, tzinfo=UTC)) == {"audit_anchors": 0}
+    assert audit.verify_chain() == ChainReport(1, anchors=1)
+
+
+def test_an_empty_anchor_log_gets_its_first_line(events, anchor_log):
+    _anchor(anchor_log)
+    assert audit.write_anchor(datetime(2024, 7, 1, tzinfo=UTC)) == {"audit_anchors": 1}
+    assert anchor_log.read_text().split() == ["2024-07-01T08:00:00+08:00", "3", events[2].hash]
+
+
+def test_a_damaged_byte_in_the_anchor_log_does_not_stop_the_tick(world, events, anchor_log):
+    anchor_log.parent.mkdir(parents=True)
+    anchor_log.write_bytes(b"\xff\xfe damaged\n" + f"2024-07-01T08:00:00+08:00 3 {events[2].hash}\n".encode())
+    assert audit.write_anchor(datetime(2024, 7, 1, 1, tzinfo=UTC)) == {"audit_anchors": 0}  # the head is anchored
+    actions.update_mine(world.a1.pk, by=world.actor(world.inspector), data={"address": "中阳县下枣林乡"})
+    assert audit.write_anchor(datetime(2024, 7, 1, 2, tzinfo=UTC)) == {"audit_anchors": 1}
+    assert anchor_log.read_bytes().splitlines()[-1].split()[1] == b"4"
+
+
+def test_a_head_without_events_writes_no_anchor(world, anchor_log):
+    AuditHead.objects.create(pk=1)
+    assert audit.write_anchor() == {"audit_anchors": 0}
+    assert not anchor_log.exists()
+
+
+# --- the development key ------------------------------------------------------------------------------
+
+def test_the_development_key_is_created_in_directories_not_made_yet(settings, tmp_path):
+    settings.AUDIT_KEY = ""
+    settings.VAR_DIR = tmp_path / "var" / "keys"
+    key = audit.audit_key()
+    assert len(key) == 64 and (tmp_path / "var" / "keys" / "audit.key").read_bytes().strip() == key
+    assert [p.name for p in (tmp_path / "var" / "keys").iterdir()] == ["audit.key"]  # no temporary file left
