@@ -39,6 +39,16 @@ def test_a_key_file_another_process_created_first_is_kept(tmp_path):
     assert [p.name for p in key.parent.iterdir()] == ["audit.key"]  # its temporary file is gone
 
 
+@pytest.mark.nodb
+def test_the_development_key_is_made_on_the_first_start_and_read_on_every_later_one(tmp_path):
+    """Without KUANGAN_AUDIT_KEY (development) the key file under var/ is created once; a restart reads the
+    same key, so the chain written before it still verifies. Both starts run here, whatever var/ holds."""
+    fallback = tmp_path / "audit.key"
+    first = audit._load_key.__wrapped__("", str(fallback))  # uncached: each call is a process's start
+    assert fallback.is_file() and first == fallback.read_bytes().strip()
+    assert audit._load_key.__wrapped__("", str(fallback)) == first
+
+
 def test_rows_in_a_snapshot_are_recorded_by_their_id(world):
     event = audit.record("update", world.a1, by=world.actor(world.inspector),
                          after={"enterprise": world.ent_a, "mines": [world.a1, world.a2]})
