@@ -1,7 +1,7 @@
 """Cases of the audit chain the mutation run (scripts/mutation) found no test for: every failure `verify_chain`
 reports, in full (what was checked, where it broke, the message, the anchors compared); the anchor log's
 line as written, its mode, and a log that is empty, damaged or in directories not made yet; the lines of
-the log it cannot read; the development key in a directory not made yet."""
+the log it cannot read; the development key in a directory not made yet; a diff and an object's history."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.db import connection
 
 from kuangan.core import audit
 from kuangan.core.audit import ChainReport
-from kuangan.core.models import AuditEvent, AuditHead
+from kuangan.core.models import AuditEvent, AuditHead, Division
 from kuangan.registry import actions
 from kuangan.testing import tamper_audit
 
@@ -162,3 +162,26 @@ def test_the_development_key_is_created_in_directories_not_made_yet(settings, tm
     key = audit.audit_key()
     assert len(key) == 64 and (tmp_path / "var" / "keys" / "audit.key").read_bytes().strip() == key
     assert [p.name for p in (tmp_path / "var" / "keys").iterdir()] == ["audit.key"]  # no temporary file left
+
+
+# --- changes and history -----------------------------------------------------------------------------------
+
+def test_a_diff_lists_each_changed_key_with_its_old_and_new_value():
+    before = {"name": "甲一煤矿", "status": "producing", "capacity": 90, "gone": 1}
+    after = {"name": "甲一煤矿", "status": "suspended", "capacity": 90, "new": 2}
+    assert audit.diff(before, after) == [("gone", 1, None), ("new", None, 2), ("status", "producing", "suspended")]
+    assert audit.diff(None, {"a": 1}) == [("a", None, 1)] and audit.diff({"a": 1}, None) == [("a", 1, None)]
+
+
+def test_a_history_is_the_objects_events_and_its_childrens_newest_first(world, django_assert_num_queries):
+    by = world.actor(world.inspector)
+    same_pk = Division.objects.get(pk=world.a1.pk)  # another type with the same id
+    own = audit.record("update", world.a1, by=by)
+    child = audit.record("create", world.a2, by=by, parent=world.a1)  # any row whose parent is the mine
+    audit.record("update", world.a2, by=by)
+    audit.record("update", same_pk, by=by)
+    audit.record("create", world.b1, by=by, parent=same_pk)
+    audit.record("create", world.b1, by=by, parent=world.a2)
+    history = audit.history(world.a1)
+    with django_assert_num_queries(1):
+        assert [(e.pk, e.actor.username) for e in history] == [(child.pk, "inspector"), (own.pk, "inspector")]

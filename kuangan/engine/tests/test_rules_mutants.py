@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
@@ -10,8 +10,31 @@ from polars.testing import assert_frame_equal
 
 from kuangan.engine.pipeline import EngineState, merge_episodes, run_batch
 from kuangan.engine.rules import personnel
+from kuangan.engine.settings import (
+    CALIBRATION,
+    NOT_POLLED,
+    OUTSTATION_FAULT,
+    OVER_RANGE,
+    SENSOR_FAULT,
+    Override,
+    Settings,
+)
 
-from .factories import CH4, CO, METHANE_FACE, at, batch, readings
+from .factories import (
+    CH4,
+    CO,
+    LAG,
+    METHANE_FACE,
+    MINE,
+    O2,
+    SWITCH,
+    at,
+    batch,
+    code,
+    definition,
+    readings,
+    report,
+)
 from .personnel_factories import facts, shift
 
 pytestmark = pytest.mark.nodb
@@ -120,10 +143,12 @@ def test_a_stuck_run_is_carried_from_batch_to_batch():
     parts = [data[:140], data[140:280], data[280:]]
     assert episodes(batch(definitions=[METHANE_FACE], readings=parts[0]), *(batch(readings=p) for p in parts[1:]),
                     kind="stuck_value") == expected
-    # a run already held when a batch ends, and one carried through a batch that only continues it
-    parts = [data[:380], data[380:400], data[400:]]
-    assert episodes(batch(definitions=[METHANE_FACE], readings=parts[0]), *(batch(readings=p) for p in parts[1:]),
-                    kind="stuck_value") == expected
+    # a run already held when a batch ends, one carried through a batch that only continues it, and one
+    # that ends on the first reading of a batch
+    for cuts in ((380, 400), (380, 421)):
+        parts = [data[:cuts[0]], data[cuts[0]:cuts[1]], data[cuts[1]:]]
+        assert episodes(batch(definitions=[METHANE_FACE], readings=parts[0]),
+                        *(batch(readings=p) for p in parts[1:]), kind="stuck_value") == expected, cuts
 
 
 def test_a_point_missing_from_a_batch_keeps_its_run():
@@ -150,3 +175,347 @@ def test_a_value_unchanged_for_exactly_the_stuck_hours_is_stuck():
                                                      kind="stuck_value")] == [(at(0), at(361 * 60))]
     short = _stuck([0.30] * 360 + [0.33])  # a minute short
     assert episodes(batch(definitions=[METHANE_FACE], readings=short), kind="stuck_value") == []
+
+
+# --- over_limit ------------------------------------------------------------------------------------------------
+
+OXYGEN = definition(O2, unit="%", range_low=0.0, range_high=25.0, lower_alarm=18.5, lower_alarm_clear=19.0)
+
+
+def test_over_limit_evidence_names_the_direction_and_both_thresholds():
+    found = episodes(batch(definitions=[METHANE_FACE, OXYGEN],
+                           readings=readings(CH4, [0.4, 1.2, 0.5]) + readings(O2, [20.5, 18.0, 19.5])),
+                     kind="over_limit")
+    assert found == [
+        _alarm(CH4, "over_limit", at(30), at(60), 1.2, '{"direction":"upper","threshold":1.0,"clear":0.8}'),
+        _alarm(O2, "over_limit", at(30), at(60), 18.0, '{"direction":"lower","threshold":18.5,"clear":19.0}'),
+    ]
+
+
+def test_without_a_clear_value_the_alarm_threshold_ends_the_alarm():
+    no_clear = {**OXYGEN, "lower_alarm_clear": None}  # no default either: only methane and CO have upper ones
+    found = episodes(batch(definitions=[no_clear], readings=readings(O2, [20.5, 18.0, 18.6, 19.5])), kind="over_limit")
+    assert found == [
+        _alarm(O2, "over_limit", at(30), at(60), 18.0, '{"direction":"lower","threshold":18.5,"clear":18.5}')]
+
+
+def test_an_upper_and_a_lower_alarm_carried_together_from_batch_to_batch():
+    ch4 = readings(CH4, [0.4, 1.2, 1.3, 1.1, 0.5])
+    o2 = readings(O2, [20.5, 18.0, 17.5, 18.2, 19.5])
+    one = episodes(batch(definitions=[METHANE_FACE, OXYGEN], readings=ch4 + o2), kind="over_limit")
+    assert [(r["point_code"], r["start"], r["end"], r["peak"]) for r in one] == [
+        (CH4, at(30), at(120), 1.3), (O2, at(30), at(120), 17.5)]
+    for reload in (True, False):
+        many = episodes(batch(definitions=[METHANE_FACE, OXYGEN], readings=ch4[:2] + o2[:2]),
+                        *(batch(readings=[ch4[i], o2[i]]) for i in range(2, 5)), kind="over_limit", reload=reload)
+        assert many == one
+    # only the lower one open when a batch ends
+    many = episodes(batch(definitions=[METHANE_FACE, OXYGEN], readings=ch4[:1] + o2[:2]),
+                    *(batch(readings=[ch4[i], o2[i]]) for i in range(1, 5)), kind="over_limit")
+    assert many == one
+
+
+# --- calibration_abuse -----------------------------------------------------------------------------------------
+
+OTHER = code("0004", 9, mine="141129000002")  # a point of another mine: its files move the engine's clock
+
+
+def test_yesterdays_calibrations_still_count_for_yesterdays_late_readings():
+    cycle = [0] * 10 + [CALIBRATION] * 5
+    morning = readings(CH4, [0.3 if s == 0 else 1.5 for s in cycle * 2] + [0.3], status=cycle * 2 + [0], period=60)
+    midnight = readings(OTHER, [3.0], start=16 * 3600 + 600)  # 00:10 the next day
+    evening = readings(CH4, [0.3] * 10 + [1.5] * 5 + [0.3], status=[0] * 10 + [CALIBRATION] * 5 + [0],
+                       start=15 * 3600 + 30 * 60, period=60)  # 23:30 that day: its third calibration
+    found = episodes(batch(definitions=[METHANE_FACE], readings=morning), batch(readings=midnight),
+                     batch(readings=evening), kind="calibration_abuse")
+    third = at(15 * 3600 + 40 * 60)
+    assert found == [_alarm(CH4, "calibration_abuse", third, third + timedelta(minutes=5), 1.5,
+                            '{"minutes":5.0,"nth_today":3,"max_minutes":30.0,"per_day":2}')]
+
+
+# --- point_fault -----------------------------------------------------------------------------------------------
+
+STATION = MINE + "00001"
+
+
+def _fzss(statuses: list[int], *, start: float = 0, period: float = 60, station: str = STATION) -> list[dict]:  # type: ignore[type-arg]
+    return [{"mine_code": MINE, "outstation_code": station, "running_status": s, "power_status": 1,
+             "data_time": at(start + i * period), "header_time": at(start + i * period) + LAG}
+            for i, s in enumerate(statuses)]
+
+
+def test_point_fault_evidence_names_the_source_and_every_status_seen():
+    status = [0, OUTSTATION_FAULT, NOT_POLLED, OUTSTATION_FAULT, 0]
+    found = episodes(batch(definitions=[METHANE_FACE], readings=readings(CH4, [0.3] * 5, status=status),
+                           outstation_status=_fzss([0, 1, 2, 0])), kind="point_fault")
+    assert found == [
+        _alarm(CH4, "point_fault", at(30), at(120), None, f'{{"source":"status","status":[{OUTSTATION_FAULT},{NOT_POLLED}]}}'),
+        _alarm(STATION, "point_fault", at(60), at(180), None, '{"source":"outstation","status":[1,2]}'),
+    ]
+
+
+def test_faults_are_carried_from_batch_to_batch_for_points_missing_from_a_batch_too():
+    point = readings(CH4, [0.3] * 6, status=[0, SENSOR_FAULT, SENSOR_FAULT, SENSOR_FAULT, SENSOR_FAULT, 0])
+    station = _fzss([0, 1, 1, 1, 1, 0], start=30)
+    one = episodes(batch(definitions=[METHANE_FACE], readings=point, outstation_status=station), kind="point_fault")
+    assert [(r["point_code"], r["start"], r["end"]) for r in one] == [(CH4, at(30), at(150)), (STATION, at(90), at(330))]
+    # batch 2 holds only the point, batch 3 only the station; each fault ends on the first row of a batch
+    many = episodes(batch(definitions=[METHANE_FACE], readings=point[:3], outstation_status=station[:3]),
+                    batch(readings=point[3:5]), batch(outstation_status=station[3:5]),
+                    batch(readings=point[5:]), batch(outstation_status=station[5:]), kind="point_fault")
+    assert many == one
+
+
+def test_an_outstations_statuses_out_of_time_order_in_a_batch_are_put_in_order():
+    station = _fzss([0, 1, 1, 0])
+    found = episodes(batch(outstation_status=[station[2], station[0], station[3], station[1]]), kind="point_fault")
+    assert [(r["start"], r["end"]) for r in found] == [(at(60), at(180))]
+
+
+def _calibrating(minutes: int, *, before: int = 1, after: int = 1, start: float = 0, period: float = 60
+                 ) -> list[dict]:  # type: ignore[type-arg]
+    status = [0] * before + [CALIBRATION] * minutes + [0] * after
+    return readings(CH4, [0.3 if s == 0 else 1.5 for s in status], status=status, start=start, period=period)
+
+
+def test_a_calibration_of_exactly_the_allowed_minutes_is_allowed_and_a_longer_one_is_measured_to_the_second():
+    exactly = _calibrating(31)  # from 00:01 to the first reading without calibration at 00:32... 31 minutes
+    assert episodes(batch(definitions=[METHANE_FACE], readings=_calibrating(30)), kind="calibration_abuse") == []
+    found = episodes(batch(definitions=[METHANE_FACE], readings=exactly), kind="calibration_abuse")
+    assert [r["evidence"] for r in found] == ['{"minutes":31.0,"nth_today":1,"max_minutes":30.0,"per_day":2}']
+    odd = _calibrating(41, period=45)  # 30 minutes 45 seconds
+    found = episodes(batch(definitions=[METHANE_FACE], readings=odd), kind="calibration_abuse")
+    assert [(r["start"], r["end"], r["evidence"]) for r in found] == [
+        (at(45), at(42 * 45), '{"minutes":30.8,"nth_today":1,"max_minutes":30.0,"per_day":2}')]
+
+
+def test_a_calibration_still_under_way_is_measured_to_its_last_reading():
+    found = episodes(batch(definitions=[METHANE_FACE], readings=_calibrating(40, after=0)), kind="calibration_abuse")
+    assert found == [_alarm(CH4, "calibration_abuse", at(60), None, 1.5,
+                            '{"minutes":39.0,"nth_today":1,"max_minutes":30.0,"per_day":2}')]
+
+
+def test_calibrations_are_counted_per_day():
+    cycle = [0] * 10 + [CALIBRATION] * 5
+    evening = readings(CH4, [0.3 if s == 0 else 1.5 for s in cycle * 2 + [0]], status=cycle * 2 + [0],
+                       start=14 * 3600, period=60)  # two from 22:00
+    morning = _calibrating(5, before=10, start=17 * 3600)  # 01:00 the next day: its first
+    assert episodes(batch(definitions=[METHANE_FACE], readings=evening + morning), kind="calibration_abuse") == []
+
+
+def test_a_long_calibration_is_carried_from_batch_to_batch():
+    data = _calibrating(41)
+    one = episodes(batch(definitions=[METHANE_FACE], readings=data), kind="calibration_abuse")
+    assert [(r["start"], r["end"]) for r in one] == [(at(60), at(42 * 60))]
+    for cut in (10, 25):
+        many = episodes(batch(definitions=[METHANE_FACE], readings=data[:cut]), batch(readings=data[cut:]),
+                        kind="calibration_abuse")
+        assert many == one, cut
+    # raised in the first batch, ended in the second (at its first reading from 42): the alarm keeps the
+    # evidence it was raised with
+    for cut, minutes in ((35, 33.0), (42, 40.0)):
+        many = episodes(batch(definitions=[METHANE_FACE], readings=data[:cut]), batch(readings=data[cut:]),
+                        kind="calibration_abuse")
+        assert [(r["start"], r["end"], r["evidence"]) for r in many] == [
+            (at(60), at(42 * 60), f'{{"minutes":{minutes},"nth_today":1,"max_minutes":30.0,"per_day":2}}')], cut
+
+
+# --- out_of_range ----------------------------------------------------------------------------------------------
+
+
+def test_out_of_range_evidence_names_the_direction_and_the_range():
+    found = episodes(batch(definitions=[METHANE_FACE], readings=readings(CH4, [0.3, 4.5, -0.5, 0.3])),
+                     kind="out_of_range")
+    assert found == [
+        _alarm(CH4, "out_of_range", at(30), at(60), 4.5, '{"direction":"upper","range_low":0.0,"range_high":4.0}'),
+        _alarm(CH4, "out_of_range", at(60), at(90), -0.5, '{"direction":"lower","range_low":0.0,"range_high":4.0}'),
+    ]
+
+
+def test_out_of_range_both_ways_carried_from_batch_to_batch():
+    data = readings(CH4, [0.3, 4.5, 5.0, 0.3, -0.5, -1.0, 0.3], status=[0, 0, 0, 0, 0, 0, 0])
+    one = episodes(batch(definitions=[METHANE_FACE], readings=data), kind="out_of_range")
+    assert [(r["start"], r["end"], r["peak"]) for r in one] == [(at(30), at(90), 5.0), (at(120), at(180), -1.0)]
+    for cut in (2, 3, 5, 6):
+        for reload in (True, False):
+            many = episodes(batch(definitions=[METHANE_FACE], readings=data[:cut]), batch(readings=data[cut:]),
+                            kind="out_of_range", reload=reload)
+            assert many == one, (cut, reload)
+    flagged = readings(CH4, [0.3, 3.9, 3.9, 0.3], status=[0, OVER_RANGE, OVER_RANGE, 0])  # the device says so
+    assert [(r["start"], r["end"]) for r in episodes(batch(definitions=[METHANE_FACE], readings=flagged),
+                                                     kind="out_of_range")] == [(at(30), at(90))]
+
+
+# --- feed_failure ------------------------------------------------------------------------------------------------
+
+
+def test_feed_failure_evidence_names_the_threshold_the_grace_and_the_switches_still_on():
+    other_switch = code("1009", 5, "KG")
+    face = {**METHANE_FACE, "relations": f"D-{SWITCH}◇D-{other_switch}"}
+    data = readings(CH4, [0.5, 1.6, 1.7, 1.8, 1.6, 0.9, 0.5]) + readings(SWITCH, [1] * 7) + \
+        readings(other_switch, [0] * 7)
+    assert episodes(batch(definitions=[face], readings=data), kind="feed_failure") == [_alarm(
+        CH4, "feed_failure", at(90), at(150), 1.8, f'{{"power_off":1.5,"grace_s":60.0,"switches_on":["{SWITCH}"]}}')]
+
+
+def test_feed_failure_reads_the_switch_from_an_earlier_batch_and_is_carried_from_batch_to_batch():
+    methane = readings(CH4, [0.5, 1.6, 1.7, 1.8, 1.6, 1.6, 0.9, 0.5])
+    switch = readings(SWITCH, [1])  # its last value, from the first batch only
+    one = episodes(batch(definitions=[METHANE_FACE], readings=methane + switch), kind="feed_failure")
+    assert [(r["start"], r["end"], r["peak"]) for r in one] == [(at(90), at(180), 1.8)]
+    for cut in (1, 3, 4, 6):
+        many = episodes(batch(definitions=[METHANE_FACE], readings=methane[:cut] + switch),
+                        batch(readings=methane[cut:]), kind="feed_failure")
+        assert [(r["start"], r["end"], r["peak"]) for r in many] == [(at(90), at(180), 1.8)], cut
+    # a switch that another batch turned off, then on again
+    later = episodes(batch(definitions=[METHANE_FACE], readings=methane[:2] + switch),
+                     batch(readings=readings(SWITCH, [0], start=35)), batch(readings=methane[2:]),
+                     kind="feed_failure")
+    assert later == []
+
+
+def test_a_relation_to_a_switch_of_a_mine_whose_code_has_letters():
+    mine = "14112900000a"
+    methane, switch = code("0001", 1, mine=mine), code("1009", 4, "KG", mine=mine)
+    face = {**definition(methane), **{k: METHANE_FACE[k] for k in ("unit", "range_low", "range_high", "upper_alarm",
+                                                                   "upper_alarm_clear", "upper_power_off",
+                                                                   "upper_power_restore")},
+            "relations": f"D-{switch}"}
+    data = readings(methane, [0.5, 1.6, 1.7, 1.8, 1.6, 0.9, 0.5]) + readings(switch, [1] * 7)
+    found = episodes(batch(definitions=[face], readings=data), kind="feed_failure")
+    assert [(r["point_code"], r["start"], r["end"]) for r in found] == [(methane, at(90), at(150))]
+
+
+# --- unreported_event ------------------------------------------------------------------------------------------
+
+
+def _over(start: float = 0, quiet_after: int = 30) -> list[dict]:  # type: ignore[type-arg]
+    """An over-limit of CH4 from start + 30 s to start + 90 s (peak 1.3), then `quiet_after` calm readings."""
+    return readings(CH4, [0.4, 1.2, 1.3, 0.5] + [0.4] * quiet_after, start=start, period=30)
+
+
+def test_unreported_evidence_gives_the_grace():
+    found = episodes(batch(definitions=[METHANE_FACE], readings=_over()), kind="unreported_event")
+    assert found == [_alarm(CH4, "unreported_event", at(30), at(90), 1.3, '{"grace_s":600.0,"reported":false}')]
+
+
+def test_the_grace_is_the_points_setting():
+    data = batch(definitions=[METHANE_FACE], readings=_over(quiet_after=10))  # data until 7 minutes after
+    assert episodes(data, kind="unreported_event") == []  # not decided yet with ten minutes of grace
+    shorter = Settings(overrides=(Override(MINE, "0001", {"report_grace_s": 120.0}),))
+    assert episodes(data, kind="unreported_event", settings=shorter) == [
+        _alarm(CH4, "unreported_event", at(30), at(90), 1.3, '{"grace_s":120.0,"reported":false}')]
+
+
+def test_a_report_exactly_at_the_edges_of_the_grace_counts():
+    grace = 600
+    at_the_edge = report(CH4, at(30 + grace), at(90), header_time=at(30 + grace))  # start and file both at the edge
+    data = _over(quiet_after=30) + readings(CH4, [0.4], start=35 * 30)
+    assert episodes(batch(definitions=[METHANE_FACE], readings=data, events=[at_the_edge]),
+                    kind="unreported_event") == []
+    late = report(CH4, at(30 + grace + 1), at(90), header_time=at(30 + grace))
+    assert len(episodes(batch(definitions=[METHANE_FACE], readings=data, events=[late]),
+                        kind="unreported_event")) == 1
+
+
+def test_a_report_that_came_in_an_earlier_batch_counts():
+    ycbj = report(CH4, at(30), at(90), header_time=at(60))
+    other = readings(code("0004", 9), [3.0], start=0)  # the report's batch has no over-limit and none pending
+    found = episodes(batch(definitions=[METHANE_FACE], readings=other, events=[ycbj]),
+                     batch(readings=_over()), kind="unreported_event")
+    assert found == []
+
+
+def test_an_over_limit_spread_over_batches_is_decided_with_its_end_and_peak():
+    data = _over()
+    one = episodes(batch(definitions=[METHANE_FACE], readings=data), kind="unreported_event")
+    for cuts in ((2, 3), (3, 4), (4, 20), (2, 30)):
+        parts = [data[:cuts[0]], data[cuts[0]:cuts[1]], data[cuts[1]:]]
+        many = episodes(batch(definitions=[METHANE_FACE], readings=parts[0]), batch(readings=parts[1]),
+                        batch(readings=parts[2]), kind="unreported_event")
+        assert many == one, cuts
+
+
+def test_an_alarm_raised_while_its_over_limit_goes_on_takes_the_later_end_and_peak():
+    long = readings(CH4, [0.4] + [1.2] * 30 + [1.5, 0.5] + [0.4] * 5, period=30)  # over from 30 s to 16:30
+    one = episodes(batch(definitions=[METHANE_FACE], readings=long), kind="unreported_event")
+    assert [(r["start"], r["end"], r["peak"]) for r in one] == [(at(30), at(32 * 30), 1.5)]
+    many = episodes(batch(definitions=[METHANE_FACE], readings=long[:25]), batch(readings=long[25:]),
+                    kind="unreported_event")
+    assert [(r["start"], r["end"], r["peak"]) for r in many] == [(at(30), at(32 * 30), 1.5)]
+
+
+def test_each_over_limit_is_decided_when_the_data_passes_its_own_grace():
+    ch4 = _over(quiet_after=16)  # CH4's over-limit from 30 s: decided at 630 s
+    co = readings(CO, [10.0] * 10 + [30.0, 10.0] + [10.0] * 8, period=30)  # CO's from 300 s: decided at 900 s
+    first, second = ch4 + co[:18], readings(CO, [10.0] * 20, start=18 * 30, period=30)
+    found = episodes(batch(definitions=[METHANE_FACE], readings=first), batch(readings=second),
+                     kind="unreported_event")
+    assert [(r["point_code"], r["start"]) for r in found] == [(CH4, at(30)), (CO, at(300))]
+
+
+def test_a_silent_mine_is_not_decided_by_another_mines_files():
+    other_mine = readings(code("0004", 9, mine="141129000002"), [3.0] * 40, period=30)
+    found = episodes(batch(definitions=[METHANE_FACE], readings=_over(quiet_after=0) + other_mine),
+                     kind="unreported_event")
+    assert found == []
+
+
+# --- mine_silent ---------------------------------------------------------------------------------------------
+
+
+def _files(file_type: str, *seconds: float, arrival: float | None = None) -> list[dict]:  # type: ignore[type-arg]
+    return [{"mine_code": MINE, "file_type": file_type, "header_time": at(s),
+             **({"arrival": at(arrival)} if arrival is not None else {})} for s in seconds]
+
+
+def _silent(*batches, now=None, settings=None) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+    """The mine_silent alarms the batches add up to, each judged at its own `now` (default: its newest file)."""
+    state, frames = EngineState.empty(), []
+    for i, b in enumerate(batches):
+        at_now = now[i] if now is not None else b.files["header_time"].max()
+        result = run_batch(state, b, at_now, settings)
+        state = EngineState.from_bytes(result.state.to_bytes())
+        frames.append(result.episodes)
+    return [{k: r[k] for k in ("start", "end", "evidence", "void")}
+            for r in merge_episodes(frames).iter_rows(named=True) if r["kind"] == "mine_silent"]
+
+
+def test_a_silence_names_its_late_types_and_the_backlog_that_ended_it():
+    backlog = _files("CDSS", 10 * 60, 15 * 60, arrival=20 * 60)  # written during the silence, sent at 20 min
+    found = _silent(batch(files=_files("CDSS", 0, 30) + backlog + _files("CDSS", 20 * 60, 20 * 60 + 30)))
+    assert found == [{"start": at(330), "end": at(20 * 60), "void": False, "evidence":
+                      '{"types":["CDSS"],"backlog_files":2,"backlog_from":"2024-06-01 08:10:00",'
+                      '"backlog_to":"2024-06-01 08:15:00"}'}]
+
+
+def test_silences_of_two_types_that_overlap_are_one_naming_both():
+    files = _files("CDSS", 0, 30, 30 * 60, 38 * 60) + _files("FZSS", 0, 60, 40 * 60)
+    assert _silent(batch(files=files)) == [
+        {"start": at(330), "end": at(40 * 60), "void": False, "evidence": '{"types":["CDSS","FZSS"]}'}]
+
+
+def test_a_silence_is_open_until_a_file_comes_and_takes_the_types_of_every_batch():
+    first = batch(files=_files("CDSS", 0, 30) + _files("FZSS", 0))
+    second = batch(files=_files("CDSS", 10 * 60))  # CDSS back, FZSS still missing
+    third = batch(files=_files("FZSS", 20 * 60) + _files("CDSS", 20 * 60))
+    found = _silent(first, second, third, now=[at(6 * 60), at(10 * 60), at(20 * 60)])
+    assert found == [{"start": at(300), "end": at(20 * 60), "void": False, "evidence": '{"types":["CDSS","FZSS"]}'}]
+
+
+def test_a_silence_disproved_by_a_file_that_arrived_before_it_began_is_withdrawn():
+    first = batch(files=_files("CDSS", 0, 30))
+    waited = batch(files=_files("CDSS", 60, arrival=100))  # it arrived at 100 s, behind another batch
+    found = _silent(first, waited, now=[at(10 * 60), at(10 * 60)])
+    assert found == [
+        {"start": at(330), "end": None, "void": True, "evidence": '{"types":["CDSS"]}'},
+        {"start": at(400), "end": None, "void": False, "evidence": '{"types":["CDSS"]}'},
+    ]
+
+
+def test_the_platforms_own_downtime_is_not_the_mines_silence():
+    settings = Settings(platform_gap=timedelta(minutes=10))
+    first = batch(files=_files("CDSS", 0, 30))
+    second = batch(files=_files("CDSS", 60 * 60))  # the platform judged nothing from 00:06 to 01:00
+    found = _silent(first, second, now=[at(6 * 60), at(60 * 60)], settings=settings)
+    assert found == [{"start": at(330), "end": at(6 * 60), "void": False, "evidence": '{"types":["CDSS"]}'}]
