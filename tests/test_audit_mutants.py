@@ -5,19 +5,28 @@ the log it cannot read; the development key in a directory not made yet; a diff 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from kuangan.core import audit
+from kuangan.core import audit, clock
+from kuangan.core.actor import Actor
 from kuangan.core.audit import ChainReport
-from kuangan.core.models import AuditEvent, AuditHead, Division
+from kuangan.core.choices import Role, Via
+from kuangan.core.models import AuditEvent, AuditHead, Division, Organization, User
+from kuangan.enforcement.models import EnforcementPlan
 from kuangan.registry import actions
-from kuangan.testing import tamper_audit
+from kuangan.registry.models import Enterprise
+from kuangan.testing import make_user, scoped_models, tamper_audit
+
+from .test_access_matrix import _world
 
 HASH_CHANGED = "内容与校验码不符（写入后被改动，或校验码不是用审计密钥计算的）"
 
@@ -185,3 +194,85 @@ def test_a_history_is_the_objects_events_and_its_childrens_newest_first(world, d
     history = audit.history(world.a1)
     with django_assert_num_queries(1):
         assert [(e.pk, e.actor.username) for e in history] == [(child.pk, "inspector"), (own.pk, "inspector")]
+
+
+# --- the scope an event is filed under -----------------------------------------------------------------------
+
+def test_every_scoped_row_is_filed_under_the_division_of_the_jurisdiction_that_sees_it(world):
+    """For a row of every scoped model (the access matrix's world) that our county's inspector sees, the event
+    is filed under our county, where our auditor reads it: the audit trail and the access policy agree on
+    whose a row is. An enterprise is its own division's (a group may span counties)."""
+    ours = _world(world)
+    county = world.county.division.path  # paths end in "/": a county's rows are those under it
+    for model in scoped_models():
+        assert ours[model], f"the world holds no {model.__name__}"
+        for row in model._base_manager.filter(pk__in=ours[model]):
+            expected = row.division.path if model is Enterprise else county
+            assert audit.scope_of(row) == expected or str(audit.scope_of(row)).startswith(county), model.__name__
+    plan = EnforcementPlan.objects.filter(pk__in=ours[EnforcementPlan]).select_related("organization").first()
+    assert plan is not None and audit.scope_of(plan) == plan.organization.division.path == county
+    foreign_mine = world.b1
+    assert audit.scope_of(foreign_mine) == foreign_mine.division.path != county
+    assert audit.scope_of(world.ent_a) == world.ent_a.division.path
+
+
+def test_an_account_is_filed_under_its_organizations_division_and_one_without_an_organization_under_none(world):
+    assert audit.scope_of(world.inspector) == world.county.division.path
+    assert audit.scope_of(world.foreign_inspector) == world.foreign_county.division.path
+    loose = User(username="无单位账号")  # e.g. the platform's own superuser
+    assert audit.scope_of(loose) is None
+
+
+# --- what a link covers ------------------------------------------------------------------------------------
+
+def test_a_link_is_the_hmac_of_the_previous_hash_and_the_events_canonical_json():
+    """docs/architecture.md: HMAC-SHA256(key, prev_hash + canonical JSON). Written out here so that an outside
+    verifier can recompute a link: every field it covers, by that name, sorted, compact, UTF-8 unescaped, the
+    time in UTC."""
+    event = AuditEvent(
+        seq=7, at=datetime(2024, 6, 1, 8, 30, tzinfo=clock.SHANGHAI), actor_id=5, actor_name="王检查",
+        actor_org="中阳县应急管理局", via="web", request_id="r-1", verb="update", target_type="registry.mine",
+        target_id="12", target_repr="甲一煤矿", parent_type="registry.enterprise", parent_id="3",
+        before={"address": "旧址"}, after={"address": "新址"}, reason="整改", division_path="14/1411/141129/")
+    canonical = ('{"actor":5,"actor_name":"王检查","actor_org":"中阳县应急管理局","after":{"address":"新址"},'
+                 '"at":"2024-06-01T00:30:00+00:00","before":{"address":"旧址"},"division_path":"14/1411/141129/",'
+                 '"parent_id":"3","parent_type":"registry.enterprise","reason":"整改","request_id":"r-1","seq":7,'
+                 '"target_id":"12","target_repr":"甲一煤矿","target_type":"registry.mine","verb":"update","via":"web"}')
+    key, prev = b"k" * 32, "a" * 64
+    expected = hmac.new(key, (prev + canonical).encode(), hashlib.sha256).hexdigest()
+    assert audit.digest(key, prev, audit.payload(event)) == expected
+
+
+def test_a_snapshot_leaves_out_only_the_secret_and_volatile_fields(world):
+    """An account's password hash and last log-in are never copied into the trail; every other field is,
+    including those after them."""
+    data = audit.snapshot(world.inspector)
+    assert "password" not in data and "last_login" not in data
+    assert data["username"] == "inspector" and data["organization_id"] == world.county.pk and data["id"] == world.inspector.pk
+
+
+def test_an_event_without_a_reason_has_none_and_one_on_an_unscoped_row_takes_its_parents_division(world):
+    loose = User.objects.create_user(username="无单位账号", password="x")  # no organization: no division of its own
+    event = audit.record("create", loose, by=world.actor(world.inspector), parent=world.a1)
+    assert event.reason == "" and event.division_path == world.a1.division.path
+    alone = audit.record("update", loose, by=world.actor(world.inspector))
+    assert alone.division_path == ""
+
+
+def test_an_event_holds_what_it_was_given_each_text_cut_to_its_column(world):
+    user = make_user("王" * 150, world.county, Role.INSPECTOR, full_name="")
+    user.organization = Organization(name="吕" * 150)  # longer than any saved name can be: held in memory only
+    target = world.a1
+    target.name = "甲" * 250
+    by = Actor.of(user, via=Via.API)
+    event = audit.record("update", target, by=by, before={"capacity": Decimal("90.5")}, after={"capacity": 120},
+                         reason="扩能改造")
+    event.refresh_from_db()
+    assert (event.actor_name, event.actor_org) == ("王" * 100, "吕" * 100)
+    assert event.target_repr == "甲" * 200
+    assert (event.via, event.request_id, event.reason) == (Via.API, by.request_id, "扩能改造")
+    assert (event.before, event.after) == ({"capacity": "90.5"}, {"capacity": 120})
+    assert (event.parent_type, event.parent_id) == ("", "")  # no parent
+    system = audit.record("update", world.a2, by=Actor.system(Via.TICK))
+    system.refresh_from_db()
+    assert (system.actor_id, system.actor_org, system.actor_name) == (None, "", "system:tick")

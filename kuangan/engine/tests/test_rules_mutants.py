@@ -8,8 +8,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from kuangan.engine.episodes import carried_schema, track
 from kuangan.engine.pipeline import EngineState, merge_episodes, run_batch
 from kuangan.engine.rules import personnel
+from kuangan.engine.schema import TIME
 from kuangan.engine.settings import (
     CALIBRATION,
     NOT_POLLED,
@@ -519,3 +521,49 @@ def test_the_platforms_own_downtime_is_not_the_mines_silence():
     second = batch(files=_files("CDSS", 60 * 60))  # the platform judged nothing from 00:06 to 01:00
     found = _silent(first, second, now=[at(6 * 60), at(60 * 60)], settings=settings)
     assert found == [{"start": at(330), "end": at(6 * 60), "void": False, "evidence": '{"types":["CDSS"]}'}]
+
+
+# --- episodes.track -----------------------------------------------------------------------------------------
+
+
+def _points(values: list[float]) -> pl.DataFrame:
+    return pl.DataFrame({"point_code": [CH4] * len(values), "t": [at(i * 60) for i in range(len(values))],
+                         "v": values}, schema={"point_code": pl.String, "t": TIME, "v": pl.Float64})
+
+
+def test_a_quiet_batch_answers_in_the_shapes_of_a_busy_one():
+    """A rule concatenates the rows and episodes of its tracks, busy or quiet: both must have one schema."""
+    key, constants = ["point_code", "direction"], {"direction": "upper"}
+    busy = track(_points([0.1, 0.9, 0.1]), key=key, signal=pl.col("v") > 0.5, carried=pl.DataFrame(),
+                 constants=constants)
+    quiet = track(_points([0.1, 0.2, 0.1]), key=key, signal=pl.col("v") > 0.5, carried=pl.DataFrame(),
+                  constants=constants)
+    assert busy.episodes.height == 1 and quiet.episodes.is_empty() and quiet.rows.is_empty()
+    assert dict(quiet.rows.schema) == dict(busy.rows.schema)
+    assert dict(quiet.episodes.schema) == dict(busy.episodes.schema)
+    assert quiet.carried.schema == busy.carried.schema == pl.Schema(carried_schema(key))
+
+
+def test_an_episode_carried_in_another_schema_is_carried_on_in_the_trackers():
+    """State read back from bytes may come with other types (an integer peak, milliseconds): a quiet batch
+    hands it on as the tracker's own schema, its values unchanged."""
+    key = ["point_code", "direction"]
+    carried = pl.DataFrame({"point_code": ["其他测点"], "direction": ["upper"], "start": [at(0)], "peak": [2],
+                            "last": [at(60)]}).with_columns(pl.col("start", "last").cast(pl.Datetime("ms")))
+    out = track(_points([0.1, 0.2]), key=key, signal=pl.col("v") > 0.5, carried=carried,
+                constants={"direction": "upper"}).carried
+    assert out.schema == pl.Schema(carried_schema(key))
+    assert out.rows() == [("其他测点", "upper", at(0), 2.0, at(60))]
+
+
+def test_an_episode_carried_into_a_batch_holds_through_a_first_reading_that_decides_nothing():
+    """CH4's alarm from the first batch; the second opens in the hysteresis band (0.9: neither alarm nor
+    clear), after another point whose own alarm ended in that batch. The carried state holds: the state of
+    the point before it in the frame must not leak into it."""
+    before = {**METHANE_FACE, "point_code": code("0001", 0)}  # sorts before CH4
+    first = batch(definitions=[METHANE_FACE, before], readings=readings(CH4, [0.4, 1.2]))
+    second = batch(readings=readings(before["point_code"], [1.2, 0.5], start=60)
+                   + readings(CH4, [0.9, 0.9, 0.5], start=60))
+    found = episodes(first, second, kind="over_limit")
+    assert sorted((r["point_code"], r["start"], r["end"]) for r in found) == [
+        (before["point_code"], at(60), at(90)), (CH4, at(30), at(120))]
