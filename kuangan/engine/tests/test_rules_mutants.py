@@ -550,10 +550,11 @@ def test_an_episode_carried_in_another_schema_is_carried_on_in_the_trackers():
     key = ["point_code", "direction"]
     carried = pl.DataFrame({"point_code": ["其他测点"], "direction": ["upper"], "start": [at(0)], "peak": [2],
                             "last": [at(60)]}).with_columns(pl.col("start", "last").cast(pl.Datetime("ms")))
-    out = track(_points([0.1, 0.2]), key=key, signal=pl.col("v") > 0.5, carried=carried,
-                constants={"direction": "upper"}).carried
-    assert out.schema == pl.Schema(carried_schema(key))
-    assert out.rows() == [("其他测点", "upper", at(0), 2.0, at(60))]
+    for values in ([0.1, 0.2], [0.1, 0.9]):  # quiet, and busy with a point of its own
+        out = track(_points(values), key=key, signal=pl.col("v") > 0.5, carried=carried,
+                    constants={"direction": "upper"}).carried
+        assert out.schema == pl.Schema(carried_schema(key))
+        assert out.filter(pl.col("point_code") == "其他测点").rows() == [("其他测点", "upper", at(0), 2.0, at(60))]
 
 
 def test_an_episode_carried_into_a_batch_holds_through_a_first_reading_that_decides_nothing():
@@ -567,3 +568,31 @@ def test_an_episode_carried_into_a_batch_holds_through_a_first_reading_that_deci
     found = episodes(first, second, kind="over_limit")
     assert sorted((r["point_code"], r["start"], r["end"]) for r in found) == [
         (before["point_code"], at(60), at(90)), (CH4, at(30), at(120))]
+
+
+def test_a_batch_that_opens_on_an_alarm_and_alarms_again_keeps_two_episodes():
+    found = episodes(batch(definitions=[METHANE_FACE], readings=readings(CH4, [1.2, 0.5, 1.3, 0.5])),
+                     kind="over_limit")
+    assert [(r["start"], r["end"], r["peak"]) for r in found] == [(at(0), at(30), 1.2), (at(60), at(90), 1.3)]
+
+
+def test_an_episodes_last_time_never_goes_back_for_a_late_reading():
+    """A reading that arrives late (older than the last one the open episode has seen) continues the episode
+    and its peak counts, but the episode's last time stays the newest seen."""
+    key = ["point_code"]
+    carried = pl.DataFrame({"point_code": [CH4], "start": [at(0)], "peak": [1.2], "last": [at(600)]},
+                           schema=carried_schema(key))
+    late = track(_points([1.5]), key=key, signal=pl.col("v") > 1.0, carried=carried, value=pl.col("v"))
+    assert late.carried.rows() == [(CH4, at(0), 1.5, at(600))]
+    newer = track(_points([1.1] * 12), key=key, signal=pl.col("v") > 1.0, carried=carried, value=pl.col("v"))
+    assert newer.carried.rows() == [(CH4, at(0), 1.2, at(660))]
+
+
+def test_the_episodes_of_a_batch_come_sorted_by_key_and_start():
+    other = code("0001", 0)  # sorts before CH4, its episodes start later
+    df = pl.concat([_points([0.1, 0.1, 0.9, 0.1, 0.9]).with_columns(point_code=pl.lit(other)),
+                    _points([0.9, 0.1, 0.9, 0.1, 0.1])])
+    found = track(df.sort("point_code", "t"), key=["point_code"], signal=pl.col("v") > 0.5,
+                  carried=pl.DataFrame()).episodes
+    assert found.select("point_code", "start").rows() == [
+        (other, at(120)), (other, at(240)), (CH4, at(0)), (CH4, at(120))]
