@@ -8,6 +8,7 @@ reach)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -23,7 +24,7 @@ from kuangan.enforcement.models import EnforcementPlan, Inspection, InspectionTe
 from kuangan.monitoring.choices import LeadKind
 from kuangan.monitoring.models import Lead
 from kuangan.registry.models import Enterprise, Mine
-from kuangan.testing import make_enterprise, make_user
+from kuangan.testing import make_enterprise, make_user, scoped_models
 
 T = datetime(2024, 7, 1, 0, 0, tzinfo=UTC)
 
@@ -201,3 +202,45 @@ def test_the_tokens_in_reach_come_with_their_accounts(world, django_assert_num_q
     tokens = access.tokens_in_reach(world.sec_admin)
     with django_assert_num_queries(1):
         assert [t.user.username for t in tokens] == ["a1_system"]
+
+
+def test_an_object_that_does_not_say_it_is_authenticated_holds_no_permission(world):
+    """Deny by default: a user-like object (a token's owner stand-in, a half-built request user) without
+    `is_authenticated` gets nothing, whatever role it names."""
+    assert access.perms_of(SimpleNamespace(is_active=True, role=Role.INSPECTOR)) == frozenset()
+
+
+def test_the_policy_answers_nothing_for_a_regulator_only_model_to_anyone_not_a_regulator(world):
+    """Each regulator-only model (plans, planned visits, leads) is refused to the mine side before any
+    other rule runs: none of the other protections (division, view permission, hiding below the owner) is
+    what keeps them out."""
+    only = [m for m in scoped_models() if getattr(m, "regulator_only", False)]
+    assert {m.__name__ for m in only} >= {"EnforcementPlan", "PlanItem", "Lead"}
+    for model in only:
+        assert access.scope_q(world.inspector, model) is not access.NOTHING, model.__name__
+        for user in (world.mine_head, world.mine_safety_officer, world.group_manager, world.expert):
+            assert access.scope_q(user, model) is access.NOTHING, (model.__name__, user.username)
+    # a division's rows are a regulator's, even for a mine account holding the permission to view mines
+    assert Perm.MINE_VIEW in access.perms_of(world.mine_head)
+    assert access.division_q(world.mine_head, "organization__division") is access.NOTHING
+
+
+def test_rows_hidden_below_their_owner_are_only_those_the_owners_rule_hides(world):
+    """The city's visit that has begun is no secret: the county sees it, as it sees its own."""
+    city_visited = _inspection(world, world.city, InspectionStatus.ON_SITE)
+    city_planned = _inspection(world, world.city, InspectionStatus.PLANNED)
+    assert _seen(world.inspector, Inspection) == {city_visited.pk}
+    assert _seen(world.city_inspector, Inspection) == {city_visited.pk, city_planned.pk}
+
+
+def test_the_accounts_in_reach_come_by_kind_organization_and_name_and_need_the_permission(world):
+    make_user("a_user", world.a2.organization, Role.MINE_HEAD)  # 甲二煤矿 after 甲一煤矿, "a_" before "mine_"
+    reach = list(access.accounts_in_reach(world.county_admin, Perm.USER_MANAGE))
+    listed = [(u.organization.kind, u.organization.name, u.username) for u in reach]
+    assert listed == sorted(listed) != sorted(listed, key=lambda r: (r[0], r[2]))
+    names = {u.username for u in reach}
+    assert names >= {"inspector", "mine_head", "a_user"} and "foreign_inspector" not in names
+    for nobody, perm in ((AnonymousUser(), Perm.USER_MANAGE), (world.inspector, Perm.USER_MANAGE),
+                         (make_user("homeless_admin", None, Role.REGULATOR_ADMIN), Perm.USER_MANAGE)):
+        with pytest.raises(PermissionDenied, match=perm):
+            access.accounts_in_reach(nobody, perm)
