@@ -276,3 +276,10 @@ def test_an_event_holds_what_it_was_given_each_text_cut_to_its_column(world):
     system = audit.record("update", world.a2, by=Actor.system(Via.TICK))
     system.refresh_from_db()
     assert (system.actor_id, system.actor_org, system.actor_name) == (None, "", "system:tick")
+
+
+def test_a_damaged_byte_in_the_anchor_log_is_reported_as_its_line(events, anchor_log):
+    _anchor(anchor_log, f"2024-07-01T08:00:00+08:00 1 {events[0].hash}")
+    with anchor_log.open("ab") as f:
+        f.write(b"\xff\xfe damaged\n")
+    assert audit.verify_chain() == ChainReport(3, None, "锚定日志第 2 行无法识别", 1)

@@ -256,7 +256,8 @@ def write_anchor(at: dt.datetime | None = None) -> dict[str, int]:
 def _anchors() -> tuple[dict[int, str], str]:
     """seq -> hash of every anchor line, or a problem with the log."""
     try:
-        text = _anchor_path().read_text(encoding="utf-8")
+        # a damaged byte is reported as its line, not raised: the log is outside the database, on any disk
+        text = _anchor_path().read_bytes().decode("utf-8", "replace")
     except FileNotFoundError:
         return {}, ""
     found: dict[int, str] = {}
