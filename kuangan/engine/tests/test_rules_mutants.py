@@ -8,9 +8,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from kuangan.engine import schema
 from kuangan.engine.episodes import carried_schema, track
 from kuangan.engine.pipeline import EngineState, merge_episodes, run_batch
 from kuangan.engine.rules import personnel
+from kuangan.engine.rules.base import RuleInput
 from kuangan.engine.schema import TIME
 from kuangan.engine.settings import (
     CALIBRATION,
@@ -596,3 +598,15 @@ def test_the_episodes_of_a_batch_come_sorted_by_key_and_start():
                   carried=pl.DataFrame()).episodes
     assert found.select("point_code", "start").rows() == [
         (other, at(120)), (other, at(240)), (CH4, at(0)), (CH4, at(120))]
+
+
+def test_a_rule_input_given_only_the_monitoring_files_holds_empty_frames_of_every_other_kind():
+    """A batch of CDSS files alone (the usual batch): the personnel, power, seal and definition frames a rule
+    reads are there, empty and of their schemas, so that a rule can filter and join them without asking."""
+    given = RuleInput(readings=pl.DataFrame(), files=pl.DataFrame(), reports=pl.DataFrame(),
+                      outstation_status=pl.DataFrame(), settings=Settings())
+    for name, expected in (("positions", schema.POSITIONS), ("snapshots", schema.SNAPSHOTS),
+                           ("station_status", schema.STATION_STATUS), ("power", schema.POWER),
+                           ("seals", schema.SEALS), ("definitions", schema.DEFINITIONS)):
+        frame = getattr(given, name)
+        assert frame.is_empty() and frame.schema == pl.Schema(expected), name
