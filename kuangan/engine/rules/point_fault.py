@@ -29,8 +29,7 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
             pl.col("data_time").alias("t"),
             pl.col("running_status").cast(pl.Int32).alias("code"),
         )
-        .unique([*KEY, "t"], keep="first", maintain_order=True)
-        .sort([*KEY, "t"])
+        .sort([*KEY, "t"])  # once per time already: the pipeline keeps an outstation's first status of a time
         # numbered like the readings' points, by the whole key: an outstation code could repeat across mines
         .with_columns(pid=numbered(*KEY))
         .collect()

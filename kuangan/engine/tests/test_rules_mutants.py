@@ -32,6 +32,7 @@ from .factories import (
     MINE,
     O2,
     SWITCH,
+    T0,
     at,
     batch,
     code,
@@ -276,6 +277,34 @@ def test_an_outstations_statuses_out_of_time_order_in_a_batch_are_put_in_order()
     assert [(r["start"], r["end"]) for r in found] == [(at(60), at(180))]
 
 
+def test_each_open_fault_is_carried_once_however_many_batches_pass():
+    """A point's fault and an outstation's lost link stay open while batches of the point alone pass: the
+    saved state holds each once (it is saved with every batch, and read back before the next), and the
+    point's fault, when it ends, is one alarm."""
+    faulty = readings(CH4, [0.3] * 6, status=[SENSOR_FAULT] * 5 + [0], period=60)
+    state = run_batch(EngineState.empty(), batch(definitions=[METHANE_FACE], readings=faulty[:1],
+                                                 outstation_status=_fzss([1])), at(60)).state
+    found = []
+    for row in faulty[1:]:
+        result = run_batch(state, batch(readings=[row]), row["header_time"])
+        state = EngineState.from_bytes(result.state.to_bytes())
+        found += [r for r in result.episodes.iter_rows(named=True) if r["end"] is not None]
+        carried = state.rules["point_fault"].sort("point_code")
+        expected = [STATION] if row is faulty[-1] else [CH4, STATION]
+        assert carried.get_column("point_code").to_list() == sorted(expected), row["data_time"]
+    assert [(r["point_code"], r["start"], r["end"]) for r in found] == [(CH4, at(0), at(300))]
+
+
+def test_an_outstations_status_sent_again_for_the_same_time_counts_as_first_received():
+    normal, lost = _fzss([0, 0, 0]), _fzss([1], start=60)[0]  # a second status for 08:01, lost
+    after = [normal[0], normal[1], lost, normal[2]]
+    assert episodes(batch(outstation_status=after), kind="point_fault") == []
+    assert episodes(batch(outstation_status=normal), batch(outstation_status=[lost]), kind="point_fault") == []
+    before = [normal[0], lost, normal[1], normal[2]]
+    assert [(r["start"], r["end"]) for r in episodes(batch(outstation_status=before), kind="point_fault")] == [
+        (at(60), at(120))]
+
+
 def _calibrating(minutes: int, *, before: int = 1, after: int = 1, start: float = 0, period: float = 60
                  ) -> list[dict]:  # type: ignore[type-arg]
     status = [0] * before + [CALIBRATION] * minutes + [0] * after
@@ -322,6 +351,19 @@ def test_a_long_calibration_is_carried_from_batch_to_batch():
                         kind="calibration_abuse")
         assert [(r["start"], r["end"], r["evidence"]) for r in many] == [
             (at(60), at(42 * 60), f'{{"minutes":{minutes},"nth_today":1,"max_minutes":30.0,"per_day":2}}')], cut
+
+
+def test_calibrations_counted_before_yesterday_leave_the_saved_state():
+    """Today's and yesterday's calibrations count (a late reading of yesterday's may still come); older
+    ones are forgotten, in quiet batches too, so the state saved with every batch does not grow."""
+    state = run_batch(EngineState.empty(), batch(definitions=[METHANE_FACE], readings=_calibrating(5)),
+                      at(7 * 60)).state
+    days = []
+    for day in (1, 2):
+        quiet = readings(CH4, [0.3], start=day * 86400)
+        state = run_batch(state, batch(readings=quiet), quiet[0]["header_time"]).state
+        days.append(state.rules["calibration_abuse"]["counts"].get_column("day").to_list())
+    assert days == [[T0.date()], []]
 
 
 # --- out_of_range ----------------------------------------------------------------------------------------------
