@@ -37,6 +37,11 @@ def evaluate(
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     # one lazy query over small frames, collected once: each Polars call of the engine waits for the
     # parser's work in progress on the shared worker pool (see episodes.track), so their number counts
+    judged = state["watched"].get_column("at").max()  # when silence was last judged (None: never)
+    assert judged is None or isinstance(judged, datetime)
+    # a wall clock stepped back judges as of the newest time already judged: an open silence does not end
+    # because the clock says it has not begun, nor does the platform look down when the clock comes back
+    now = max(now, judged) if judged is not None else now
     last_state, open_state = state["last"].lazy(), state["open"].lazy()
     arrived = batch.files.lazy().select("mine_code", "file_type", t=pl.coalesce("arrival", "header_time"))
     watched = batch.settings.lateness_frame(
@@ -69,12 +74,14 @@ def evaluate(
         .filter(pl.col("gone"))
         .select("mine_code", "start")
     )
-    # an open union carried from the last batch: it covers at least [start, cover]
+    # an open union carried from the last batch: it covers [start, cover], and names the types late in it (one
+    # that came back in an earlier batch is still named when the silence ends); kept unless disproved above
     carried = open_state.join(disproved, on=["mine_code", "start"], how="anti").select(
-        "mine_code", "start", end=pl.col("cover"), file_type=pl.lit(None, pl.String)
-    )
+        "mine_code", "start", end=pl.col("cover"), file_type=pl.col("types")
+    ).explode("file_type")
     intervals = pl.concat([carried, gaps.select("mine_code", "start", "end", "file_type")], how="vertical_relaxed")
-    down = _platform_down(state["watched"], now, batch)
+    gap = batch.settings.platform_gap  # live only
+    down = (judged, now) if gap is not None and judged is not None and now - judged > gap else None
     if down is not None:  # the platform's own downtime is cut out of every interval
         lo, hi = pl.lit(down[0]), pl.lit(down[1])
         intervals = pl.concat([
@@ -83,8 +90,7 @@ def evaluate(
             intervals.filter(pl.col("end").is_null() | (pl.col("end") > hi)).with_columns(
                 start=pl.max_horizontal("start", hi)),
         ])
-    intervals = intervals.filter(pl.col("end").is_null() | (pl.col("end") > pl.col("start"))).with_columns(
-        _end=pl.col("end").fill_null(FAR))
+    intervals = intervals.with_columns(_end=pl.col("end").fill_null(FAR))
     union = (
         intervals.sort("mine_code", "start")
         .with_columns(_reach=pl.col("_end").cum_max().shift(1).over("mine_code"))
@@ -95,17 +101,13 @@ def evaluate(
             start=pl.col("start").min(),
             end=pl.col("_end").max(),
             types=pl.col("file_type").drop_nulls().unique().sort(),
-            cover=pl.col("start").filter(pl.col("end").is_null()).min(),
+            # how far it reached, its open intervals aside: carried on, it joins the next batch's pieces
+            # even when the types whose late files closed them no longer show those pieces
+            cover=pl.when(pl.col("end").is_null()).then(pl.col("start")).otherwise(pl.col("end")).max(),
         )
         .with_columns(end=pl.when(pl.col("end") == FAR).then(None).otherwise(pl.col("end")).cast(TIME))
     )
     opened = union.filter(pl.col("end").is_null())
-    previous_types = open_state.select("mine_code", "start", prev_types=pl.col("types"))
-    opened = opened.join(previous_types, on=["mine_code", "start"], how="left").with_columns(
-        types=pl.concat_list("types", pl.col("prev_types").fill_null(pl.lit([], pl.List(pl.String))))
-        .list.unique()
-        .list.sort()
-    )
     # a carried silence that no longer starts a union (disproved, or begun while the platform was down)
     voided = open_state.join(union.select("mine_code", "start"), on=["mine_code", "start"], how="anti").select(
         "mine_code", "start", end=pl.lit(None, TIME), types="types", void=pl.lit(True))
@@ -118,7 +120,7 @@ def evaluate(
         .agg(backlog_files=pl.len(), backlog_from=pl.col("header_time").min(), backlog_to=pl.col("header_time").max())
     )
     eps = (
-        pl.concat([union.filter(pl.col("end").is_not_null()), opened.drop("prev_types"), voided],
+        pl.concat([union.filter(pl.col("end").is_not_null()), opened, voided],
                   how="diagonal_relaxed")
         .join(backlog, on=["mine_code", "start"], how="left")
         .with_columns(
@@ -135,17 +137,7 @@ def evaluate(
         opened.select(list(OPEN)),
         eps,
     ])
-    seen_at = state["watched"].get_column("at").max() if not state["watched"].is_empty() else None
-    at = pl.DataFrame({"at": [max(now, seen_at) if seen_at is not None else now]}, schema=WATCHED)
+    at = pl.DataFrame({"at": [now]}, schema=WATCHED)
     return ({"last": last, "open": new_open, "watched": at},
             episodes_out(episodes, "mine_silent", pl.col("evidence"), void=pl.col("void")))
 
-
-def _platform_down(watched: pl.DataFrame, now: datetime, batch: RuleInput) -> tuple[datetime, datetime] | None:
-    """(from, to) when the platform judged nothing for longer than its gap before `now` (live only)."""
-    gap = batch.settings.platform_gap
-    if gap is None or watched.is_empty():
-        return None
-    last = watched.get_column("at").max()
-    assert last is None or isinstance(last, datetime)
-    return (last, now) if last is not None and now - last > gap else None

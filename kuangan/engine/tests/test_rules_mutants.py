@@ -515,16 +515,19 @@ def _files(file_type: str, *seconds: float, arrival: float | None = None) -> lis
              **({"arrival": at(arrival)} if arrival is not None else {})} for s in seconds]
 
 
-def _silent(*batches, now=None, settings=None) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
-    """The mine_silent alarms the batches add up to, each judged at its own `now` (default: its newest file)."""
+def _silent(*batches, now=None, settings=None, mines=False) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+    """The mine_silent alarms the batches add up to, each judged at its own `now` (default: its newest file),
+    with the evidence of the latest batch that told of each (the platform takes a silence's new evidence)."""
     state, frames = EngineState.empty(), []
     for i, b in enumerate(batches):
         at_now = now[i] if now is not None else b.files["header_time"].max()
         result = run_batch(state, b, at_now, settings)
         state = EngineState.from_bytes(result.state.to_bytes())
-        frames.append(result.episodes)
-    return [{k: r[k] for k in ("start", "end", "evidence", "void")}
-            for r in merge_episodes(frames).iter_rows(named=True) if r["kind"] == "mine_silent"]
+        frames.append(result.episodes.filter(pl.col("kind") == "mine_silent"))
+    latest = {(r["mine_code"], r["start"]): r["evidence"] for f in frames for r in f.iter_rows(named=True)}
+    return [{**({"mine_code": r["mine_code"]} if mines else {}), **{k: r[k] for k in ("start", "end", "void")},
+             "evidence": latest[r["mine_code"], r["start"]]}
+            for r in merge_episodes(frames).iter_rows(named=True)]
 
 
 def test_a_silence_names_its_late_types_and_the_backlog_that_ended_it():
@@ -565,6 +568,69 @@ def test_the_platforms_own_downtime_is_not_the_mines_silence():
     second = batch(files=_files("CDSS", 60 * 60))  # the platform judged nothing from 00:06 to 01:00
     found = _silent(first, second, now=[at(6 * 60), at(60 * 60)], settings=settings)
     assert found == [{"start": at(330), "end": at(6 * 60), "void": False, "evidence": '{"types":["CDSS"]}'}]
+
+
+def test_a_mine_is_silent_from_exactly_its_lateness_after_its_last_file():
+    files = batch(files=_files("CDSS", 0, 30))  # late from 08:05:30
+    assert _silent(files, now=[at(330)]) == []
+    assert _silent(files, now=[at(331)]) == [{"start": at(330), "end": None, "void": False,
+                                             "evidence": '{"types":["CDSS"]}'}]
+
+
+def test_each_mine_is_judged_by_its_own_files_in_a_batch_of_many_mines():
+    theirs = [{**f, "mine_code": OTHER_MINE} for f in _files("CDSS", 0, 30, 10 * 60)]
+    found = _silent(batch(files=_files("CDSS", 0, 30) + theirs), now=[at(12 * 60)], mines=True)
+    assert [(r["mine_code"], r["start"], r["end"]) for r in found] == [
+        (MINE, at(330), None), (OTHER_MINE, at(330), at(10 * 60))]
+
+
+def test_two_silences_of_one_mine_in_one_batch_are_two_alarms():
+    found = _silent(batch(files=_files("CDSS", 0, 30, 1000, 1030)), now=[at(1400)])
+    assert [(r["start"], r["end"]) for r in found] == [(at(330), at(1000)), (at(1330), None)]
+
+
+def test_a_type_back_in_an_earlier_batch_is_still_named_when_the_silence_ends():
+    first = batch(files=_files("CDSS", 0, 30) + _files("FZSS", 0))  # FZSS late from 08:05, CDSS from 08:05:30
+    cdss_back = batch(files=_files("CDSS", 340))
+    nothing_new = batch()
+    both_back = batch(files=_files("CDSS", 600) + _files("FZSS", 600))
+    found = _silent(first, cdss_back, nothing_new, both_back, now=[at(360), at(400), at(500), at(600)])
+    assert found == [{"start": at(300), "end": at(600), "void": False, "evidence": '{"types":["CDSS","FZSS"]}'}]
+
+
+def test_a_silence_is_withdrawn_only_when_every_late_type_had_a_file_before_it_began():
+    first = batch(files=_files("CDSS", 0, 40) + _files("FZSS", 0, 30))  # FZSS late from 330, CDSS from 340
+    fzss_back = batch(files=_files("FZSS", 400))
+    waited = batch(files=_files("CDSS", 60, arrival=100))  # CDSS was in time until 400; FZSS was not
+    found = _silent(first, fzss_back, waited, now=[at(360), at(420), at(420)])
+    assert found == [{"start": at(330), "end": None, "void": False, "evidence": '{"types":["CDSS","FZSS"]}'}]
+
+
+def test_a_file_exactly_at_the_deadline_is_in_time():
+    assert _silent(batch(files=_files("CDSS", 0, 30, 330)), now=[at(400)]) == []
+
+
+def test_a_file_that_arrived_exactly_when_the_silence_began_disproves_it():
+    first = batch(files=_files("CDSS", 0, 30))
+    waited = batch(files=_files("CDSS", 60, arrival=330))  # in time: a file at the deadline is not late
+    found = _silent(first, waited, now=[at(600), at(600)])
+    assert found == [{"start": at(330), "end": None, "void": True, "evidence": '{"types":["CDSS"]}'}]
+
+
+def test_a_mine_still_silent_after_the_platforms_downtime_is_silent_again_from_its_end():
+    settings = Settings(platform_gap=timedelta(minutes=10))
+    found = _silent(batch(files=_files("CDSS", 0, 30)), batch(), now=[at(6 * 60), at(60 * 60)], settings=settings)
+    assert [(r["start"], r["end"], r["void"]) for r in found] == [(at(330), at(6 * 60), False),
+                                                                  (at(60 * 60), None, False)]
+
+
+def test_a_wall_clock_stepped_back_neither_ends_a_silence_nor_makes_the_platform_look_down():
+    settings, state, told = Settings(platform_gap=timedelta(minutes=10)), EngineState.empty(), []
+    for b, now in ((batch(files=_files("CDSS", 0, 30)), 20 * 60), (batch(), 5 * 60), (batch(), 29 * 60)):
+        result = run_batch(state, b, at(now), settings)
+        state = EngineState.from_bytes(result.state.to_bytes())
+        told += [(r["start"], r["end"], r["void"]) for r in result.episodes.iter_rows(named=True)]
+    assert told == [(at(330), None, False)] * 3  # the same open silence each time, never withdrawn
 
 
 # --- episodes.track -----------------------------------------------------------------------------------------
