@@ -19,6 +19,7 @@ from .factories import (
     SWITCH,
     at,
     batch,
+    code,
     definition,
     readings,
     report,
@@ -387,3 +388,117 @@ def test_calibration_gas_is_no_feed_failure():
     rows, _ = alarms(batch(definitions=[METHANE_FACE], readings=readings(CH4, methane, status=status)
                            + switch_on([1] * 6)))
     assert kinds(rows, "feed_failure") == [] and kinds(rows, "over_limit") == []
+
+
+# --- feed_failure and out_of_range: edges -------------------------------------------------------------------
+
+
+def found(*batches, kind):
+    """(point, start, end, peak, evidence) of the alarms of `kind` the batches add up to, the state saved
+    and loaded between batches as the platform does."""
+    state, frames, newest = EngineState.empty(), [], datetime.min
+    for b in batches:
+        if b.files.height:
+            newest = max(newest, b.files["header_time"].max())
+        result = run_batch(state, b, newest)
+        state = EngineState.from_bytes(result.state.to_bytes())
+        frames.append(result.episodes)
+    return [(r["point_code"], r["start"], r["end"], r["peak"], r["evidence"])
+            for r in merge_episodes(frames).iter_rows(named=True) if r["kind"] == kind]
+
+
+def test_a_power_off_holds_between_the_restore_and_the_power_off_threshold():
+    # power-off 1.5, restore 1.0: 1.4, 1.1 and 1.0 keep the power-off state (and the feed failure) on
+    methane = [0.5, 1.6, 1.7, 1.4, 1.1, 1.0, 0.9, 0.5]
+    rows, _ = alarms(batch(definitions=[METHANE_FACE], readings=readings(CH4, methane) + switch_on([1] * 8)))
+    assert kinds(rows, "feed_failure") == [(CH4, "feed_failure", at(90), at(180), 1.4)]
+
+
+def test_without_a_restore_threshold_the_power_off_state_ends_below_the_power_off_threshold():
+    # CO has no regulation default for either threshold: the definition gives the power-off alone
+    gas = definition(CO, unit="ppm", range_low=0.0, range_high=1000.0, upper_power_off=50.0,
+                     relations=f"D-{SWITCH}")
+    rows, _ = alarms(batch(definitions=[gas], readings=readings(CO, [10, 60, 60, 55, 49, 10]) + switch_on([1] * 6)))
+    assert kinds(rows, "feed_failure") == [(CO, "feed_failure", at(90), at(120), 55.0)]
+
+
+def test_a_value_exactly_at_the_power_off_threshold_cuts_and_one_exactly_at_restore_does_not_restore():
+    exactly_off = readings(CH4, [0.5, 1.5, 1.5, 1.5, 0.9])
+    rows, _ = alarms(batch(definitions=[METHANE_FACE], readings=exactly_off + switch_on([1] * 5)))
+    assert kinds(rows, "feed_failure") == [(CH4, "feed_failure", at(90), at(120), 1.5)]
+    exactly_restore = readings(CH4, [0.5, 1.6, 1.6, 1.6, 1.0, 0.99])
+    rows, _ = alarms(batch(definitions=[METHANE_FACE], readings=exactly_restore + switch_on([1] * 6)))
+    assert kinds(rows, "feed_failure") == [(CH4, "feed_failure", at(90), at(150), 1.6)]
+
+
+def test_a_switchs_last_value_is_remembered_through_a_batch_without_it():
+    on = batch(definitions=[METHANE_FACE], readings=readings(CH4, [0.5]) + switch_on([1]))
+    without_switch = batch(readings=readings(CH4, [0.5], start=30))
+    power_off = batch(readings=readings(CH4, [1.6, 1.7, 1.8, 0.5], start=60))  # the switch never reports again
+    assert found(on, without_switch, power_off, kind="feed_failure") == [
+        (CH4, at(120), at(150), 1.8, f'{{"power_off":1.5,"grace_s":60.0,"switches_on":["{SWITCH}"]}}')]
+
+
+def test_no_feed_failure_while_no_linked_switch_is_known_to_be_on():
+    # a switch that has never reported, or a relation field that names no switch: nothing is taken for on
+    methane = readings(CH4, [0.5, 1.6, 1.7, 1.8, 1.6, 0.5])
+    rows, _ = alarms(batch(definitions=[METHANE_FACE], readings=methane))
+    assert kinds(rows, "feed_failure") == [] and len(kinds(rows, "over_limit")) == 1
+    assert found(batch(definitions=[METHANE_FACE], readings=methane[:3]), batch(readings=methane[3:]),
+                 kind="feed_failure") == []
+    unnamed = {**METHANE_FACE, "relations": "D-"}
+    rows, _ = alarms(batch(definitions=[unnamed], readings=methane + switch_on([1] * 6)))
+    assert kinds(rows, "feed_failure") == [] and len(kinds(rows, "over_limit")) == 1
+
+
+def test_a_counter_or_switch_point_with_a_power_off_threshold_is_no_feed_failure():
+    # a definition may carry a power-off threshold and a D relation on a point that is not analog
+    counter, other_switch = code("0001", 6, "LJ"), code("1009", 5, "KG")
+    linked = {"upper_power_off": 0.5, "upper_power_restore": 0.2, "relations": f"D-{SWITCH}"}
+    data = (readings(CH4, [0.5, 1.6, 1.7, 1.8, 1.6, 0.5]) + readings(counter, [0, 5, 10, 15, 20, 25])
+            + readings(other_switch, [1] * 6) + switch_on([1] * 6))
+    defs = [METHANE_FACE, definition(counter, **linked), definition(other_switch, **linked)]
+    rows, _ = alarms(batch(definitions=defs, readings=data))
+    assert kinds(rows, "feed_failure") == [(CH4, "feed_failure", at(90), at(150), 1.8)]  # the analog one only
+
+
+def test_a_value_exactly_on_the_range_edges_is_in_range():
+    # range 0 to 4: 4.0 and 0.0 are in range, 4.01 and -0.01 are not
+    rows, _ = alarms(batch(definitions=[METHANE_FACE],
+                           readings=readings(CH4, [0.3, 4.0, 0.0, 4.01, 0.3, -0.01, 0.3])))
+    assert kinds(rows, "out_of_range") == [
+        (CH4, "out_of_range", at(90), at(120), 4.01),
+        (CH4, "out_of_range", at(150), at(180), -0.01),
+    ]
+
+
+def test_an_analog_point_without_a_range_high_or_low_is_never_out_of_range_on_that_side():
+    low_only = definition(CO, unit="ppm", range_low=0.0)
+    high_only = definition(O2, unit="%", range_high=25.0)
+    undefined = code("0012", 8)  # no definition: no range at all
+    data = (readings(CO, [3.0, 5000.0, 3.0, -1.0, 3.0]) + readings(O2, [20.0, -5.0, 20.0, 30.0, 20.0])
+            + readings(undefined, [20.0, -5.0, 1e6, 20.0]))
+    rows, _ = alarms(batch(definitions=[low_only, high_only], readings=data))
+    assert sorted(kinds(rows, "out_of_range")) == sorted([
+        (CO, "out_of_range", at(90), at(120), -1.0),
+        (O2, "out_of_range", at(90), at(120), 30.0),
+    ])
+
+
+def test_open_out_of_range_alarms_up_and_down_are_each_held_once_in_the_saved_state():
+    oxygen = definition(O2, unit="%", range_low=0.0, range_high=25.0)
+    ch4 = readings(CH4, [0.3, 4.5, 5.0, 4.8, 0.3, 0.3])  # above from 30 s to 120 s
+    o2 = readings(O2, [20.5, -1.0, -2.0, -0.5, -0.7, 20.0])  # below from 30 s to 150 s
+    batches = [batch(definitions=[METHANE_FACE, oxygen], readings=ch4[:2] + o2[:2])]
+    batches += [batch(readings=[ch4[i], o2[i]]) for i in range(2, 6)]
+    both = [(CH4, "upper"), (O2, "lower")]
+    held_after = [both, both, both, [(O2, "lower")], []]
+    state, ended = EngineState.empty(), []
+    for b, expected in zip(batches, held_after, strict=True):
+        result = run_batch(state, b, b.files["header_time"].max())
+        state = EngineState.from_bytes(result.state.to_bytes())
+        ended += [(r["point_code"], r["start"], r["end"], r["peak"]) for r in result.episodes.iter_rows(named=True)
+                  if r["kind"] == "out_of_range" and r["end"] is not None]
+        held = state.rules["out_of_range"].sort("point_code", "direction").select("point_code", "direction").rows()
+        assert held == expected, b.files["header_time"].max()
+    assert ended == [(CH4, at(30), at(120), 5.0), (O2, at(30), at(150), -2.0)]
