@@ -624,6 +624,15 @@ def test_a_mine_still_silent_after_the_platforms_downtime_is_silent_again_from_i
                                                                   (at(60 * 60), None, False)]
 
 
+def test_the_platform_is_down_only_when_its_judgements_lie_further_apart_than_its_gap():
+    settings, files = Settings(platform_gap=timedelta(minutes=10)), batch(files=_files("CDSS", 0, 30))
+    exactly = _silent(files, batch(), now=[at(6 * 60), at(16 * 60)], settings=settings)
+    assert [(r["start"], r["end"]) for r in exactly] == [(at(330), None)]
+    # judged last exactly when the mine fell silent: none of its silence lies before the downtime
+    at_start = _silent(files, batch(), now=[at(330), at(60 * 60)], settings=settings)
+    assert [(r["start"], r["end"]) for r in at_start] == [(at(60 * 60), None)]
+
+
 def test_a_wall_clock_stepped_back_neither_ends_a_silence_nor_makes_the_platform_look_down():
     settings, state, told = Settings(platform_gap=timedelta(minutes=10)), EngineState.empty(), []
     for b, now in ((batch(files=_files("CDSS", 0, 30)), 20 * 60), (batch(), 5 * 60), (batch(), 29 * 60)):
