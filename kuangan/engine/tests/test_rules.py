@@ -502,3 +502,11 @@ def test_open_out_of_range_alarms_up_and_down_are_each_held_once_in_the_saved_st
         held = state.rules["out_of_range"].sort("point_code", "direction").select("point_code", "direction").rows()
         assert held == expected, b.files["header_time"].max()
     assert ended == [(CH4, at(30), at(120), 5.0), (O2, at(30), at(150), -2.0)]
+
+
+def test_a_feed_failure_held_through_a_calibration_names_only_the_switches_seen_on():
+    # failing from 90 s; at 120 s the point reads calibration gas (the state holds) and the switch reads 0
+    methane = readings(CH4, [0.5, 1.6, 1.7, 1.8, 1.8, 0.5], status=[0, 0, 0, 0, CALIBRATION, 0])
+    assert found(batch(definitions=[METHANE_FACE], readings=methane + switch_on([1, 1, 1, 1, 0, 0])),
+                 kind="feed_failure") == [
+        (CH4, at(90), at(150), 1.8, f'{{"power_off":1.5,"grace_s":60.0,"switches_on":["{SWITCH}"]}}')]
