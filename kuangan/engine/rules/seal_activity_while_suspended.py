@@ -72,14 +72,13 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
             place=pl.col("place").drop_nulls().last(), events=pl.col("event").drop_nulls().unique(maintain_order=True),
             mine_status=pl.col("mine_status").last(),
         )
-        .with_columns(_latest=pl.col("_n") == pl.col("_n").max().over(KEY))
     )
     c = carried.rename({name: f"_c_{name}" for name in OPEN if name not in KEY})
     touched = groups.join(c, on=KEY, how="left").with_columns(
         _cont=(pl.col("_n") == 0) & pl.col("_c_start").is_not_null())
     cont = pl.col("_cont")
     touched = touched.select(
-        *KEY, "_latest", _touched=pl.lit(True),
+        *KEY, _touched=pl.lit(True),
         start=pl.when(cont).then("_c_start").otherwise("start"),
         last="last",
         sightings=pl.when(cont).then(pl.col("sightings") + pl.col("_c_sightings")).otherwise("sightings"),
@@ -90,19 +89,20 @@ def evaluate(state: pl.DataFrame, batch: RuleInput, now: datetime) -> tuple[pl.D
         .otherwise("events"),
         mine_status="mine_status",
     )
-    # carried episodes that no sighting of this batch continues: the latest of their seal unless it has a
-    # new one
-    untouched = (carried.join(groups.filter(pl.col("_n") == 0).select(KEY), on=KEY, how="anti")
-                 .join(groups.select(*KEY, _later=pl.lit(True)).unique(KEY), on=KEY, how="left")
-                 .with_columns(_latest=pl.col("_later").is_null(), _touched=pl.lit(False)).drop("_later"))
+    # carried episodes that no sighting of this batch continues (their `_touched` null)
+    untouched = carried.join(groups.filter(pl.col("_n") == 0).select(KEY), on=KEY, how="anti")
     episodes = (
         pl.concat([touched, untouched], how="diagonal_relaxed")
         .join(frontier, on="mine_code", how="left")
-        .with_columns(_closed=~pl.col("_latest") | ((pl.col("_frontier") - pl.col("last")) > WITHIN).fill_null(False))
-        # what this batch changed: episodes with sightings in it, and carried ones it closed
+        # an episode ends once its mine's data runs more than WITHIN past its last sighting; one followed by
+        # another of its seal always has (the next starts more than WITHIN later). A mine without rows in
+        # this batch closes nothing.
+        .with_columns(_closed=((pl.col("_frontier") - pl.col("last")) > WITHIN).fill_null(False))
     )
     still_open, changed = pl.collect_all([
         episodes.filter(~pl.col("_closed")).select(list(OPEN)).sort(KEY),
+        # what this batch changed: episodes with sightings in it, and carried ones it closed (a filter drops
+        # the null `_touched | false`)
         episodes.filter(pl.col("_touched") | pl.col("_closed")).with_columns(
             point_code=pl.col("seal_code"),
             end=pl.when(pl.col("_closed")).then(pl.col("last")),
