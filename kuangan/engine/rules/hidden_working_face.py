@@ -187,15 +187,8 @@ def _with_evidence(episodes: pl.DataFrame, rows: pl.DataFrame, batch: RuleInput)
     day in this batch (or of the day that ended it): the qualifying days with their people and hours."""
     ps = batch.settings.personnel
     cols = ["day", "_days", "_end", "declared_as", "face_status", "area_type"]
-    latest = (rows.lazy().filter(pl.col("active")).sort("t")
-              .unique([*KEY, "ep_start"], keep="last", maintain_order=True)
-              .select(*KEY, *cols, start=pl.col("ep_start")))
-    ended = (episodes.lazy().filter(pl.col("end").is_not_null())
-             .join(rows.lazy().select(*KEY, *cols, end=pl.col("t")), on=[*KEY, "end"])
-             .select(*KEY, *cols, "start"))
-    shown = pl.concat([ended, latest]).unique([*KEY, "start"], keep="first", maintain_order=True)
     return (
-        episodes.lazy().join(shown, on=[*KEY, "start"], how="left")
+        leads.shown(episodes, rows, cols, latest=pl.col("active"), ended_first=True)
         .with_columns(end=pl.when(pl.col("end").is_not_null()).then(pl.col("_end")))
         .with_columns(evidence=evidence(
             area=pl.col("point_code"),

@@ -12,7 +12,8 @@ Mine-level kinds are tracked with the mine code as their subject and emit a null
 judge by data time only (never by `now`), so a replay equals live, and one batch equals many. Each one
 costs one check on a batch without its rows and returns its state unchanged then.
 
-The helpers below are shared by the four (the mine's status at a time, share comparisons).
+The helpers below are shared by the four (the mine's status at a time, share comparisons, the row an
+episode's evidence shows).
 """
 
 from __future__ import annotations
@@ -69,3 +70,19 @@ def share(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
 def day_start(day: pl.Expr) -> pl.Expr:
     """A date as the engine time of its midnight."""
     return day.cast(pl.Datetime("us")).cast(TIME)
+
+
+def shown(episodes: pl.DataFrame, rows: pl.DataFrame, cols: list[str], *, latest: pl.Expr,
+          ended_first: bool = False) -> pl.LazyFrame:
+    """`episodes` and `rows` from engine.episodes.track (keyed by mine_code and point_code), each episode
+    with `cols` of the row its evidence shows: its latest row of the batch where `latest` holds, or else
+    the row that ended it (`ended_first`: that one whenever it ended)."""
+    key = ["mine_code", "point_code"]
+    latest_rows = (rows.lazy().filter(latest).sort("t").unique([*key, "ep_start"], keep="last", maintain_order=True)
+                   .select(*key, *cols, start=pl.col("ep_start")))
+    ended = (episodes.lazy().filter(pl.col("end").is_not_null())
+             .join(rows.lazy().select(*key, *cols, end=pl.col("t")), on=[*key, "end"])
+             .select(*key, *cols, "start"))
+    parts = [ended, latest_rows] if ended_first else [latest_rows, ended]
+    return episodes.lazy().join(pl.concat(parts).unique([*key, "start"], keep="first", maintain_order=True),
+                                on=[*key, "start"], how="left")

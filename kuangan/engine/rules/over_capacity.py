@@ -65,7 +65,7 @@ def evaluate(
               on=["mine_code", "point_code"], how="left", maintain_order="left")
         .with_columns(_prev=pl.when(pl.col("_first")).then(pl.col("_carried")).otherwise(pl.col("value").shift(1)))
         .with_columns(
-            _factor=unit.replace_strict(TONNES_PER_UNIT, default=1.0, return_dtype=pl.Float64).fill_null(1.0),
+            _factor=unit.replace_strict(TONNES_PER_UNIT, default=1.0, return_dtype=pl.Float64),  # null too
             _known=unit.is_in(list(TONNES_PER_UNIT)).fill_null(False),
             # a positive increment counts; after a drop (a reset) the new value counts from zero
             _raw=pl.when(pl.col("_prev").is_null()).then(0.0)
@@ -142,16 +142,9 @@ def _with_evidence(episodes: pl.DataFrame, rows: pl.DataFrame, used: pl.LazyFram
     """Each episode with its latest reading over a share in this batch (or the one that ended it)."""
     cols = ["t", "month", "year", "month_tonnes", "year_tonnes", "_capacity", "_month_share", "_year_share",
             "_month_over", "_year_over"]
-    over = (rows.lazy().filter(pl.col("active") & pl.col("_signal")).sort("t")
-            .unique([*KEY, "ep_start"], keep="last", maintain_order=True)
-            .select(*KEY, *cols, start=pl.col("ep_start")))
-    ended = (episodes.lazy().filter(pl.col("end").is_not_null())
-             .join(rows.lazy().select(*KEY, *cols).with_columns(end=pl.col("t")), on=[*KEY, "end"])
-             .select(*KEY, *cols, "start"))
-    shown = pl.concat([over, ended]).unique([*KEY, "start"], keep="first", maintain_order=True)
     pct = 100
     return (
-        episodes.lazy().join(shown, on=[*KEY, "start"], how="left").join(used, on="mine_code", how="left")
+        leads.shown(episodes, rows, cols, latest=pl.col("_signal")).join(used, on="mine_code", how="left")
         .with_columns(evidence=evidence(
             at=pl.col("t"),
             month=pl.col("month").dt.strftime("%Y-%m"),

@@ -183,7 +183,7 @@ def evaluate(
         # the days not complete, and the complete producing days the next baseline is taken over
         "days": days.with_columns(_producing=pl.col("final") & ~pl.col("suspended")).with_columns(
             _newest=pl.col("day").rank("ordinal", descending=True).over("mine_code", "_producing"),
-        ).filter(~pl.col("final") | (pl.col("_producing") & (pl.col("_newest") <= n))).drop("_producing", "_newest"),
+        ).filter(~pl.col("final") | (pl.col("_producing") & (pl.col("_newest") <= n))).select(list(DAYS)),
         "night": night.join(frontier, on="mine_code", how="left")
         .filter(pl.col("slot").dt.date() >= pl.col("_complete_before")).drop("_complete_before")
         .sort("mine_code", "slot").collect(),
@@ -201,14 +201,8 @@ def _with_evidence(episodes: pl.DataFrame, rows: pl.DataFrame, day_share: float,
     """Each episode with the day that shows it best: its latest day over a share in this batch, or the
     day that ended it."""
     cols = ["day", "kwh", "night_peak", "_median", "_days", "_night", "mine_status", "_pct", "_night_pct"]
-    over = (rows.lazy().filter(pl.col("active") & pl.col("_signal").fill_null(False)).sort("t")
-            .unique([*KEY, "ep_start"], keep="last", maintain_order=True)
-            .select(*KEY, *cols, start=pl.col("ep_start")))
-    ended = (episodes.lazy().filter(pl.col("end").is_not_null())
-             .join(rows.lazy().select(*KEY, *cols, end=pl.col("t")), on=[*KEY, "end"])
-             .select(*KEY, *cols, "start"))
-    shown = pl.concat([over, ended]).unique([*KEY, "start"], keep="first", maintain_order=True)
-    return episodes.lazy().join(shown, on=[*KEY, "start"], how="left").with_columns(evidence=evidence(
+    shown = leads.shown(episodes, rows, cols, latest=pl.col("_signal").fill_null(False))
+    return shown.with_columns(evidence=evidence(
         day=pl.col("day"),
         kwh=pl.col("kwh").round(1),
         status=pl.col("mine_status"),

@@ -12,24 +12,36 @@ from typing import Any
 import polars as pl
 import pytest
 
-from kuangan.engine.rules import leads, seal_activity_while_suspended
+from kuangan.engine.rules import (
+    leads,
+    over_capacity,
+    power_use_while_suspended,
+    seal_activity_while_suspended,
+)
 from kuangan.engine.schema import TIME
 
-from .factories import MINE
+from .factories import MINE, code
 from .lead_factories import (
     OTHER,
+    OUTPUT,
     PRODUCING,
     SUSPENDED,
     Records,
+    count,
+    counter_definition,
     day,
     facts,
     inputs,
     moment,
+    power,
+    power_day,
     run,
     saved,
     sighting,
     status,
+    with_personnel,
 )
+from .test_lead_rules import MIXED, MIXED_FACTS
 
 pytestmark = pytest.mark.nodb
 
@@ -84,11 +96,11 @@ def seal_batches(*batches: list[dict[str, Any]], mines=(MINE,)) -> list[Any]:
     return inputs(Records(seals=rows), facts(status_rows=status_rows), cuts=[moment(20, i) for i in range(1, len(batches))])
 
 
-def evaluate_all(batches: list[Any]) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+def evaluate_all(batches: list[Any], module: Any = seal_activity_while_suspended) -> tuple[Any, list[pl.DataFrame]]:
     """The state after the batches, and the episodes each batch raised or changed."""
-    state, raised = seal_activity_while_suspended.empty_state(), []
+    state, raised = module.empty_state(), []
     for b in batches:
-        state, episodes = seal_activity_while_suspended.evaluate(state, b, datetime(2030, 1, 1))
+        state, episodes = module.evaluate(state, b, datetime(2030, 1, 1))
         state = saved(state)
         raised.append(episodes)
     return state, raised
@@ -165,3 +177,222 @@ def test_a_batch_that_neither_continues_nor_closes_an_open_episode_reports_only_
     _, closing = evaluate_all(seal_batches(first, then, [sighting(SEAL_2, moment(2, 10) + timedelta(hours=1, seconds=1))]))
     assert closing[2].select("point_code", "start", "end").sort("point_code").rows() == [
         (SEAL, moment(2, 10), moment(2, 10)), (SEAL_2, moment(2, 10.5), None)]
+
+
+# --- over_capacity: the evidence, counters as defined or not, several mines ---------------------------------
+
+CAPACITY = 120.0  # 万t/a: a month over 120,000 t at the default share
+JULY_1 = datetime(2024, 7, 1, 1)
+
+
+def june(d: int, h: float = 12) -> datetime:
+    return moment(d - 1, h)
+
+
+def capacity_run(records: Records, *, capacities: dict[str, float] | None = None, settings=None) -> Any:
+    the_facts = facts(capacity=capacities or {MINE: CAPACITY})
+    return run(over_capacity, inputs(records, the_facts, settings=settings))
+
+
+def counter(values: list[tuple[datetime, float]], point: str = OUTPUT, **definition: Any) -> Records:
+    return Records(readings=[count(point, t, v) for t, v in values],
+                   definitions=[{**counter_definition(point), **definition}])
+
+
+def test_the_capacity_evidence_shows_the_latest_reading_over_a_share_its_shares_and_the_limits():
+    settings = with_personnel(capacity_month_share=0.123456, capacity_year_share=1.234567)
+    # 12.3456 % of 1,200,000 t is 148,147.2 t: June goes over on the 20th, and further on the 25th
+    result = capacity_run(counter([(june(1, 0), 0.0), (june(20), 150_000.0), (june(25), 150_060.456)]),
+                          settings=settings)
+    assert result.leads == [(None, june(20), None, pytest.approx(150_060.456))]
+    assert result.evidence[0] == {
+        "at": str(june(25)), "month": "2024-06", "month_tonnes": 150_060.5, "month_share_pct": 12.51,
+        "month_over": True, "year": 2024, "year_tonnes": 150_060.5, "year_share_pct": 12.51, "year_over": False,
+        "capacity": CAPACITY, "limit_month_share_pct": 12.35, "limit_year_share_pct": 123.46,
+        "counters": [{"point_code": OUTPUT, "unit": "t", "unit_known": True}], "units_assumed": False,
+    }
+
+
+def test_a_capacity_lead_opened_and_ended_in_one_batch_is_one_episode_showing_its_reading_over():
+    records = counter([(june(1, 0), 5000.0), (june(30, 23), 125_001.0), (JULY_1, 125_011.0)])
+    (batch,) = inputs(records, facts(capacity={MINE: CAPACITY}))
+    _, episodes = over_capacity.evaluate(over_capacity.empty_state(), batch, JULY_1)
+    assert episodes.select("start", "end", "peak").rows() == [(june(30, 23), JULY_1, 120_001.0)]
+    assert json.loads(episodes.item(0, "evidence"))["at"] == str(june(30, 23))
+
+
+def test_a_counter_reading_the_same_value_again_adds_nothing():
+    result = capacity_run(counter([(june(1), 125_000.0), (june(10), 125_000.0), (june(20), 125_010.0)]))
+    assert result.leads == []
+    assert result.state["counters"].select("value").item() == 125_010.0
+
+
+def test_the_definition_s_sensor_type_decides_what_is_an_output_counter_and_the_code_only_without_one():
+    coded_water = code("1014", 8, "LJ")  # coded as a water meter, defined as an output counter
+    coded_output = code("3001", 9, "LJ")  # the other way round
+    undefined = code("3001", 10, "LJ")  # no definition: its code says output
+    records = (counter([(june(1), 0.0), (june(20), 50_000.0)], point=coded_water, sensor_type="3001")
+               + counter([(june(1), 0.0), (june(20), 900_000.0)], point=coded_output, sensor_type="1014")
+               + Records(readings=[count(undefined, june(1), 0.0), count(undefined, june(21), 70_001.0)]))
+    result = capacity_run(records)
+    assert result.leads == [(None, june(21), None, 120_001.0)]
+    assert result.evidence[0]["counters"] == [
+        {"point_code": coded_water, "unit": "t", "unit_known": True},
+        {"point_code": undefined, "unit": None, "unit_known": False}]
+    assert result.evidence[0]["units_assumed"] is True
+
+
+def test_several_mines_in_one_batch_are_judged_each_on_its_own_output_and_capacity():
+    theirs = code("3001", 7, "LJ", mine=OTHER)
+    records = (counter([(june(1, 0), 0.0), (june(20), 130_000.0), (JULY_1, 130_010.0)])
+               + counter([(june(1, 1), 0.0), (june(21), 125_000.0), (JULY_1 + timedelta(hours=1), 125_005.0)],
+                         point=theirs)
+               + counter([(june(1, 2), 0.0), (june(22), 70_000.0)], point=code("3001", 8, "LJ", mine=OTHER)))
+    (batch,) = inputs(records, facts(capacity={MINE: CAPACITY, OTHER: 200.0}))
+    _, episodes = over_capacity.evaluate(over_capacity.empty_state(), batch, JULY_1)
+    # the other mine: 195,000 t in June, under 10 % of 2,000,000 t; ours: 130,000 t, over
+    assert episodes.select("mine_code", "start", "end", "peak").rows() == [
+        (MINE, june(20), JULY_1, 130_000.0)]
+    records = records + counter([(june(28), 90_000.0)], point=code("3001", 8, "LJ", mine=OTHER))
+    (batch,) = inputs(records, facts(capacity={MINE: CAPACITY, OTHER: 200.0}))
+    _, episodes = over_capacity.evaluate(over_capacity.empty_state(), batch, JULY_1)
+    # now 215,000 t: over from the 28th
+    assert episodes.select("mine_code", "start", "end", "peak").sort("mine_code").rows() == [
+        (MINE, june(20), JULY_1, 130_000.0), (OTHER, june(28), JULY_1 + timedelta(hours=1), 215_000.0)]
+
+
+# --- power_use_while_suspended: intervals, the night, days without data, the baseline kept ------------------
+
+METER = f"{MINE}M001"
+
+
+def producing_days(n: int, per_day: float = 1000.0, *, mine: str = MINE, first: int = 0) -> list[dict[str, Any]]:
+    return [r for d in range(first, first + n) for r in power_day(f"{mine}M001", d, per_day, mine=mine)]
+
+
+def quarters(n: int, kwh: dict[int, float], *, mine: str = MINE) -> list[dict[str, Any]]:
+    """Day n in 96 quarter hours of the mine's meter, all 0 kWh but the given ones (0 = 00:00-00:15)."""
+    return power(f"{mine}M001", moment(n), [kwh.get(i, 0.0) for i in range(96)], minutes=15, mine=mine)
+
+
+def power_run(rows: list[dict[str, Any]], *, suspended_on: int = 10, status_rows=None, cuts=(), settings=None
+              ) -> Any:
+    the_facts = facts(status_rows=status_rows or status(MINE, (day(-100), PRODUCING), (day(suspended_on), SUSPENDED)))
+    return run(power_use_while_suspended, inputs(Records(power=rows), the_facts, cuts=cuts, settings=settings))
+
+
+def test_an_interval_without_length_is_ignored_and_one_of_zero_kwh_counts():
+    bogus = [{**power(METER, moment(10, 8), [900.0])[0], "end": moment(10, 8)},
+             {**power(METER, moment(10, 9), [900.0])[0], "end": moment(10, 8)}]
+    assert power_run(producing_days(10) + power_day(METER, 10, 100.0) + bogus).leads == []
+    # day 11 draws nothing, reported as zeros past its midnight: complete and under, it ends the lead
+    result = power_run(producing_days(10) + power_day(METER, 10, 500.0) + power(METER, moment(11), [0.0] * 25))
+    assert result.leads == [(None, moment(10), moment(11), 50.0)]
+
+
+def test_an_interval_is_spread_over_the_quarter_hours_it_covers_pro_rata():
+    # 23:50 to 00:20, 30 kWh: 10 on the first day; 15 in 00:00-00:15 and 5 after, on the second
+    rows = [{**power(METER, moment(9, 23) + timedelta(minutes=50), [30.0])[0], "end": moment(10, 0.5) - timedelta(
+        minutes=10)}]
+    result = power_run(rows, status_rows=status(MINE, (day(-100), PRODUCING)))
+    assert result.state["days"].select("day", "kwh", "night_peak").rows() == [
+        (day(9), pytest.approx(10.0), None), (day(10), pytest.approx(20.0), pytest.approx(15.0))]
+
+
+def test_a_quarter_hour_from_six_o_clock_is_not_night():
+    # the baseline's night peak is 1000 / 96 kWh; 100 kWh in 06:00-06:15 is 10 % of the day
+    assert power_run(producing_days(10) + quarters(10, {24: 100.0})).leads == []
+    assert power_run(producing_days(10) + quarters(10, {23: 100.0})).leads[0][1] == moment(10)
+
+
+def test_a_night_peak_at_exactly_its_share_of_the_baseline_is_no_lead():
+    # 768 kWh a day evenly: 8 kWh a quarter hour; 4 kWh at 02:00 is exactly 50 %
+    assert power_run(producing_days(10, 768.0) + quarters(10, {8: 4.0})).leads == []
+    assert power_run(producing_days(10, 768.0) + quarters(10, {8: 4.01})).leads[0][1] == moment(10)
+
+
+def test_without_power_at_night_while_producing_there_is_no_night_baseline_and_no_night_lead():
+    daytime = [r for d in range(10) for r in power(METER, moment(d, 8), [100.0] * 8)]
+    result = power_run(daytime + quarters(10, {8: 10.0}))  # 10 kWh at 02:00, 1.25 % of the day's baseline
+    assert result.leads == []
+    assert power_use_while_suspended.baseline(result.state, MINE) == (800.0, 10, 7, 0.0)
+
+
+def test_a_suspended_day_without_night_data_has_no_night_peak():
+    # 1 kWh every quarter hour while producing: the night peak is 1 kWh; the suspended day's 20 kWh at 10:00
+    # is 21 % of the day's baseline, and nothing was reported at night
+    rows = [r for d in range(10) for r in power(METER, moment(d), [1.0] * 96, minutes=15)]
+    assert power_run(rows + power(METER, moment(10, 10), [20.0] + [0.0] * 13)).leads == []
+
+
+def test_a_mine_that_drew_nothing_while_producing_has_no_baseline_to_be_over():
+    assert power_run(producing_days(10, 0.0) + power_day(METER, 10, 100.0)).leads == []
+
+
+def test_the_baseline_is_kept_over_the_newest_producing_days_of_each_mine():
+    settings = with_personnel(power_baseline_days=7)
+    # days 0-3 at 10,000 kWh, 4-9 at 1000: the newest seven have a median of 1000
+    rows = (producing_days(4, 10_000.0) + producing_days(6, first=4)
+            + producing_days(4, 10_000.0, mine=OTHER) + producing_days(6, first=4, mine=OTHER))
+    rows += power_day(METER, 10, 400.0)  # 40 %, judged in a later batch, after the state was cut to seven days
+    both = [row for m in (MINE, OTHER) for row in status(m, (day(-100), PRODUCING), (day(10), SUSPENDED))]
+    result = power_run(rows, status_rows=both, cuts=[moment(10, 1)], settings=settings)
+    assert result.leads == [(None, moment(10), None, 40.0)]
+    assert result.evidence[0]["baseline_days"] == 7
+    kept = result.state["days"].filter(pl.col("final")).group_by("mine_code").agg(pl.col("day").min(), pl.len())
+    assert kept.sort("mine_code").rows() == [(MINE, day(3), 7), (OTHER, day(3), 7)]
+
+
+def test_a_complete_day_without_data_ends_a_lead_and_is_shown_as_drawing_nothing():
+    first = producing_days(10) + power_day(METER, 10, 500.0)
+    batches = inputs(Records(power=first + power_day(METER, 12, 500.0)), facts(
+        status_rows=status(MINE, (day(-100), PRODUCING), (day(10), SUSPENDED))), cuts=[moment(11, 1)])
+    _, raised = evaluate_all(batches, power_use_while_suspended)
+    assert raised[1].select("start", "end").rows() == [(moment(10), moment(11)), (moment(12), None)]
+    ended = json.loads(raised[1].item(0, "evidence"))
+    assert (ended["day"], ended["kwh"]) == (str(day(11)), 0.0)
+
+
+def test_a_day_is_not_judged_under_until_a_meter_reports_past_its_midnight():
+    # day 11 reported until 08:00 at a low rate: it may still go over
+    result = power_run(producing_days(10) + power_day(METER, 10, 500.0) + power(METER, moment(11), [1.0] * 8))
+    assert result.leads == [(None, moment(10), None, 50.0)]
+
+
+def test_a_mine_producing_again_ends_the_lead_at_the_start_of_its_first_producing_day():
+    statuses = status(MINE, (day(-100), PRODUCING), (day(10), SUSPENDED), (day(12), PRODUCING))
+    rows = producing_days(10) + power_day(METER, 10, 500.0) + power_day(METER, 11, 500.0) + power_day(
+        METER, 12, 2000.0)
+    assert power_run(rows, status_rows=statuses).leads == [(None, moment(10), moment(12), 50.0)]
+
+
+def test_the_same_interval_twice_in_one_file_counts_once_as_first_written():
+    day_10 = power_day(METER, 10, 240.0)  # 24 %
+    again = {**day_10[8], "kwh": 400.0}
+    assert power_run(producing_days(10) + day_10 + [again]).leads == []
+
+
+def test_the_power_evidence_shows_the_day_its_shares_the_baseline_and_the_limits():
+    result = power_run(producing_days(10) + power_day(METER, 10, 301.23))
+    assert result.evidence == [{
+        "day": str(day(10)), "kwh": 301.2, "status": SUSPENDED, "baseline_kwh": 1000.0, "baseline_days": 10,
+        "share_pct": 30.1, "night_peak_kwh": 3.14, "baseline_night_peak_kwh": 10.42, "night_share_pct": 30.1,
+        "limit_share_pct": 30.0, "limit_night_share_pct": 50.0,
+    }]
+
+
+def test_power_state_after_many_batches_equals_that_after_one():
+    rows = producing_days(10) + [r for n, k in enumerate([300.0, 500.0, 100.0]) for r in power_day(METER, 10 + n, k)]
+    whole = power_run(rows)
+    cut = power_run(rows, cuts=[moment(n, h) for n in range(13) for h in (0.25, 3.1, 17)])
+    assert cut.leads == whole.leads
+    for name in ("days", "night", "meters"):
+        assert cut.state[name].equals(whole.state[name]), name
+
+
+@pytest.mark.parametrize("module", [module for _, module in leads.RULES])
+def test_the_state_keeps_its_declared_columns_batch_after_batch(module):
+    state = run(module, inputs(MIXED, MIXED_FACTS, cuts=[moment(11, 2), moment(12, 12)])).state
+    empty = module.empty_state()
+    assert ({k: f.schema for k, f in state.items()} if isinstance(state, dict) else state.schema) == (
+        {k: f.schema for k, f in empty.items()} if isinstance(empty, dict) else empty.schema)
