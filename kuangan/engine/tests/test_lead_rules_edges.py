@@ -259,6 +259,32 @@ def test_several_mines_in_one_batch_are_judged_each_on_its_own_output_and_capaci
     # now 215,000 t: over from the 28th
     assert episodes.select("mine_code", "start", "end", "peak").sort("mine_code").rows() == [
         (MINE, june(20), JULY_1, 130_000.0), (OTHER, june(28), JULY_1 + timedelta(hours=1), 215_000.0)]
+    assert [json.loads(e)["year_tonnes"] for e in episodes.sort("mine_code").get_column("evidence")] == [
+        130_000.0, 215_000.0]
+
+
+def test_a_late_file_of_last_december_counts_toward_last_year_after_the_new_year_began():
+    # 120,000 t a month from January to October 2024 (exactly 10 %; 100 % for the year), nothing after, from
+    # one counter, read into January; then a second counter's December, 130,000 t, comes late: 2024 reaches
+    # 1,330,000 t, over 110 %
+    values = [(datetime(2024, 1, 1, 0, 30), 0.0)] + [(datetime(2024, m, 28, 23), 120_000.0 * m) for m in range(1, 11)]
+    values += [(datetime(2024, 12, 28), 1_200_000.0), (datetime(2025, 1, 2), 1_200_010.0)]
+    late = code("3001", 8, "LJ")
+    arrived = datetime(2025, 1, 3)
+    records = counter(values) + Records(
+        readings=[{**count(late, t, v), "header_time": arrived} for t, v in
+                  [(datetime(2024, 12, 1), 0.0), (datetime(2024, 12, 20), 130_000.0)]],
+        definitions=[counter_definition(late)])
+    result = run(over_capacity, inputs(records, facts(capacity={MINE: CAPACITY}), cuts=[arrived]))
+    assert result.leads == [(None, datetime(2024, 12, 20), None, 1_330_000.0)]
+
+
+def test_a_mine_whose_capacity_leaves_the_registry_has_its_open_lead_ended_at_its_next_reading():
+    first = counter([(june(1, 0), 0.0), (june(20), 130_000.0)])
+    later = Records(readings=[count(OUTPUT, june(25), 130_100.0)])
+    batches = (inputs(first, facts(capacity={MINE: CAPACITY}))
+               + inputs(first + later, facts(), cuts=[june(21)])[1:])
+    assert run(over_capacity, batches).leads == [(None, june(20), june(25), 130_000.0)]
 
 
 # --- power_use_while_suspended: intervals, the night, days without data, the baseline kept ------------------
