@@ -308,9 +308,16 @@ def power_run(rows: list[dict[str, Any]], *, suspended_on: int = 10, status_rows
 
 
 def test_an_interval_without_length_is_ignored_and_one_of_zero_kwh_counts():
-    bogus = [{**power(METER, moment(10, 8), [900.0])[0], "end": moment(10, 8)},
-             {**power(METER, moment(10, 9), [900.0])[0], "end": moment(10, 8)}]
-    assert power_run(producing_days(10) + power_day(METER, 10, 100.0) + bogus).leads == []
+    # an interval that ends where it starts or before: its kWh is not counted, and its end does not make
+    # the days up to it complete (the lead of day 10 stays open)
+    bogus = [{**power(METER, moment(15), [900.0])[0], "end": moment(15), "header_time": moment(11)},
+             {**power(METER, moment(20), [900.0])[0], "end": moment(16), "header_time": moment(11)}]
+    assert power_run(producing_days(10) + power_day(METER, 10, 500.0) + bogus).leads == [
+        (None, moment(10), None, 50.0)]
+    # nor does it make a later file of the days before its end look sent already
+    later = power_day(METER, 11, 500.0) + power_day(METER, 12, 100.0) + power_day(METER, 13, 100.0)
+    result = power_run(producing_days(10) + power_day(METER, 10, 500.0) + bogus + later, cuts=[moment(11, 0.5)])
+    assert result.leads == [(None, moment(10), moment(12), 50.0)]
     # day 11 draws nothing, reported as zeros past its midnight: complete and under, it ends the lead
     result = power_run(producing_days(10) + power_day(METER, 10, 500.0) + power(METER, moment(11), [0.0] * 25))
     assert result.leads == [(None, moment(10), moment(11), 50.0)]
@@ -360,11 +367,17 @@ def test_the_baseline_is_kept_over_the_newest_producing_days_of_each_mine():
     # days 0-3 at 10,000 kWh, 4-9 at 1000: the newest seven have a median of 1000
     rows = (producing_days(4, 10_000.0) + producing_days(6, first=4)
             + producing_days(4, 10_000.0, mine=OTHER) + producing_days(6, first=4, mine=OTHER))
-    rows += power_day(METER, 10, 400.0)  # 40 %, judged in a later batch, after the state was cut to seven days
+    # 40 % on day 10 at both mines, judged in a later batch, after the state was cut to seven days
+    rows += power_day(METER, 10, 400.0) + power_day(f"{OTHER}M001", 10, 400.0, mine=OTHER)
     both = [row for m in (MINE, OTHER) for row in status(m, (day(-100), PRODUCING), (day(10), SUSPENDED))]
     result = power_run(rows, status_rows=both, cuts=[moment(10, 1)], settings=settings)
-    assert result.leads == [(None, moment(10), None, 40.0)]
-    assert result.evidence[0]["baseline_days"] == 7
+    assert result.leads == [(None, moment(10), None, 40.0)] * 2
+    assert [e["baseline_days"] for e in result.evidence] == [7, 7]
+    # in one batch, with days 11 and 12 under: each mine's lead ends at day 11
+    rows += [r for m in (MINE, OTHER) for d in (11, 12) for r in power_day(f"{m}M001", d, 100.0, mine=m)]
+    one = power_run(rows, status_rows=both, settings=settings)
+    assert one.leads == [(None, moment(10), moment(11), 40.0)] * 2
+    assert [e["baseline_days"] for e in one.evidence] == [7, 7]
     kept = result.state["days"].filter(pl.col("final")).group_by("mine_code").agg(pl.col("day").min(), pl.len())
     assert kept.sort("mine_code").rows() == [(MINE, day(3), 7), (OTHER, day(3), 7)]
 
