@@ -27,6 +27,8 @@ from .lead_factories import (
     PRODUCING,
     SUSPENDED,
     Records,
+    area_code,
+    card,
     count,
     counter_definition,
     day,
@@ -41,7 +43,7 @@ from .lead_factories import (
     status,
     with_personnel,
 )
-from .test_lead_rules import MIXED, MIXED_FACTS
+from .test_lead_rules import AREA, MIXED, MIXED_FACTS, days_of_work, hidden_leads
 
 pytestmark = pytest.mark.nodb
 
@@ -435,3 +437,33 @@ def test_the_state_keeps_its_declared_columns_batch_after_batch(module):
     empty = module.empty_state()
     assert ({k: f.schema for k, f in state.items()} if isinstance(state, dict) else state.schema) == (
         {k: f.schema for k, f in empty.items()} if isinstance(empty, dict) else empty.schema)
+
+
+# --- hidden_working_face: who is counted, when a day is judged, the evidence --------------------------------
+
+
+def test_the_hidden_lead_opens_in_the_batch_of_its_third_qualifying_day_before_the_day_is_over():
+    # the day's second batch, from 09:00, holds the hour that makes the third day qualify
+    result = hidden_leads(days_of_work(0, 1, 2), cuts=[moment(1), moment(2, 9)])
+    assert result.leads == [(AREA, moment(0, 8), None, 3.0)]
+
+
+def test_a_card_reported_above_ground_with_an_area_is_not_in_it():
+    work = days_of_work(0, 1, 2)
+    surface = Records(positions=[{**r, "flag": 0} for r in work.positions], snapshots=work.snapshots)
+    assert hidden_leads(surface).leads == []
+
+
+def test_a_card_listed_twice_in_one_snapshot_stays_in_the_area_listed_first():
+    work = days_of_work(0, 1, 2)
+    # each position listed again, in another undeclared area, after the first
+    twice = [r for p in work.positions for r in (p, {**p, "area_code": area_code(9)})]
+    result = hidden_leads(Records(positions=twice, snapshots=work.snapshots))
+    assert result.leads == [(AREA, moment(0, 8), None, 3.0)]
+
+
+def test_the_hidden_evidence_shows_each_qualifying_person_s_hours():
+    # 08:00 to 23:55, and a quarter of an hour more: the gap to the next snapshot, at 08:00, counts up to 15 min
+    result = hidden_leads(days_of_work(0, 1, 2, hours=15 + 55 / 60))
+    assert result.evidence[0]["qualifying_days"][0]["who"] == [
+        {"card_code": card(i), "hours": 16.17} for i in (1, 2, 3)]
