@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from kuangan.engine.rules import (
+    hidden_working_face,
     leads,
     over_capacity,
     power_use_while_suspended,
@@ -40,10 +41,11 @@ from .lead_factories import (
     run,
     saved,
     sighting,
+    snapshots,
     status,
     with_personnel,
 )
-from .test_lead_rules import AREA, MIXED, MIXED_FACTS, days_of_work, hidden_leads
+from .test_lead_rules import AREA, MIXED, MIXED_FACTS, area_facts, days_of_work, hidden_leads, quiet_day
 
 pytestmark = pytest.mark.nodb
 
@@ -465,5 +467,52 @@ def test_a_card_listed_twice_in_one_snapshot_stays_in_the_area_listed_first():
 def test_the_hidden_evidence_shows_each_qualifying_person_s_hours():
     # 08:00 to 23:55, and a quarter of an hour more: the gap to the next snapshot, at 08:00, counts up to 15 min
     result = hidden_leads(days_of_work(0, 1, 2, hours=15 + 55 / 60))
-    assert result.evidence[0]["qualifying_days"][0]["who"] == [
-        {"card_code": card(i), "hours": 16.17} for i in (1, 2, 3)]
+    assert result.evidence[0]["qualifying_days"][0] == {
+        "day": str(day(0)), "people": 3, "first": str(moment(0, 8)), "last": str(moment(1, 8)),
+        "who": [{"card_code": card(i), "hours": 16.17} for i in (1, 2, 3)]}
+
+
+def crews_at_work(days: range, crews: dict[str, str], *, mine: str = MINE) -> Records:
+    """The cards in their areas from 08:00 to 12:00 (4 h) on each day, snapshots every 5 minutes."""
+    records = Records()
+    for n in days:
+        pos, snaps = snapshots(moment(n, 8), moment(n, 12), crews, mine=mine)
+        records = records + Records(positions=pos, snapshots=snaps)
+    return records
+
+
+def test_a_lead_of_one_qualifying_day_ends_a_window_later_at_that_day_s_last_stay():
+    # with one day needed, day 0 keeps the lead open through day 6; day 7 ends it, once complete, at day 0's
+    # last stay (read from the day just before day 7's window), and the quiet days after open nothing
+    settings = with_personnel(hidden_days=1)
+    records = crews_at_work(range(1), {card(i): AREA for i in (1, 2, 3)})
+    for n in range(1, 10):
+        records = records + quiet_day(n)
+    expected = [(AREA, moment(0, 8), moment(0, 12), 3.0)]
+    assert hidden_leads(records, settings=settings).leads == expected
+    assert hidden_leads(records, settings=settings, cuts=[moment(n) for n in range(1, 10)]).leads == expected
+    _, raised = evaluate_all(inputs(records, area_facts(), settings=settings), hidden_working_face)
+    assert raised[0].select("point_code", "start", "end", "peak").rows() == [
+        (AREA, moment(0, 8), moment(0, 12), 3.0)]
+
+
+def test_each_area_s_lead_is_tracked_on_its_own():
+    third = area_code(3)
+    crews = {**{card(i): AREA for i in (1, 2, 3)}, **{card(i): third for i in (4, 5, 6)}}
+    records = crews_at_work(range(3), crews)
+    for n in range(3, 9):
+        records = records + quiet_day(n)
+    assert hidden_leads(records).leads == [(AREA, moment(0, 8), moment(2, 12), 3.0),
+                                           (third, moment(0, 8), moment(2, 12), 3.0)]
+
+
+def test_who_was_in_an_area_is_remembered_through_a_batch_of_another_mine():
+    # each day, a batch of another mine's snapshot comes between our 09:55 and 10:00 snapshots: the stay
+    # across it still counts, and the three days of four hours make a lead
+    records = crews_at_work(range(3), {card(i): AREA for i in (1, 2, 3)})
+    cuts = []
+    for n in range(3):
+        pos, snaps = snapshots(moment(n, 9.99), moment(n, 9.99), {card(1, OTHER): area_code(1, OTHER)}, mine=OTHER)
+        records = records + Records(positions=pos, snapshots=snaps)
+        cuts += [moment(n, 9.985), moment(n, 9.995)]
+    assert hidden_leads(records, cuts=cuts).leads == [(AREA, moment(0, 8), None, 3.0)]
