@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
 import pytest
@@ -173,8 +174,10 @@ def test_power_one_batch_equals_many():
 CAPACITY = 120.0  # 万t/a: 1,200,000 t; a month over 120,000 t, a year at 1,320,000 t
 
 
-def counter(values: list[tuple[datetime, float]], point: str = OUTPUT, unit: str | None = "t") -> Records:
-    return Records(readings=[count(point, t, v) for t, v in values], definitions=[counter_definition(point, unit)])
+def counter(values: list[tuple[datetime, float]], point: str = OUTPUT, **definition: Any) -> Records:
+    """A counter's readings, and its definition (the fields given replacing counter_definition's)."""
+    return Records(readings=[count(point, t, v) for t, v in values],
+                   definitions=[{**counter_definition(point), **definition}])
 
 
 def capacity_leads(records: Records, *, cuts=(), settings=None):

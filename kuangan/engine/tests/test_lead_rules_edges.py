@@ -45,7 +45,19 @@ from .lead_factories import (
     status,
     with_personnel,
 )
-from .test_lead_rules import AREA, MIXED, MIXED_FACTS, area_facts, days_of_work, hidden_leads, quiet_day
+from .test_lead_rules import (
+    AREA,
+    CAPACITY,
+    METER,
+    MIXED,
+    MIXED_FACTS,
+    area_facts,
+    counter,
+    days_of_work,
+    hidden_leads,
+    june,
+    quiet_day,
+)
 
 pytestmark = pytest.mark.nodb
 
@@ -185,22 +197,12 @@ def test_a_batch_that_neither_continues_nor_closes_an_open_episode_reports_only_
 
 # --- over_capacity: the evidence, counters as defined or not, several mines ---------------------------------
 
-CAPACITY = 120.0  # 万t/a: a month over 120,000 t at the default share
 JULY_1 = datetime(2024, 7, 1, 1)
-
-
-def june(d: int, h: float = 12) -> datetime:
-    return moment(d - 1, h)
 
 
 def capacity_run(records: Records, *, capacities: dict[str, float] | None = None, settings=None) -> Any:
     the_facts = facts(capacity=capacities or {MINE: CAPACITY})
     return run(over_capacity, inputs(records, the_facts, settings=settings))
-
-
-def counter(values: list[tuple[datetime, float]], point: str = OUTPUT, **definition: Any) -> Records:
-    return Records(readings=[count(point, t, v) for t, v in values],
-                   definitions=[{**counter_definition(point), **definition}])
 
 
 def test_the_capacity_evidence_shows_the_latest_reading_over_a_share_its_shares_and_the_limits():
@@ -292,9 +294,6 @@ def test_a_mine_whose_capacity_leaves_the_registry_has_its_open_lead_ended_at_it
 
 
 # --- power_use_while_suspended: intervals, the night, days without data, the baseline kept ------------------
-
-METER = f"{MINE}M001"
-
 
 def producing_days(n: int, per_day: float = 1000.0, *, mine: str = MINE, first: int = 0) -> list[dict[str, Any]]:
     return [r for d in range(first, first + n) for r in power_day(f"{mine}M001", d, per_day, mine=mine)]
