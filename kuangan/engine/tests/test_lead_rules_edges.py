@@ -200,9 +200,8 @@ def test_a_batch_that_neither_continues_nor_closes_an_open_episode_reports_only_
 JULY_1 = datetime(2024, 7, 1, 1)
 
 
-def capacity_run(records: Records, *, capacities: dict[str, float] | None = None, settings=None) -> Any:
-    the_facts = facts(capacity=capacities or {MINE: CAPACITY})
-    return run(over_capacity, inputs(records, the_facts, settings=settings))
+def capacity_run(records: Records, *, settings=None) -> Any:
+    return run(over_capacity, inputs(records, facts(capacity={MINE: CAPACITY}), settings=settings))
 
 
 def test_the_capacity_evidence_shows_the_latest_reading_over_a_share_its_shares_and_the_limits():
