@@ -1,5 +1,6 @@
 """Test doubles for the lead rules (engine.rules.leads): registry facts, YDSJ, DZFT, RYSS and LJ counter
-rows built from a few arguments, cut into batches by header time and run through one rule."""
+rows built from a few arguments, cut into batches by header time and run through one rule; and each rule's
+crafted days (power while suspended, a counter over capacity, seal sightings, work in an undeclared area)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ import polars as pl
 from kuangan.engine import facts as F
 from kuangan.engine import schema
 from kuangan.engine.pipeline import SEEN, EngineState, merge_episodes, prepare
+from kuangan.engine.rules import (
+    hidden_working_face,
+    over_capacity,
+    power_use_while_suspended,
+    seal_activity_while_suspended,
+)
 from kuangan.engine.rules.base import RuleInput
 from kuangan.engine.settings import Settings
 
@@ -196,3 +203,109 @@ def run(module: Any, batches: Sequence[RuleInput], now: datetime | None = None) 
 def with_personnel(settings: Settings | None = None, **values: Any) -> Settings:
     settings = settings or Settings()
     return replace(settings, personnel=replace(settings.personnel, **values))
+
+
+# --- each rule's crafted days -------------------------------------------------------------------------
+
+METER, METER_2 = f"{MINE}M001", f"{MINE}M002"
+SEAL, SEAL_2 = f"{MINE}S01", f"{MINE}S02"
+
+
+BASE_DAYS = 10  # producing days 0-9 at 1000 kWh a day (two meters of 500), suspended from day 10
+
+
+def power_records(suspended_days: list[float], *, producing_days: int = BASE_DAYS, per_day: float = 1000.0
+                  ) -> Records:
+    rows = []
+    for n in range(producing_days):
+        rows += power_day(METER, n, per_day / 2) + power_day(METER_2, n, per_day / 2)
+    for i, kwh in enumerate(suspended_days):
+        rows += power_day(METER, producing_days + i, kwh)
+    return Records(power=rows)
+
+
+def leads_status(mine: str, n: int):
+    """Producing until day n, suspended from it."""
+    return status(mine, (day(-100), PRODUCING), (day(n), SUSPENDED))
+
+
+def suspended_from(n: int, mine: str = MINE):
+    return facts(status_rows=leads_status(mine, n))
+
+
+def power_leads(records: Records, *, suspended_on: int = BASE_DAYS, status_rows=None, cuts=(), settings=None):
+    """The power rule over the records, the mine producing until `suspended_on` (or as `status_rows` say)."""
+    the_facts = facts(status_rows=status_rows or leads_status(MINE, suspended_on))
+    return run(power_use_while_suspended, inputs(records, the_facts, cuts=cuts, settings=settings))
+
+
+CAPACITY = 120.0  # 万t/a: 1,200,000 t; a month over 120,000 t, a year at 1,320,000 t
+
+
+def counter(values: list[tuple[datetime, float]], point: str = OUTPUT, **definition: Any) -> Records:
+    """A counter's readings, and its definition (the fields given replacing counter_definition's)."""
+    return Records(readings=[count(point, t, v) for t, v in values],
+                   definitions=[{**counter_definition(point), **definition}])
+
+
+def capacity_leads(records: Records, *, cuts=(), settings=None):
+    return run(over_capacity, inputs(records, facts(capacity={MINE: CAPACITY}), cuts=cuts, settings=settings))
+
+
+def june(d: int, h: float = 12) -> datetime:
+    return moment(d - 1, h)
+
+
+def seal_leads(rows, the_facts=None, cuts=()):
+    return run(seal_activity_while_suspended,
+               inputs(Records(seals=rows), the_facts or suspended_from(0), cuts=cuts))
+
+
+AREA = area_code(1)  # undeclared unless the facts say otherwise
+ELSEWHERE = area_code(2)  # a declared roadway
+
+
+def work_day(n: int, people: int = 3, hours: float = 4.0, where: str = AREA) -> Records:
+    """Day n: `people` cards in the area from 08:00 for `hours` (snapshots every 5 minutes, and one at the
+    exact end), then everyone in the declared roadway until 16:00."""
+    start, end = moment(n, 8), moment(n, 8 + hours)
+    crew = {card(i): where for i in range(1, people + 1)}
+    pos, snaps = snapshots(start, end - timedelta(microseconds=1), crew)
+    last_pos, last_snaps = snapshots(end, end, crew)
+    away_pos, away_snaps = snapshots(end + timedelta(minutes=5), moment(n, 16), dict.fromkeys(crew, ELSEWHERE))
+    return Records(positions=pos + last_pos + away_pos, snapshots=snaps + last_snaps + away_snaps)
+
+
+def quiet_day(n: int) -> Records:
+    """An empty snapshot at noon: the mine's data reaches day n."""
+    pos, snaps = snapshots(moment(n, 12), moment(n, 12), {})
+    return Records(positions=pos, snapshots=snaps)
+
+
+def area_facts(declared_as=None, face_status=None, area_type="重点区域"):
+    return facts(areas=[{**area(AREA, declared_as, face_status), "area_type": area_type}, area(ELSEWHERE, "roadway")])
+
+
+def hidden_leads(records: Records, the_facts=None, cuts=(), settings=None):
+    return run(hidden_working_face, inputs(records, the_facts or area_facts(), cuts=cuts, settings=settings))
+
+
+def days_of_work(*days: int, **kw) -> Records:
+    out = Records()
+    for n in days:
+        out = out + work_day(n, **kw)
+    return out
+
+
+def mixed_records() -> Records:
+    """A fortnight with something for every rule: work in an undeclared area, power while suspended,
+    seal sightings, an output counter going over its month."""
+    records = power_records([300.0, 301.0, 100.0, 800.0]) + days_of_work(10, 11, 13) + quiet_day(14)
+    records = records + Records(seals=[sighting(SEAL, moment(11, h)) for h in (1, 1.5, 3, 3.5, 6)])
+    return records + counter([(moment(9, 12), 0.0), (moment(10, 12), 60_000.0), (moment(11, 9), 30_000.0),
+                              (moment(12, 23), 100_000.0), (moment(13, 12), 100_010.0)])
+
+
+MIXED = mixed_records()
+MIXED_FACTS = facts(status_rows=leads_status(MINE, 10), capacity={MINE: CAPACITY},
+                    areas=[area(ELSEWHERE, "roadway")])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
-from typing import Any
 
 import polars as pl
 import pytest
@@ -14,43 +13,54 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from kuangan.engine.rules import (
-    hidden_working_face,
     leads,
     over_capacity,
     power_use_while_suspended,
-    seal_activity_while_suspended,
 )
 from kuangan.engine.settings import Settings
 
 from .factories import MINE, code, readings
 from .lead_factories import (
+    AREA,
+    BASE_DAYS,
+    CAPACITY,
+    ELSEWHERE,
+    METER,
+    MIXED,
+    MIXED_FACTS,
     OTHER,
     OUTPUT,
-    PRODUCING,
+    SEAL,
+    SEAL_2,
     SUSPENDED,
     Records,
     area,
-    area_code,
+    area_facts,
+    capacity_leads,
     card,
-    count,
-    counter_definition,
+    counter,
     day,
+    days_of_work,
     facts,
+    hidden_leads,
     inputs,
+    june,
+    leads_status,
     moment,
     power,
     power_day,
+    power_leads,
+    power_records,
+    quiet_day,
     run,
+    seal_leads,
     sighting,
     snapshots,
-    status,
+    suspended_from,
     with_personnel,
 )
 
 pytestmark = pytest.mark.nodb
-
-METER, METER_2 = f"{MINE}M001", f"{MINE}M002"
-SEAL, SEAL_2 = f"{MINE}S01", f"{MINE}S02"
 
 
 def test_the_lead_kinds_are_the_four_rules():
@@ -60,33 +70,6 @@ def test_the_lead_kinds_are_the_four_rules():
 
 
 # --- power_use_while_suspended ------------------------------------------------------------------------------
-
-BASE_DAYS = 10  # producing days 0-9 at 1000 kWh a day (two meters of 500), suspended from day 10
-
-
-def power_records(suspended_days: list[float], *, producing_days: int = BASE_DAYS, per_day: float = 1000.0
-                  ) -> Records:
-    rows = []
-    for n in range(producing_days):
-        rows += power_day(METER, n, per_day / 2) + power_day(METER_2, n, per_day / 2)
-    for i, kwh in enumerate(suspended_days):
-        rows += power_day(METER, producing_days + i, kwh)
-    return Records(power=rows)
-
-
-def leads_status(mine: str, n: int):
-    """Producing until day n, suspended from it."""
-    return status(mine, (day(-100), PRODUCING), (day(n), SUSPENDED))
-
-
-def suspended_from(n: int, mine: str = MINE):
-    return facts(status_rows=leads_status(mine, n))
-
-
-def power_leads(records: Records, *, suspended_on: int = BASE_DAYS, cuts=(), settings=None):
-    return run(power_use_while_suspended, inputs(records, suspended_from(suspended_on), cuts=cuts,
-                                                 settings=settings))
-
 
 def test_a_suspended_day_at_exactly_30_percent_is_no_lead_and_just_over_is():
     # day 10: 300 kWh = 30 % of the 1000 kWh median, not above; day 11: 301 kWh; day 12: 100 kWh ends it
@@ -170,23 +153,6 @@ def test_power_one_batch_equals_many():
 
 
 # --- over_capacity ------------------------------------------------------------------------------------------
-
-CAPACITY = 120.0  # 万t/a: 1,200,000 t; a month over 120,000 t, a year at 1,320,000 t
-
-
-def counter(values: list[tuple[datetime, float]], point: str = OUTPUT, **definition: Any) -> Records:
-    """A counter's readings, and its definition (the fields given replacing counter_definition's)."""
-    return Records(readings=[count(point, t, v) for t, v in values],
-                   definitions=[{**counter_definition(point), **definition}])
-
-
-def capacity_leads(records: Records, *, cuts=(), settings=None):
-    return run(over_capacity, inputs(records, facts(capacity={MINE: CAPACITY}), cuts=cuts, settings=settings))
-
-
-def june(d: int, h: float = 12) -> datetime:
-    return moment(d - 1, h)
-
 
 def test_a_month_of_exactly_10_percent_is_no_lead_and_one_tonne_more_is():
     exactly = counter([(june(1, 0), 5000.0), (june(15), 65_000.0), (june(30, 23), 125_000.0),
@@ -279,11 +245,6 @@ def test_a_batch_of_analog_readings_leaves_the_counter_state_unchanged():
 # --- seal_activity_while_suspended --------------------------------------------------------------------------
 
 
-def seal_leads(rows, the_facts=None, cuts=()):
-    return run(seal_activity_while_suspended,
-               inputs(Records(seals=rows), the_facts or suspended_from(0), cuts=cuts))
-
-
 def test_sightings_within_an_hour_are_one_lead_and_a_longer_gap_starts_another():
     rows = [sighting(SEAL, moment(2, 10)), sighting(SEAL, moment(2, 10.5), people=3),
             sighting(SEAL, moment(2, 11.5)),  # exactly an hour after the last: the same episode
@@ -324,42 +285,6 @@ def test_seal_one_batch_equals_many():
 
 
 # --- hidden_working_face ------------------------------------------------------------------------------------
-
-AREA = area_code(1)  # undeclared unless the facts say otherwise
-ELSEWHERE = area_code(2)  # a declared roadway
-
-
-def work_day(n: int, people: int = 3, hours: float = 4.0, where: str = AREA) -> Records:
-    """Day n: `people` cards in the area from 08:00 for `hours` (snapshots every 5 minutes, and one at the
-    exact end), then everyone in the declared roadway until 16:00."""
-    start, end = moment(n, 8), moment(n, 8 + hours)
-    crew = {card(i): where for i in range(1, people + 1)}
-    pos, snaps = snapshots(start, end - timedelta(microseconds=1), crew)
-    last_pos, last_snaps = snapshots(end, end, crew)
-    away_pos, away_snaps = snapshots(end + timedelta(minutes=5), moment(n, 16), dict.fromkeys(crew, ELSEWHERE))
-    return Records(positions=pos + last_pos + away_pos, snapshots=snaps + last_snaps + away_snaps)
-
-
-def quiet_day(n: int) -> Records:
-    """An empty snapshot at noon: the mine's data reaches day n."""
-    pos, snaps = snapshots(moment(n, 12), moment(n, 12), {})
-    return Records(positions=pos, snapshots=snaps)
-
-
-def area_facts(declared_as=None, face_status=None, area_type="重点区域"):
-    return facts(areas=[{**area(AREA, declared_as, face_status), "area_type": area_type}, area(ELSEWHERE, "roadway")])
-
-
-def hidden_leads(records: Records, the_facts=None, cuts=(), settings=None):
-    return run(hidden_working_face, inputs(records, the_facts or area_facts(), cuts=cuts, settings=settings))
-
-
-def days_of_work(*days: int, **kw) -> Records:
-    out = Records()
-    for n in days:
-        out = out + work_day(n, **kw)
-    return out
-
 
 def test_three_people_four_hours_on_three_of_seven_days_open_a_lead():
     result = hidden_leads(days_of_work(0, 3, 6))
@@ -506,20 +431,6 @@ def test_the_episodes_are_judged_per_mine():
 
 
 # --- every rule: any cut into batches gives the same leads --------------------------------------------------
-
-
-def mixed_records() -> Records:
-    """A fortnight with something for every rule: work in an undeclared area, power while suspended,
-    seal sightings, an output counter going over its month."""
-    records = power_records([300.0, 301.0, 100.0, 800.0]) + days_of_work(10, 11, 13) + quiet_day(14)
-    records = records + Records(seals=[sighting(SEAL, moment(11, h)) for h in (1, 1.5, 3, 3.5, 6)])
-    return records + counter([(moment(9, 12), 0.0), (moment(10, 12), 60_000.0), (moment(11, 9), 30_000.0),
-                              (moment(12, 23), 100_000.0), (moment(13, 12), 100_010.0)])
-
-
-MIXED = mixed_records()
-MIXED_FACTS = facts(status_rows=leads_status(MINE, 10), capacity={MINE: CAPACITY},
-                    areas=[area(ELSEWHERE, "roadway")])
 
 
 @functools.cache

@@ -23,21 +23,36 @@ from kuangan.engine.schema import TIME
 
 from .factories import MINE, code
 from .lead_factories import (
+    AREA,
+    CAPACITY,
+    METER,
+    MIXED,
+    MIXED_FACTS,
     OTHER,
     OUTPUT,
     PRODUCING,
+    SEAL,
+    SEAL_2,
     SUSPENDED,
     Records,
     area_code,
+    area_facts,
+    capacity_leads,
     card,
     count,
+    counter,
     counter_definition,
     day,
+    days_of_work,
     facts,
+    hidden_leads,
     inputs,
+    june,
     moment,
     power,
     power_day,
+    power_leads,
+    quiet_day,
     run,
     saved,
     sighting,
@@ -45,23 +60,9 @@ from .lead_factories import (
     status,
     with_personnel,
 )
-from .test_lead_rules import (
-    AREA,
-    CAPACITY,
-    METER,
-    MIXED,
-    MIXED_FACTS,
-    area_facts,
-    counter,
-    days_of_work,
-    hidden_leads,
-    june,
-    quiet_day,
-)
 
 pytestmark = pytest.mark.nodb
 
-SEAL, SEAL_2 = f"{MINE}S01", f"{MINE}S02"
 OTHER_SEAL = f"{OTHER}S01"
 
 
@@ -200,14 +201,10 @@ def test_a_batch_that_neither_continues_nor_closes_an_open_episode_reports_only_
 JULY_1 = datetime(2024, 7, 1, 1)
 
 
-def capacity_run(records: Records, *, settings=None) -> Any:
-    return run(over_capacity, inputs(records, facts(capacity={MINE: CAPACITY}), settings=settings))
-
-
 def test_the_capacity_evidence_shows_the_latest_reading_over_a_share_its_shares_and_the_limits():
     settings = with_personnel(capacity_month_share=0.123456, capacity_year_share=1.234567)
     # 12.3456 % of 1,200,000 t is 148,147.2 t: June goes over on the 20th, and further on the 25th
-    result = capacity_run(counter([(june(1, 0), 0.0), (june(20), 150_000.0), (june(25), 150_060.456)]),
+    result = capacity_leads(counter([(june(1, 0), 0.0), (june(20), 150_000.0), (june(25), 150_060.456)]),
                           settings=settings)
     assert result.leads == [(None, june(20), None, pytest.approx(150_060.456))]
     assert result.evidence[0] == {
@@ -227,7 +224,7 @@ def test_a_capacity_lead_opened_and_ended_in_one_batch_is_one_episode_showing_it
 
 
 def test_a_counter_reading_the_same_value_again_adds_nothing():
-    result = capacity_run(counter([(june(1), 125_000.0), (june(10), 125_000.0), (june(20), 125_010.0)]))
+    result = capacity_leads(counter([(june(1), 125_000.0), (june(10), 125_000.0), (june(20), 125_010.0)]))
     assert result.leads == []
     assert result.state["counters"].select("value").item() == 125_010.0
 
@@ -239,7 +236,7 @@ def test_the_definition_s_sensor_type_decides_what_is_an_output_counter_and_the_
     records = (counter([(june(1), 0.0), (june(20), 50_000.0)], point=coded_water, sensor_type="3001")
                + counter([(june(1), 0.0), (june(20), 900_000.0)], point=coded_output, sensor_type="1014")
                + Records(readings=[count(undefined, june(1), 0.0), count(undefined, june(21), 70_001.0)]))
-    result = capacity_run(records)
+    result = capacity_leads(records)
     assert result.leads == [(None, june(21), None, 120_001.0)]
     assert result.evidence[0]["counters"] == [
         {"point_code": coded_water, "unit": "t", "unit_known": True},
@@ -303,25 +300,21 @@ def quarters(n: int, kwh: dict[int, float], *, mine: str = MINE) -> list[dict[st
     return power(f"{mine}M001", moment(n), [kwh.get(i, 0.0) for i in range(96)], minutes=15, mine=mine)
 
 
-def power_run(rows: list[dict[str, Any]], *, suspended_on: int = 10, status_rows=None, cuts=(), settings=None
-              ) -> Any:
-    the_facts = facts(status_rows=status_rows or status(MINE, (day(-100), PRODUCING), (day(suspended_on), SUSPENDED)))
-    return run(power_use_while_suspended, inputs(Records(power=rows), the_facts, cuts=cuts, settings=settings))
-
-
 def test_an_interval_without_length_is_ignored_and_one_of_zero_kwh_counts():
     # an interval that ends where it starts or before: its kWh is not counted, and its end does not make
     # the days up to it complete (the lead of day 10 stays open)
     bogus = [{**power(METER, moment(15), [900.0])[0], "end": moment(15), "header_time": moment(11)},
              {**power(METER, moment(20), [900.0])[0], "end": moment(16), "header_time": moment(11)}]
-    assert power_run(producing_days(10) + power_day(METER, 10, 500.0) + bogus).leads == [
+    assert power_leads(Records(power=producing_days(10) + power_day(METER, 10, 500.0) + bogus)).leads == [
         (None, moment(10), None, 50.0)]
     # nor does it make a later file of the days before its end look sent already
     later = power_day(METER, 11, 500.0) + power_day(METER, 12, 100.0) + power_day(METER, 13, 100.0)
-    result = power_run(producing_days(10) + power_day(METER, 10, 500.0) + bogus + later, cuts=[moment(11, 0.5)])
+    result = power_leads(Records(power=producing_days(10) + power_day(METER, 10, 500.0) + bogus + later),
+                         cuts=[moment(11, 0.5)])
     assert result.leads == [(None, moment(10), moment(12), 50.0)]
     # day 11 draws nothing, reported as zeros past its midnight: complete and under, it ends the lead
-    result = power_run(producing_days(10) + power_day(METER, 10, 500.0) + power(METER, moment(11), [0.0] * 25))
+    zeros = power(METER, moment(11), [0.0] * 25)
+    result = power_leads(Records(power=producing_days(10) + power_day(METER, 10, 500.0) + zeros))
     assert result.leads == [(None, moment(10), moment(11), 50.0)]
 
 
@@ -329,26 +322,26 @@ def test_an_interval_is_spread_over_the_quarter_hours_it_covers_pro_rata():
     # 23:50 to 00:20, 30 kWh: 10 on the first day; 15 in 00:00-00:15 and 5 after, on the second
     rows = [{**power(METER, moment(9, 23) + timedelta(minutes=50), [30.0])[0], "end": moment(10, 0.5) - timedelta(
         minutes=10)}]
-    result = power_run(rows, status_rows=status(MINE, (day(-100), PRODUCING)))
+    result = power_leads(Records(power=rows), status_rows=status(MINE, (day(-100), PRODUCING)))
     assert result.state["days"].select("day", "kwh", "night_peak").rows() == [
         (day(9), pytest.approx(10.0), None), (day(10), pytest.approx(20.0), pytest.approx(15.0))]
 
 
 def test_a_quarter_hour_from_six_o_clock_is_not_night():
     # the baseline's night peak is 1000 / 96 kWh; 100 kWh in 06:00-06:15 is 10 % of the day
-    assert power_run(producing_days(10) + quarters(10, {24: 100.0})).leads == []
-    assert power_run(producing_days(10) + quarters(10, {23: 100.0})).leads[0][1] == moment(10)
+    assert power_leads(Records(power=producing_days(10) + quarters(10, {24: 100.0}))).leads == []
+    assert power_leads(Records(power=producing_days(10) + quarters(10, {23: 100.0}))).leads[0][1] == moment(10)
 
 
 def test_a_night_peak_at_exactly_its_share_of_the_baseline_is_no_lead():
     # 768 kWh a day evenly: 8 kWh a quarter hour; 4 kWh at 02:00 is exactly 50 %
-    assert power_run(producing_days(10, 768.0) + quarters(10, {8: 4.0})).leads == []
-    assert power_run(producing_days(10, 768.0) + quarters(10, {8: 4.01})).leads[0][1] == moment(10)
+    assert power_leads(Records(power=producing_days(10, 768.0) + quarters(10, {8: 4.0}))).leads == []
+    assert power_leads(Records(power=producing_days(10, 768.0) + quarters(10, {8: 4.01}))).leads[0][1] == moment(10)
 
 
 def test_without_power_at_night_while_producing_there_is_no_night_baseline_and_no_night_lead():
     daytime = [r for d in range(10) for r in power(METER, moment(d, 8), [100.0] * 8)]
-    result = power_run(daytime + quarters(10, {8: 10.0}))  # 10 kWh at 02:00, 1.25 % of the day's baseline
+    result = power_leads(Records(power=daytime + quarters(10, {8: 10.0})))  # 10 kWh at 02:00, 1.25 % of the day's baseline
     assert result.leads == []
     assert power_use_while_suspended.baseline(result.state, MINE) == (800.0, 10, 7, 0.0)
 
@@ -357,11 +350,11 @@ def test_a_suspended_day_without_night_data_has_no_night_peak():
     # 1 kWh every quarter hour while producing: the night peak is 1 kWh; the suspended day's 20 kWh at 10:00
     # is 21 % of the day's baseline, and nothing was reported at night
     rows = [r for d in range(10) for r in power(METER, moment(d), [1.0] * 96, minutes=15)]
-    assert power_run(rows + power(METER, moment(10, 10), [20.0] + [0.0] * 13)).leads == []
+    assert power_leads(Records(power=rows + power(METER, moment(10, 10), [20.0] + [0.0] * 13))).leads == []
 
 
 def test_a_mine_that_drew_nothing_while_producing_has_no_baseline_to_be_over():
-    assert power_run(producing_days(10, 0.0) + power_day(METER, 10, 100.0)).leads == []
+    assert power_leads(Records(power=producing_days(10, 0.0) + power_day(METER, 10, 100.0))).leads == []
 
 
 def test_the_baseline_is_kept_over_the_newest_producing_days_of_each_mine():
@@ -372,12 +365,12 @@ def test_the_baseline_is_kept_over_the_newest_producing_days_of_each_mine():
     # 40 % on day 10 at both mines, judged in a later batch, after the state was cut to seven days
     rows += power_day(METER, 10, 400.0) + power_day(f"{OTHER}M001", 10, 400.0, mine=OTHER)
     both = [row for m in (MINE, OTHER) for row in status(m, (day(-100), PRODUCING), (day(10), SUSPENDED))]
-    result = power_run(rows, status_rows=both, cuts=[moment(10, 1)], settings=settings)
+    result = power_leads(Records(power=rows), status_rows=both, cuts=[moment(10, 1)], settings=settings)
     assert result.leads == [(None, moment(10), None, 40.0)] * 2
     assert [e["baseline_days"] for e in result.evidence] == [7, 7]
     # in one batch, with days 11 and 12 under: each mine's lead ends at day 11
     rows += [r for m in (MINE, OTHER) for d in (11, 12) for r in power_day(f"{m}M001", d, 100.0, mine=m)]
-    one = power_run(rows, status_rows=both, settings=settings)
+    one = power_leads(Records(power=rows), status_rows=both, settings=settings)
     assert one.leads == [(None, moment(10), moment(11), 40.0)] * 2
     assert [e["baseline_days"] for e in one.evidence] == [7, 7]
     kept = result.state["days"].filter(pl.col("final")).group_by("mine_code").agg(pl.col("day").min(), pl.len())
@@ -396,7 +389,8 @@ def test_a_complete_day_without_data_ends_a_lead_and_is_shown_as_drawing_nothing
 
 def test_a_day_is_not_judged_under_until_a_meter_reports_past_its_midnight():
     # day 11 reported until 08:00 at a low rate: it may still go over
-    result = power_run(producing_days(10) + power_day(METER, 10, 500.0) + power(METER, moment(11), [1.0] * 8))
+    low = power(METER, moment(11), [1.0] * 8)
+    result = power_leads(Records(power=producing_days(10) + power_day(METER, 10, 500.0) + low))
     assert result.leads == [(None, moment(10), None, 50.0)]
 
 
@@ -404,17 +398,17 @@ def test_a_mine_producing_again_ends_the_lead_at_the_start_of_its_first_producin
     statuses = status(MINE, (day(-100), PRODUCING), (day(10), SUSPENDED), (day(12), PRODUCING))
     rows = producing_days(10) + power_day(METER, 10, 500.0) + power_day(METER, 11, 500.0) + power_day(
         METER, 12, 2000.0)
-    assert power_run(rows, status_rows=statuses).leads == [(None, moment(10), moment(12), 50.0)]
+    assert power_leads(Records(power=rows), status_rows=statuses).leads == [(None, moment(10), moment(12), 50.0)]
 
 
 def test_the_same_interval_twice_in_one_file_counts_once_as_first_written():
     day_10 = power_day(METER, 10, 240.0)  # 24 %
     again = {**day_10[8], "kwh": 400.0}
-    assert power_run(producing_days(10) + day_10 + [again]).leads == []
+    assert power_leads(Records(power=producing_days(10) + day_10 + [again])).leads == []
 
 
 def test_the_power_evidence_shows_the_day_its_shares_the_baseline_and_the_limits():
-    result = power_run(producing_days(10) + power_day(METER, 10, 301.23))
+    result = power_leads(Records(power=producing_days(10) + power_day(METER, 10, 301.23)))
     assert result.evidence == [{
         "day": str(day(10)), "kwh": 301.2, "status": SUSPENDED, "baseline_kwh": 1000.0, "baseline_days": 10,
         "share_pct": 30.1, "night_peak_kwh": 3.14, "baseline_night_peak_kwh": 10.42, "night_share_pct": 30.1,
@@ -424,8 +418,8 @@ def test_the_power_evidence_shows_the_day_its_shares_the_baseline_and_the_limits
 
 def test_power_state_after_many_batches_equals_that_after_one():
     rows = producing_days(10) + [r for n, k in enumerate([300.0, 500.0, 100.0]) for r in power_day(METER, 10 + n, k)]
-    whole = power_run(rows)
-    cut = power_run(rows, cuts=[moment(n, h) for n in range(13) for h in (0.25, 3.1, 17)])
+    whole = power_leads(Records(power=rows))
+    cut = power_leads(Records(power=rows), cuts=[moment(n, h) for n in range(13) for h in (0.25, 3.1, 17)])
     assert cut.leads == whole.leads
     for name in ("days", "night", "meters"):
         assert cut.state[name].equals(whole.state[name]), name
