@@ -508,3 +508,16 @@ def test_who_was_in_an_area_is_remembered_through_a_batch_of_another_mine():
         records = records + Records(positions=pos, snapshots=snaps)
         cuts += [moment(n, 9.985), moment(n, 9.995)]
     assert hidden_leads(records, cuts=cuts).leads == [(AREA, moment(0, 8), None, 3.0)]
+
+
+def test_a_hidden_lead_opened_and_ended_in_one_batch_shows_the_day_that_ended_it():
+    # days 0-2 qualify; day 7's window (days 1-7) holds two of the three days needed: it ends the lead, and
+    # the evidence shows that day and its window, not day 6, the last day the lead held
+    records = days_of_work(0, 1, 2)
+    for n in range(3, 9):
+        records = records + quiet_day(n)
+    result = hidden_leads(records)
+    assert result.leads == [(AREA, moment(0, 8), moment(2, 12), 3.0)]
+    shown = result.evidence[0]
+    assert shown["judged_day"] == str(day(7))
+    assert [d["day"] for d in shown["qualifying_days"]] == [str(day(1)), str(day(2))]
