@@ -521,3 +521,15 @@ def test_a_hidden_lead_opened_and_ended_in_one_batch_shows_the_day_that_ended_it
     shown = result.evidence[0]
     assert shown["judged_day"] == str(day(7))
     assert [d["day"] for d in shown["qualifying_days"]] == [str(day(1)), str(day(2))]
+
+
+def test_the_hidden_evidence_shows_the_area_as_registered_the_judged_day_and_the_settings_applied():
+    settings = with_personnel(hidden_people=2, hidden_hours=3.5, hidden_days=2, hidden_window_days=5)
+    stopped = area_facts(declared_as="face", face_status="stopped", area_type="采掘工作面")
+    result = hidden_leads(days_of_work(0, 1, people=2), stopped, settings=settings)
+    assert result.leads == [(AREA, moment(0, 8), None, 2.0)]
+    shown = result.evidence[0]
+    assert [d["day"] for d in shown.pop("qualifying_days")] == [str(day(0)), str(day(1))]
+    assert shown == {"area": AREA, "declared": "face_stopped", "declared_as": "face", "face_status": "stopped",
+                     "area_type": "采掘工作面", "judged_day": str(day(1)), "people_needed": 2, "hours_needed": 3.5,
+                     "days_needed": 2, "window_days": 5}
