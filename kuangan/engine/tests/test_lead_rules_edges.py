@@ -392,6 +392,7 @@ def test_a_day_is_not_judged_under_until_a_meter_reports_past_its_midnight():
     low = power(METER, moment(11), [1.0] * 8)
     result = power_leads(Records(power=producing_days(10) + power_day(METER, 10, 500.0) + low))
     assert result.leads == [(None, moment(10), None, 50.0)]
+    assert result.evidence[0]["day"] == str(day(10))  # the latest day judged over, not the day still open
 
 
 def test_a_mine_producing_again_ends_the_lead_at_the_start_of_its_first_producing_day():
@@ -414,6 +415,24 @@ def test_the_power_evidence_shows_the_day_its_shares_the_baseline_and_the_limits
         "share_pct": 30.1, "night_peak_kwh": 3.14, "baseline_night_peak_kwh": 10.42, "night_share_pct": 30.1,
         "limit_share_pct": 30.0, "limit_night_share_pct": 50.0,
     }]
+    # the limits as set, and the baseline, to a tenth of a percent and of a kWh
+    settings = with_personnel(power_share=0.3333, power_night_share=0.4444)
+    shown = power_leads(Records(power=producing_days(10, 1000.04) + power_day(METER, 10, 340.0)),
+                        settings=settings).evidence[0]
+    assert (shown["limit_share_pct"], shown["limit_night_share_pct"], shown["baseline_kwh"]) == (33.3, 44.4, 1000.0)
+
+
+def test_a_night_quarter_hour_sent_by_two_meters_in_two_batches_adds_up_before_its_day_is_complete():
+    # day 10 to 08:00: 4 kWh at 02:00 from each meter, the second meter's in a later file; together 8 kWh,
+    # 77 % of the 10.42 kWh night baseline (one meter's 4 kWh would be 38 %)
+    second = f"{MINE}M002"
+    first_part = power(METER, moment(10), [4.0 if i == 8 else 0.0 for i in range(32)], minutes=15)
+    second_part = [{**r, "header_time": moment(10, 9)}
+                   for r in power(second, moment(10), [4.0 if i == 8 else 0.0 for i in range(32)], minutes=15)]
+    rows = producing_days(10) + first_part + second_part
+    result = power_leads(Records(power=rows), cuts=[moment(10, 8.5)])
+    assert result.leads == power_leads(Records(power=rows)).leads == [(None, moment(10), None, 0.8)]
+    assert result.evidence[0]["night_peak_kwh"] == 8.0
 
 
 def test_power_state_after_many_batches_equals_that_after_one():
