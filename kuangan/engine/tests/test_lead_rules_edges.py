@@ -377,6 +377,16 @@ def test_the_baseline_is_kept_over_the_newest_producing_days_of_each_mine():
     assert kept.sort("mine_code").rows() == [(MINE, day(3), 7), (OTHER, day(3), 7)]
 
 
+def test_the_baseline_is_the_median_of_the_newest_days_in_calendar_order_however_the_days_arrive():
+    # days 0-9 at 100, 200 ... 1000 kWh, the meter's file written newest first: the newest seven (400-1000)
+    # have a median of 700, and day 10's 224 kWh is 32 % of it
+    rows = [r for n in reversed(range(10)) for r in power_day(METER, n, 100.0 * (n + 1))]
+    result = power_leads(Records(power=rows + power_day(METER, 10, 224.0)),
+                         settings=with_personnel(power_baseline_days=7))
+    assert result.leads == [(None, moment(10), None, 32.0)]
+    assert (result.evidence[0]["baseline_kwh"], result.evidence[0]["baseline_days"]) == (700.0, 7)
+
+
 def test_a_complete_day_without_data_ends_a_lead_and_is_shown_as_drawing_nothing():
     first = producing_days(10) + power_day(METER, 10, 500.0)
     batches = inputs(Records(power=first + power_day(METER, 12, 500.0)), facts(
@@ -552,3 +562,13 @@ def test_the_hidden_evidence_shows_the_area_as_registered_the_judged_day_and_the
     assert shown == {"area": AREA, "declared": "face_stopped", "declared_as": "face", "face_status": "stopped",
                      "area_type": "采掘工作面", "judged_day": str(day(1)), "people_needed": 2, "hours_needed": 3.5,
                      "days_needed": 2, "window_days": 5}
+
+
+def test_a_stay_counted_in_one_batch_is_not_counted_again_in_the_next():
+    # three days of 2 h 30 min, each day's batch after the one before: under four hours, however cut
+    records = days_of_work(0, 1, 2, hours=2.5) + quiet_day(3)
+    cuts = [moment(n, 20) for n in range(3)] + [moment(n, 9) for n in range(3)]
+    assert hidden_leads(records, cuts=cuts).leads == []
+    result = hidden_leads(records, cuts=cuts, settings=with_personnel(hidden_hours=2.5))
+    assert result.leads == [(AREA, moment(0, 8), None, 3.0)]
+    assert [p["hours"] for d in result.evidence[0]["qualifying_days"] for p in d["who"]] == [2.5] * 9
