@@ -49,6 +49,7 @@ from .personnel_factories import (
     run,
     shift,
     snapshot,
+    station_code,
     status,
 )
 from .personnel_factories import settings as personnel_settings
@@ -298,6 +299,19 @@ def test_sos_opens_with_the_state_and_ends_when_it_is_cleared_or_the_card_is_gon
     assert found(sos, snaps) == [(card(3), at(9, 5), at(9, 15), None), (card(3), at(9, 20), at(9, 25), None)]
     shown = evidence_of(sos, snaps)[0]
     assert (shown["card"], shown["area"], shown["t"]) == (card(3), area_code(4), "2024-06-03 09:05:00")
+
+
+def test_the_sos_evidence_shows_who_called_where_and_since_when_as_first_seen():
+    # reported above ground (flag 0) but calling: shown with its area, station and times as in that snapshot
+    calling = {**person(3, down=at(7, 50), state=SOS, area=4, station=2, flag=0), "area_entered": at(8, 30),
+               "station_reached": at(8, 45), "distance": 3.5}
+    later = {**calling, "area_code": area_code(5), "distance": 80.0}  # a later snapshot shows nothing new
+    shown = evidence_of(sos, [snapshot(at(9, 5), [calling]), snapshot(at(9, 10), [later])])
+    assert shown == [{
+        "card": card(3), "name": "工人3", "t": "2024-06-03 09:05:00", "flag": 0, "time_down": "2024-06-03 07:50:00",
+        "area": area_code(4), "area_entered": "2024-06-03 08:30:00", "station": station_code(4, 2),
+        "station_reached": "2024-06-03 08:45:00", "distance": 3.5,
+    }]
 
 
 # --- restricted_area_entry ----------------------------------------------------------------------------------------
