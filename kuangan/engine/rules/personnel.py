@@ -108,10 +108,9 @@ def unchanged(state: dict[str, pl.DataFrame]) -> tuple[dict[str, pl.DataFrame], 
     return state, no_episodes()
 
 
-def fmt(column: str | pl.Expr) -> pl.Expr:
+def fmt(column: str) -> pl.Expr:
     """A time as the evidence shows it (Beijing time, as in the files)."""
-    expr = pl.col(column) if isinstance(column, str) else column
-    return expr.dt.strftime(TIME_FORMAT)
+    return pl.col(column).dt.strftime(TIME_FORMAT)
 
 
 T = TypeVar("T")
@@ -250,8 +249,7 @@ def _prepare(batch: RuleInput) -> People:
     parser's work (engine.episodes.track), so their number counts as much as the rows."""
     facts, positions = batch.facts, batch.positions
     leader_cards, leaders_on_file = derived(facts, "leaders", _leaders)
-    snapshots = batch.snapshots if not batch.snapshots.is_empty() else positions.select("mine_code", "header_time")
-    snaps_lf = snapshots.lazy().select("mine_code", t="header_time").unique(maintain_order=True).sort("mine_code", "t")
+    snaps_lf = batch.snapshots.lazy().select("mine_code", t="header_time").unique(maintain_order=True).sort("mine_code", "t")
     table_lf = shift_table(facts, snaps_lf)
     # positions come sorted by mine and snapshot time: a run of equal (mine, time) is a snapshot, numbered
     # `sid`; people are counted per snapshot and area in one pass grouped by integers (the area by a 64-bit

@@ -1,0 +1,126 @@
+"""The personnel rules' shared preparation (engine.rules.personnel) at its edges: the shift boundaries to
+the second, a shift change's counts at their bounds, an empty snapshot, two mines with snapshots at the same
+time, the cards an evidence lists, the shortest shift, positions out of order, and the batch prepared once."""
+
+from __future__ import annotations
+
+import gc
+import json
+from dataclasses import replace
+
+import pytest
+
+from kuangan.engine.rules import mine_overcrowded, overtime_underground, personnel, shift_change_overcrowded
+
+from .factories import MINE
+from .personnel_factories import (
+    alarms,
+    at,
+    card,
+    crowd,
+    facts,
+    mine,
+    person,
+    rule_input,
+    settings,
+    shift,
+    snapshot,
+)
+
+pytestmark = pytest.mark.nodb
+
+OTHER_MINE = "141129000002"
+
+
+def only(module):
+    return [(module.KIND, module)]
+
+
+def snaps_of(snapshots, **kw) -> list[dict]:
+    cols = ["mine_code", "t", "people", "outside", "shift_start", "in_change", "prev_shift", "next_shift",
+            "prev_lb", "next_lb", "prev_people", "next_down"]
+    return personnel.people(rule_input(snapshots, **kw)).snaps.select(cols).to_dicts()
+
+
+def test_a_shift_change_counts_the_previous_shift_from_its_lower_bound_and_the_next_from_its_own():
+    # 三八制: the 08:00 shift's people went down from 04:00 (inclusive) to 12:00 (exclusive), the 16:00 shift's
+    # from 12:00. One of each bound: 04:00:00 is of the 08:00 shift, 12:00:00 of the 16:00 shift.
+    crew = [person(1, down=at(4)), person(2, down=at(12)), person(3, down=at(15, 30))]
+    first, at_change = snaps_of([snapshot(at(15, 50), crew), snapshot(at(16), crew)])
+    assert first == {
+        "mine_code": MINE, "t": at(15, 50), "people": 3, "outside": 3, "shift_start": at(8), "in_change": True,
+        "prev_shift": at(8), "next_shift": at(16), "prev_lb": at(4), "next_lb": at(12), "prev_people": 1,
+        "next_down": at(12)}
+    # a snapshot exactly at a shift's start is in that shift, once
+    assert (at_change["t"], at_change["shift_start"], at_change["prev_people"]) == (at(16), at(16), 1)
+
+
+def test_a_person_down_exactly_half_way_between_two_starts_belongs_to_the_later_shift():
+    # overtime is 2 h past the end of the person's shift: down at 04:00:00 is of the 08:00 shift (over at
+    # 18:00), down at 12:00:00 of the 16:00 shift (not over at 18:05)
+    snaps = [snapshot(at(18, 5), [person(1, down=at(4)), person(2, down=at(12))])]
+    found = alarms(only(overtime_underground), snaps)
+    assert [(a["point_code"], a["start"]) for a in found] == [(card(1), at(18, 5))]
+    assert json.loads(found[0]["evidence"])["shift_start"] == "2024-06-03 08:00:00"
+
+
+def test_an_empty_snapshot_counts_nobody_underground_and_nobody_outside_the_faces():
+    [empty] = snaps_of([snapshot(at(9), [])])
+    assert (empty["people"], empty["outside"], empty["in_change"]) == (0, 0, False)
+
+
+def test_two_mines_with_a_snapshot_at_the_same_time_are_counted_apart():
+    # at 15:50 our mine has the 16:00 shift down and a card left from the night before (not the shift just
+    # before: no change), the other mine a change under way; in the positions, sorted by mine, the two
+    # snapshots are neighbours
+    ours = [person(1, down=at(-4)), person(2, down=at(15, 40))]
+    theirs = [person(1, down=at(6), mine=OTHER_MINE), person(2, down=at(15, 40), mine=OTHER_MINE)]
+    snaps = [snapshot(at(15, 50), ours), snapshot(at(15, 50), theirs, mine=OTHER_MINE)]
+    by_mine = {s["mine_code"]: s for s in snaps_of(snaps)}
+    assert (by_mine[MINE]["in_change"], by_mine[OTHER_MINE]["in_change"]) == (False, True)
+    assert (by_mine[MINE]["people"], by_mine[OTHER_MINE]["prev_people"]) == (2, 1)
+    found = alarms(only(shift_change_overcrowded), snaps, settings=settings(shift_change_total=0))
+    assert [a["mine_code"] for a in found] == [OTHER_MINE]
+
+
+def test_an_evidence_lists_the_first_50_cards_underground_and_counts_them_all():
+    crowded = crowd(60, down=at(7, 40))
+    above = [person(n, down=at(7, 40), flag=flag) for n, flag in ((61, 0), (62, 2), (63, 0))]
+    found = alarms(only(mine_overcrowded), [snapshot(at(8), crowded + above)], facts=facts(mines=[mine(limit=20)]))
+    shown = json.loads(found[0]["evidence"])
+    assert (len(shown["cards"]), shown["cards_total"]) == (50, 60)
+    assert shown["cards"] == [card(n) for n in range(1, 51)]
+
+
+def test_a_short_shift_of_a_mine_with_a_long_one_is_still_judged_for_overtime():
+    # shifts at 00:00 (20 h) and 20:00 (4 h): down at 20:00, 6 h 30 min later is 30 min over 4 h + 2 h
+    shifts = facts(shifts=[shift(0), shift(20 * 60)])
+    snaps = [snapshot(at(26, 30), [person(1, down=at(20))])]
+    found = alarms(only(overtime_underground), snaps, facts=shifts)
+    assert [(a["point_code"], a["peak"]) for a in found] == [(card(1), 2.5)]  # hours past the 4 h
+
+
+def test_positions_out_of_order_are_refused_with_what_the_pipeline_must_guarantee():
+    # the 09:00 snapshot's two rows split by the 09:05 snapshot's
+    batch = rule_input([snapshot(at(9), [person(1, down=at(8)), person(2, down=at(8))]),
+                        snapshot(at(9, 5), [person(1, down=at(8))])])
+    out_of_order = replace(batch, positions=batch.positions[[0, 2, 1]])
+    with pytest.raises(ValueError, match=r"^RYSS positions must come sorted by mine and snapshot time "
+                                         r"\(engine\.pipeline\)$"):
+        personnel.people(out_of_order)
+
+
+def test_the_batch_prepared_for_the_rules_is_reused_and_let_go_with_the_batch():
+    batch = rule_input([snapshot(at(9), [person(1, down=at(8))])])
+    prepared = personnel.people(batch)
+    assert personnel.people(batch) is prepared  # the other rules reuse it
+    del batch, prepared
+    gc.collect()
+    assert personnel._LAST == []  # not held until the next batch: a day of RYSS is millions of rows
+
+
+def test_a_batch_not_prepared_before_is_prepared_again():
+    first = rule_input([snapshot(at(9), [person(1, down=at(8))])])
+    second = rule_input([snapshot(at(9), [person(1, down=at(8)), person(2, down=at(8))])])
+    assert personnel.people(first).snaps["people"].to_list() == [1]
+    assert personnel.people(second).snaps["people"].to_list() == [2]
