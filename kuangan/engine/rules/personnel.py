@@ -213,7 +213,7 @@ def shift_in_force(frame: pl.LazyFrame, column: str, table: pl.DataFrame, keys: 
 class People:
     snaps: pl.DataFrame  # SNAPS, in mine and time order
     areas: pl.DataFrame  # mine_code, t, area_code, people (underground), leaders (of them, leader cards)
-    leaders: pl.DataFrame  # the rows of leader cards: mine_code, t, card_code, flag, time_down, time_up, area_code
+    leaders: pl.DataFrame  # the rows of leader cards underground or come up: mine_code, t, flag, time_up, area_code
     table: pl.DataFrame  # SHIFT_TABLE of the batch's mines
     shortest: int | None  # the shortest shift of those mines, in seconds (None: no snapshot)
 
@@ -267,7 +267,7 @@ def _prepare(batch: RuleInput) -> People:
         positions.lazy()
         .filter(pl.col("card_code").is_in(leader_cards) & pl.col("flag").is_in([UNDERGROUND, CAME_UP]))
         .join(leaders_on_file.lazy(), on=["mine_code", "card_code"], how="semi")
-        .select("mine_code", "card_code", "flag", "time_down", "time_up", "area_code", t="header_time")
+        .select("mine_code", "flag", "time_up", "area_code", t="header_time")
     )
     snaps, counted, leaders, table, shortest = pl.collect_all([
         snaps_lf, per_area, leader_rows, table_lf, table_lf.select((pl.col("end") - pl.col("o")).min())])
