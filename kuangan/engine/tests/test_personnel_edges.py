@@ -15,6 +15,7 @@ from kuangan.engine.rules import mine_overcrowded, overtime_underground, personn
 from .factories import MINE
 from .personnel_factories import (
     alarms,
+    area_code,
     at,
     card,
     crowd,
@@ -25,6 +26,7 @@ from .personnel_factories import (
     settings,
     shift,
     snapshot,
+    station_code,
 )
 
 pytestmark = pytest.mark.nodb
@@ -124,3 +126,36 @@ def test_a_batch_not_prepared_before_is_prepared_again():
     second = rule_input([snapshot(at(9), [person(1, down=at(8)), person(2, down=at(8))])])
     assert personnel.people(first).snaps["people"].to_list() == [1]
     assert personnel.people(second).snaps["people"].to_list() == [2]
+
+
+# --- overtime_underground ---------------------------------------------------------------------------------------
+
+
+def test_overtime_begins_after_exactly_the_shift_and_the_allowance():
+    # the 08:00 shift (8 h) and 2 h more: 18:00:00 is allowed, 18:00:01 is not
+    snaps = [snapshot(at(18), [person(1, down=at(8))]), snapshot(at(18, 0, 1), [person(1, down=at(8))])]
+    found = alarms(only(overtime_underground), snaps)
+    assert [(a["point_code"], a["start"]) for a in found] == [(card(1), at(18, 0, 1))]
+
+
+def test_a_long_shift_is_judged_by_its_own_length_not_the_shortest():
+    # shifts at 00:00 (20 h) and 20:00 (4 h): down at 00:00, 20 h 5 min and 22 h later are within 20 h + 2 h
+    shifts = facts(shifts=[shift(0), shift(20 * 60)])
+    snaps = [snapshot(t, [person(1, down=at(0))]) for t in (at(20, 5), at(22), at(22, 0, 1))]
+    found = alarms(only(overtime_underground), snaps, facts=shifts)
+    assert [(a["point_code"], a["start"]) for a in found] == [(card(1), at(22, 0, 1))]
+
+
+def test_a_card_reported_come_up_or_above_ground_is_not_overtime_underground():
+    snaps = [snapshot(at(20), [person(1, down=at(8), flag=2, up=at(19)), person(2, down=at(8), flag=0)])]
+    assert alarms(only(overtime_underground), snaps) == []
+
+
+def test_the_overtime_evidence_shows_the_person_the_shift_and_the_hours():
+    late = {**person(1, down=at(8), area=3, station=2), "name": "张三"}
+    found = alarms(only(overtime_underground), [snapshot(at(18, 0, 20), [late])])
+    assert json.loads(found[0]["evidence"]) == {
+        "card": card(1), "name": "张三", "t": "2024-06-03 18:00:20", "time_down": "2024-06-03 08:00:00",
+        "shift_start": "2024-06-03 08:00:00", "shift_hours": 8.0, "allowed_hours": 10.0,
+        "hours_underground": 10.01, "hours_over": 2.01, "area": area_code(3), "station": station_code(3, 2),
+    }
