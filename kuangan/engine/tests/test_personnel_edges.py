@@ -10,19 +10,30 @@ from dataclasses import replace
 
 import pytest
 
-from kuangan.engine.rules import mine_overcrowded, overtime_underground, personnel, shift_change_overcrowded
+from kuangan.engine.rules import (
+    mine_overcrowded,
+    overtime_underground,
+    personnel,
+    restricted_area_entry,
+    shift_change_overcrowded,
+)
 
 from .factories import MINE
 from .personnel_factories import (
+    OTHER,
+    RESTRICTED,
     alarms,
+    area,
     area_code,
     at,
     card,
     crowd,
     facts,
+    fence,
     mine,
     person,
     rule_input,
+    run,
     settings,
     shift,
     snapshot,
@@ -159,3 +170,30 @@ def test_the_overtime_evidence_shows_the_person_the_shift_and_the_hours():
         "shift_start": "2024-06-03 08:00:00", "shift_hours": 8.0, "allowed_hours": 10.0,
         "hours_underground": 10.01, "hours_over": 2.01, "area": area_code(3), "station": station_code(3, 2),
     }
+
+
+# --- restricted_area_entry --------------------------------------------------------------------------------------
+
+
+def test_the_restricted_area_evidence_shows_the_person_the_place_and_the_fences_in_force():
+    fenced = facts(areas=[area(3)], fences=[fence("旧采空区", at(0), area=3), fence("已过期", at(0), at(1), area=3)])
+    inside = {**person(1, down=at(7), area=3, station=2), "area_entered": at(8, 30), "station_reached": at(8, 40)}
+    found = alarms(only(restricted_area_entry), [snapshot(at(9), [inside])], facts=fenced)
+    assert json.loads(found[0]["evidence"]) == {
+        "card": card(1), "name": "工人1", "t": "2024-06-03 09:00:00", "area": area_code(3), "area_type": OTHER,
+        "restricted_area": False, "fences": ["旧采空区"], "area_entered": "2024-06-03 08:30:00",
+        "station": station_code(3, 2), "station_reached": "2024-06-03 08:40:00",
+    }
+
+
+def test_a_card_above_ground_with_a_restricted_area_code_has_not_entered_it():
+    restricted = facts(areas=[area(3, kind=RESTRICTED)])
+    snaps = [snapshot(at(9), [person(1, down=at(7), area=3, flag=0), person(2, down=at(7), area=3, flag=2)])]
+    assert alarms(only(restricted_area_entry), snaps, facts=restricted) == []
+
+
+def test_a_mine_with_nothing_restricted_keeps_the_rule_s_state_batch_after_batch():
+    batches = [[snapshot(at(9), [person(1, down=at(7), area=3)])], [snapshot(at(9, 5), [person(1, down=at(7))])]]
+    found, states = run(only(restricted_area_entry), batches)
+    assert found == []
+    assert set(states[restricted_area_entry.KIND]) == {"open", "evidence"}
