@@ -16,6 +16,7 @@ from kuangan.engine.rules import (
     personnel,
     restricted_area_entry,
     shift_change_overcrowded,
+    suspended_mine_activity,
 )
 
 from .factories import MINE
@@ -38,6 +39,7 @@ from .personnel_factories import (
     shift,
     snapshot,
     station_code,
+    status,
 )
 
 pytestmark = pytest.mark.nodb
@@ -197,3 +199,36 @@ def test_a_mine_with_nothing_restricted_keeps_the_rule_s_state_batch_after_batch
     found, states = run(only(restricted_area_entry), batches)
     assert found == []
     assert set(states[restricted_area_entry.KIND]) == {"open", "evidence"}
+
+
+# --- suspended_mine_activity ------------------------------------------------------------------------------------
+
+SUSPENDED_AT_NOON = facts(status=[status("producing", at(-100), at(12), suspended=False),
+                                  status("suspended_for_rectification", at(12))])
+
+
+def test_each_crowded_area_of_a_suspended_mine_shows_its_most_crowded_snapshot_and_its_own_cards():
+    # from 12:00:00 exactly the mine is suspended; area 6 has 11 then 13 people, area 7 has 11 then 12
+    snaps = [snapshot(at(12), crowd(11, area=6, down=at(11)) + crowd(11, first=100, area=7, down=at(11))),
+             snapshot(at(12, 5), crowd(13, area=6, down=at(11)) + crowd(12, first=100, area=7, down=at(11)))]
+    found = alarms(only(suspended_mine_activity), snaps, facts=SUSPENDED_AT_NOON)
+    assert [(a["point_code"], a["start"], a["peak"]) for a in found] == [
+        (area_code(6), at(12), 13.0), (area_code(7), at(12), 12.0)]
+    assert json.loads(found[0]["evidence"]) == {
+        "area": area_code(6), "t": "2024-06-03 12:05:00", "status": "suspended_for_rectification",
+        "status_since": "2024-06-03 12:00:00", "people": 13, "limit": 10,
+        "cards": [card(n) for n in range(1, 14)], "cards_total": 13,
+    }
+    assert json.loads(found[1]["evidence"])["cards"] == [card(n) for n in range(100, 112)]
+
+
+def test_a_status_not_known_to_be_suspended_is_not_suspended():
+    unknown = facts(status=[{**status("suspended_for_rectification", at(0)), "suspended": None}])
+    assert alarms(only(suspended_mine_activity), [snapshot(at(9), crowd(11, down=at(8)))], facts=unknown) == []
+
+
+def test_a_batch_of_a_mine_never_suspended_keeps_the_rule_s_state_batch_after_batch():
+    batches = [[snapshot(at(9), crowd(11, down=at(8)))], [snapshot(at(9, 5), crowd(11, down=at(8)))]]
+    found, states = run(only(suspended_mine_activity), batches)
+    assert found == []
+    assert set(states[suspended_mine_activity.KIND]) == {"open", "evidence"}
