@@ -232,3 +232,51 @@ def test_a_batch_of_a_mine_never_suspended_keeps_the_rule_s_state_batch_after_ba
     found, states = run(only(suspended_mine_activity), batches)
     assert found == []
     assert set(states[suspended_mine_activity.KIND]) == {"open", "evidence"}
+
+
+# --- shift_change_overcrowded -----------------------------------------------------------------------------------
+
+NIGHT_LEFT = person(90, down=at(4))  # of the 08:00 shift, down exactly at its lower bound
+
+
+def change_at(t, coming: int, *, first: int = 1, down=None, mine=MINE):
+    """A snapshot at `t` during the 16:00 change: NIGHT_LEFT still down and `coming` of the 16:00 shift."""
+    crew = [person(first + i, down=down or at(15), mine=mine) for i in range(coming)]
+    return snapshot(t, [{**NIGHT_LEFT, "mine_code": mine, "card_code": card(90, mine)}, *crew], mine=mine)
+
+
+def test_the_shift_change_evidence_is_its_worst_snapshot_over_the_total_first_then_the_longest():
+    # over 3 outside the faces at 15:10 (10 min) and 15:20 (20 min); 2 h 5 min long at 17:05 but under the total
+    snaps = [change_at(at(15, 10), 3), change_at(at(15, 20), 4), change_at(at(17, 5), 1),
+             snapshot(at(17, 10), crowd(4, down=at(15)))]
+    found = alarms(only(shift_change_overcrowded), snaps, settings=settings(shift_change_total=3))
+    assert [(a["start"], a["end"], a["peak"]) for a in found] == [(at(15, 10), at(17, 10), 5.0)]
+    assert json.loads(found[0]["evidence"]) == {
+        "t": "2024-06-03 15:20:00", "previous_shift": "2024-06-03 08:00:00", "next_shift": "2024-06-03 16:00:00",
+        "change_start": "2024-06-03 15:00:00", "duration_s": 1200.0, "outside_faces": 5, "people": 5,
+        "total_limit": 3, "max_duration_s": 7200, "over_total": True, "too_long": False,
+        "previous_shift_cards": [card(90)], "previous_shift_people": 1,
+    }
+
+
+def test_the_previous_shift_s_cards_are_those_down_from_its_lower_bound_to_the_next_one_s():
+    # down at 12:00:00 is of the 16:00 shift: not listed with the 08:00 shift's people
+    snaps = [change_at(at(15, 10), 3, down=at(12))]
+    found = alarms(only(shift_change_overcrowded), snaps, settings=settings(shift_change_total=3))
+    shown = json.loads(found[0]["evidence"])
+    assert (shown["previous_shift_cards"], shown["change_start"]) == ([card(90)], "2024-06-03 12:00:00")
+
+
+def test_a_change_s_start_is_its_own_mine_s_and_shift_s_first_person_down():
+    # our 16:00 shift began coming down at 14:00: 2 h 5 min at 16:05, too long; the other mine's at 15:30
+    ours = [change_at(t, 1, down=at(14)) for t in (at(15, 55), at(16, 5))]
+    other = [change_at(t, 1, down=at(15, 30), mine=OTHER_MINE) for t in (at(15, 55), at(16, 5))]
+    found = alarms(only(shift_change_overcrowded), ours + other)
+    assert [(a["mine_code"], a["start"]) for a in found] == [(MINE, at(16, 5))]
+
+
+def test_each_shift_change_of_a_batch_starts_from_its_own_first_person_down():
+    # the 08:00 change (from 07:30, P = the 00:00 shift) and the 16:00 change (from 15:30), each 40 min
+    morning = [snapshot(t, [person(80, down=at(-1)), person(1, down=at(7, 30))]) for t in (at(7, 50), at(8, 10))]
+    evening = [snapshot(t, [person(2, down=at(6)), person(3, down=at(15, 30))]) for t in (at(15, 50), at(16, 10))]
+    assert alarms(only(shift_change_overcrowded), morning + evening) == []
