@@ -7,16 +7,19 @@ from __future__ import annotations
 import gc
 import json
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
 from kuangan.engine.rules import (
     mine_overcrowded,
+    no_leader_on_shift,
     overtime_underground,
     personnel,
     restricted_area_entry,
     shift_change_overcrowded,
     suspended_mine_activity,
+    uncertified_special_operator,
 )
 
 from .factories import MINE
@@ -29,9 +32,12 @@ from .personnel_factories import (
     at,
     card,
     crowd,
+    every,
     facts,
     fence,
+    leader,
     mine,
+    operator,
     person,
     rule_input,
     run,
@@ -280,3 +286,34 @@ def test_each_shift_change_of_a_batch_starts_from_its_own_first_person_down():
     morning = [snapshot(t, [person(80, down=at(-1)), person(1, down=at(7, 30))]) for t in (at(7, 50), at(8, 10))]
     evening = [snapshot(t, [person(2, down=at(6)), person(3, down=at(15, 30))]) for t in (at(15, 50), at(16, 10))]
     assert alarms(only(shift_change_overcrowded), morning + evening) == []
+
+
+# --- uncertified_special_operator and no_leader_on_shift --------------------------------------------------------
+
+
+def certified(*certificates: tuple[date | None, date | None], on_file: bool | None = True):
+    return facts(mines=[{**mine(certificates=True), "certificates_on_file": on_file}],
+                 operators=[operator(7, issued, expires) for issued, expires in certificates])
+
+
+def test_a_certificate_is_valid_from_the_day_it_is_issued_and_without_an_expiry_never_expires():
+    down = [snapshot(at(9), [person(7, down=at(8))])]
+    assert alarms(only(uncertified_special_operator), down, facts=certified((date(2024, 6, 3), None))) == []
+    assert alarms(only(uncertified_special_operator), down, facts=certified((None, date(2024, 6, 3)))) == []
+    assert len(alarms(only(uncertified_special_operator), down, facts=certified((date(2024, 6, 4), None)))) == 1
+
+
+def test_an_operator_above_ground_or_at_a_mine_whose_certificates_are_not_known_to_be_on_file_is_not_judged():
+    above = [snapshot(at(9), [person(7, down=at(8), flag=0)])]
+    assert alarms(only(uncertified_special_operator), above, facts=certified((None, None))) == []
+    down = [snapshot(at(9), [person(7, down=at(8))])]
+    assert alarms(only(uncertified_special_operator), down, facts=certified((None, None), on_file=None)) == []
+    found, states = run(only(uncertified_special_operator), [down, [snapshot(at(9, 5), [person(7, down=at(8))])]])
+    assert found == [] and set(states[uncertified_special_operator.KIND]) == {"open", "evidence"}
+
+
+def test_a_shift_without_a_leader_lists_the_first_50_of_a_longer_roster_and_counts_it_all():
+    roster = facts(leaders=[leader(n) for n in range(900, 960)])
+    snaps = every(at(7, 50), at(10, 5), [person(1, down=at(7, 45))])
+    [shown] = [json.loads(a["evidence"]) for a in alarms(only(no_leader_on_shift), snaps, facts=roster)]
+    assert (shown["roster"], shown["roster_total"]) == ([card(n) for n in range(900, 950)], 60)
