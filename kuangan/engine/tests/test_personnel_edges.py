@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 
 from kuangan.engine.rules import (
+    face_overcrowded,
     mine_overcrowded,
     no_leader_on_shift,
     overtime_underground,
@@ -317,3 +318,45 @@ def test_a_shift_without_a_leader_lists_the_first_50_of_a_longer_roster_and_coun
     snaps = every(at(7, 50), at(10, 5), [person(1, down=at(7, 45))])
     [shown] = [json.loads(a["evidence"]) for a in alarms(only(no_leader_on_shift), snaps, facts=roster)]
     assert (shown["roster"], shown["roster_total"]) == ([card(n) for n in range(900, 950)], 60)
+
+
+# --- mine_overcrowded and face_overcrowded ----------------------------------------------------------------------
+
+
+def test_the_mine_overcrowded_evidence_is_its_most_crowded_snapshot_with_the_limit_and_where_it_comes_from():
+    limit = facts(mines=[mine(limit=20, capacity=120.0, severe=True)])
+    snaps = [snapshot(at(9), crowd(21, down=at(7, 50))), snapshot(at(9, 5), crowd(25, down=at(7, 50)))]
+    shown = json.loads(alarms(only(mine_overcrowded), snaps, facts=limit)[0]["evidence"])
+    assert {k: v for k, v in shown.items() if k != "cards"} == {
+        "t": "2024-06-03 09:05:00", "people": 25, "limit": 20, "limit_source": "mine_limit", "capacity": 120.0,
+        "disaster_severe": True, "cards_total": 25}
+
+
+def test_a_mine_taken_out_of_the_registry_ends_its_overcrowding_at_its_next_snapshot():
+    crowded = [snapshot(at(9), crowd(21, down=at(7, 50)))]
+    opened, states = run(only(mine_overcrowded), [crowded], facts=facts(mines=[mine(limit=20)]))
+    assert [(a["start"], a["end"]) for a in opened] == [(at(9), None)]
+    ended, _ = run(only(mine_overcrowded), [[snapshot(at(9, 5), crowd(21, down=at(7, 50)))]], facts=facts(),
+                   states=states)
+    assert [(a["start"], a["end"]) for a in ended] == [(at(9), at(9, 5))]
+
+
+def test_a_face_s_evidence_is_its_major_snapshot_before_one_with_more_people_and_else_its_most_crowded():
+    face = facts(areas=[area(1, face=True, face_limit=20)], leaders=[leader(n) for n in range(900, 904)])
+    major = crowd(24, down=at(7, 50))  # 24 workers: 20 % over
+    more_people = crowd(22, down=at(7, 50)) + [person(n, down=at(8)) for n in range(900, 904)]  # 26, 22 workers
+    snaps = [snapshot(at(9), crowd(21, down=at(7, 50))), snapshot(at(9, 5), major), snapshot(at(9, 10), more_people)]
+    shown = json.loads(alarms(only(face_overcrowded), snaps, facts=face)[0]["evidence"])
+    assert (shown["t"], shown["people"], shown["major"]) == ("2024-06-03 09:05:00", 24, True)
+    minor = [snapshot(at(9), crowd(21, down=at(7, 50))), snapshot(at(9, 5), crowd(22, down=at(7, 50)))]
+    shown = json.loads(alarms(only(face_overcrowded), minor, facts=face)[0]["evidence"])
+    assert (shown["t"], shown["people"], shown["major"]) == ("2024-06-03 09:05:00", 22, False)
+
+
+def test_a_maintenance_shift_without_a_maintenance_limit_uses_the_face_s_production_limit():
+    no_maintenance_limit = facts(areas=[area(1, face=True, face_limit=20)],
+                                 shifts=[shift(0, maintenance=True), shift(480), shift(960)])
+    night = [snapshot(at(2), crowd(21, down=at(0, 10)))]
+    [alarm] = alarms(only(face_overcrowded), night, facts=no_maintenance_limit)
+    shown = json.loads(alarm["evidence"])
+    assert (shown["shift"], shown["face_limit"], shown["people"]) == ("maintenance", 20, 21)
