@@ -374,3 +374,30 @@ def test_each_crowded_area_s_evidence_shows_its_limits_their_sources_and_its_own
     assert (roadway["area"], roadway["face_limit_source"], roadway["headcount"], roadway["over"]) == (
         area_code(2), None, 10, ["headcount"])
     assert roadway["cards"] == [card(n) for n in range(100, 111)]
+
+
+LEADERS = facts(leaders=[leader(900)])
+WORKERS = [person(n, down=at(7, 45)) for n in range(1, 4)]
+
+
+def no_leader_alarms(batches):
+    return [(a["start"], a["end"]) for a in run(only(no_leader_on_shift), batches, facts=LEADERS)[0]]
+
+
+def test_a_leader_seen_only_in_the_shift_s_first_snapshot_covers_the_shift():
+    snaps = [*every(at(7, 50), at(7, 55), WORKERS), snapshot(at(8), [*WORKERS, person(900, down=at(7, 50))]),
+             *every(at(8, 5), at(10, 30), WORKERS)]
+    assert no_leader_alarms([snaps]) == []
+
+
+def test_a_leader_come_up_at_the_shift_s_start_covers_it_and_one_come_up_before_does_not():
+    came_up_at_start = person(900, down=at(6), flag=2, up=at(8))
+    assert no_leader_alarms([every(at(8), at(10, 30), [*WORKERS, came_up_at_start])]) == []
+    came_up_before = person(900, down=at(6), flag=2, up=at(7, 59))
+    assert no_leader_alarms([every(at(8), at(10, 30), [*WORKERS, came_up_before])]) == [(at(10), None)]
+
+
+def test_a_leader_of_the_shift_before_in_an_earlier_batch_does_not_cover_the_next_shift():
+    night = every(at(7, 30), at(7, 55), [*WORKERS, person(900, down=at(0))])
+    day = every(at(8), at(10, 30), WORKERS)
+    assert no_leader_alarms([night, day]) == [(at(10), None)]
