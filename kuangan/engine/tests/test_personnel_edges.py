@@ -401,3 +401,16 @@ def test_a_leader_of_the_shift_before_in_an_earlier_batch_does_not_cover_the_nex
     night = every(at(7, 30), at(7, 55), [*WORKERS, person(900, down=at(0))])
     day = every(at(8), at(10, 30), WORKERS)
     assert no_leader_alarms([night, day]) == [(at(10), None)]
+
+
+def test_the_uncertified_evidence_shows_the_certificates_on_file_and_why_none_is_valid():
+    on_file = facts(mines=[mine(certificates=True)],
+                    operators=[operator(7, date(2024, 6, 10)), operator(8, None, date(2024, 6, 1))])
+    seven = {**person(7, down=at(8), area=3, station=2), "name": "李四"}
+    found = alarms(only(uncertified_special_operator), [snapshot(at(9), [seven, person(8, down=at(8))])],
+                   facts=on_file)
+    shown = [json.loads(a["evidence"]) for a in found]
+    assert shown[0] == {"card": card(7), "name": "李四", "t": "2024-06-03 09:00:00", "date": "2024-06-03",
+                        "certificates": ["2024-06-10~"], "problem": "not_yet_valid", "area": area_code(3),
+                        "station": station_code(3, 2)}
+    assert (shown[1]["certificates"], shown[1]["problem"]) == (["?~2024-06-01"], "expired")
