@@ -414,3 +414,20 @@ def test_the_uncertified_evidence_shows_the_certificates_on_file_and_why_none_is
                         "certificates": ["2024-06-10~"], "problem": "not_yet_valid", "area": area_code(3),
                         "station": station_code(3, 2)}
     assert (shown[1]["certificates"], shown[1]["problem"]) == (["?~2024-06-01"], "expired")
+
+
+def test_the_no_leader_evidence_shows_the_most_crowded_snapshot_the_shift_and_who_claimed_to_lead():
+    claimants = [person(n, down=at(7, 45), leader_flag=True) for n in range(100, 155)]  # 55, off the roster
+    snaps = [*every(at(8), at(10), WORKERS), snapshot(at(10, 5), [*WORKERS, *claimants]),
+             snapshot(at(10, 10), WORKERS)]
+    [alarm] = run(only(no_leader_on_shift), [snaps], facts=LEADERS)[0]
+    assert json.loads(alarm["evidence"]) == {
+        "t": "2024-06-03 10:05:00", "shift_start": "2024-06-03 08:00:00", "shift_end": "2024-06-03 16:00:00",
+        "grace_s": 7200, "people": 58, "covered_since": "2024-06-03 08:00:00", "roster": [card(900)],
+        "roster_total": 1, "flagged_off_roster": [card(n) for n in range(100, 150)]}
+
+
+def test_one_person_underground_without_a_leader_is_a_shift_without_a_leader():
+    assert no_leader_alarms([every(at(8), at(10, 5), WORKERS[:1])]) == [(at(10), None)]
+    [alarm] = run(only(no_leader_on_shift), [every(at(8), at(10, 5), WORKERS)], facts=LEADERS)[0]
+    assert json.loads(alarm["evidence"])["flagged_off_roster"] == []
