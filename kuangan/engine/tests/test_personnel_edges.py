@@ -363,14 +363,14 @@ def test_a_maintenance_shift_without_a_maintenance_limit_uses_the_face_s_product
 
 
 def test_each_crowded_area_s_evidence_shows_its_limits_their_sources_and_its_own_cards():
-    limits = facts(areas=[area(1, face=True, face_limit=20), area(2, headcount=10)])
-    snaps = [snapshot(at(9), crowd(21, down=at(7, 50)) + crowd(11, first=100, area=2, down=at(7, 50)))]
+    limits = facts(areas=[area(1, face=True, face_limit=30), area(2, headcount=10)])
+    snaps = [snapshot(at(9), crowd(31, down=at(7, 50)) + crowd(11, first=100, area=2, down=at(7, 50)))]
     face, roadway = (json.loads(a["evidence"]) for a in alarms(only(face_overcrowded), snaps, facts=limits))
     assert face == {
-        "area": area_code(1), "declared_as": "face", "t": "2024-06-03 09:00:00", "people": 21, "non_leaders": 21,
-        "leaders": 0, "shift": "production", "face_limit": 20, "face_limit_source": "staffing_limit",
-        "headcount": None, "headcount_source": "RYQY", "over": ["face_limit"], "over_share": 0.05, "major": False,
-        "item": None, "cards": [card(n) for n in range(1, 22)], "cards_total": 21}
+        "area": area_code(1), "declared_as": "face", "t": "2024-06-03 09:00:00", "people": 31, "non_leaders": 31,
+        "leaders": 0, "shift": "production", "face_limit": 30, "face_limit_source": "staffing_limit",
+        "headcount": None, "headcount_source": "RYQY", "over": ["face_limit"], "over_share": 0.0333,
+        "major": False, "item": None, "cards": [card(n) for n in range(1, 32)], "cards_total": 31}
     assert (roadway["area"], roadway["face_limit_source"], roadway["headcount"], roadway["over"]) == (
         area_code(2), None, 10, ["headcount"])
     assert roadway["cards"] == [card(n) for n in range(100, 111)]
