@@ -431,3 +431,15 @@ def test_one_person_underground_without_a_leader_is_a_shift_without_a_leader():
     assert no_leader_alarms([every(at(8), at(10, 5), WORKERS[:1])]) == [(at(10), None)]
     [alarm] = run(only(no_leader_on_shift), [every(at(8), at(10, 5), WORKERS)], facts=LEADERS)[0]
     assert json.loads(alarm["evidence"])["flagged_off_roster"] == []
+
+
+def test_a_mine_without_leader_cards_on_its_roster_shows_an_empty_roster():
+    [alarm] = run(only(no_leader_on_shift), [every(at(8), at(10, 5), WORKERS)], facts=facts())[0]
+    shown = json.loads(alarm["evidence"])
+    assert (shown["roster"], shown["roster_total"]) == ([], 0)
+
+
+def test_a_batch_of_an_empty_snapshot_ends_an_overcrowding_as_everyone_left():
+    batches = [[snapshot(at(9), crowd(21, down=at(7, 50)))], [snapshot(at(9, 5), [])]]
+    found, _ = run(only(mine_overcrowded), batches, facts=facts(mines=[mine(limit=20)]))
+    assert [(a["start"], a["end"]) for a in found] == [(at(9), at(9, 5))]
