@@ -27,6 +27,7 @@ from kuangan.engine.settings import PersonnelSettings, Settings
 from .factories import MINE, frame
 
 T0 = datetime(2024, 6, 3)  # a midnight: 三八制 shifts start at T0, T0 + 8 h, T0 + 16 h
+OTHER_MINE = "141129000002"
 NORMAL, SOS = "正常", "求救"
 OTHER, RESTRICTED = "其它区域", "限制区域"
 
@@ -141,6 +142,11 @@ def settings(**personnel: Any) -> Settings:
 
 
 # --- running the rules ----------------------------------------------------------------------------------------
+
+
+def only(module: Any) -> list[tuple[str, Any]]:
+    """One rule, as `run` and `alarms` take their rules."""
+    return [(module.KIND, module)]
 
 
 def rule_input(snapshots: Sequence[Snapshot], facts: Facts | None = None, settings: Settings | None = None

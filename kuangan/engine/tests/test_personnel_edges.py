@@ -26,6 +26,7 @@ from kuangan.engine.rules import (
 from .factories import MINE
 from .personnel_factories import (
     OTHER,
+    OTHER_MINE,
     RESTRICTED,
     alarms,
     area,
@@ -38,6 +39,7 @@ from .personnel_factories import (
     fence,
     leader,
     mine,
+    only,
     operator,
     person,
     rule_input,
@@ -50,13 +52,6 @@ from .personnel_factories import (
 )
 
 pytestmark = pytest.mark.nodb
-
-OTHER_MINE = "141129000002"
-
-
-def only(module):
-    return [(module.KIND, module)]
-
 
 def snaps_of(snapshots, **kw) -> list[dict]:
     cols = ["mine_code", "t", "people", "outside", "shift_start", "in_change", "prev_shift", "next_shift",

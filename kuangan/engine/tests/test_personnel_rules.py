@@ -27,6 +27,7 @@ from kuangan.engine.schema import EPISODES
 
 from .factories import MINE
 from .personnel_factories import (
+    OTHER_MINE,
     RESTRICTED,
     SOS,
     T0,
@@ -43,6 +44,7 @@ from .personnel_factories import (
     leader,
     mine,
     one_by_one,
+    only,
     operator,
     person,
     rule_input,
@@ -55,13 +57,6 @@ from .personnel_factories import (
 from .personnel_factories import settings as personnel_settings
 
 pytestmark = pytest.mark.nodb
-
-OTHER_MINE = "141129000002"
-
-
-def only(module):
-    return [(module.KIND, module)]
-
 
 def found(module, snapshots, **kw):
     """(point, start, end, peak) of the rule's alarms over the snapshots as one batch."""
