@@ -1,6 +1,8 @@
-"""The personnel rules' shared preparation (engine.rules.personnel) at its edges: the shift boundaries to
-the second, a shift change's counts at their bounds, an empty snapshot, two mines with snapshots at the same
-time, the cards an evidence lists, the shortest shift, positions out of order, and the batch prepared once."""
+"""The personnel rules at the edges their day-by-day tests (test_personnel_rules.py) pass by. The shared
+preparation (engine.rules.personnel): the shift boundaries to the second, a shift change's counts at their
+bounds, an empty snapshot, two mines with snapshots at the same time, the cards an evidence lists, the shortest
+shift, positions out of order, the batch prepared once. Each rule: its whole evidence and the snapshot it
+shows, its limits to the second, cards above ground, and a registry that changes between batches."""
 
 from __future__ import annotations
 
