@@ -15,13 +15,11 @@ from kuangan.engine.settings import DEFAULT_LATENESS, Settings
 
 from .factories import CH4, METHANE_FACE, MINE, at, batch, code, readings
 from .lead_factories import OUTPUT, Records, count, counter_definition, facts, inputs
+from .personnel_factories import OTHER_MINE, crowd, mine, rule_input, run, snapshot
 from .personnel_factories import at as hour
-from .personnel_factories import crowd, mine, rule_input, run, snapshot
 from .personnel_factories import facts as personnel_facts
 
 pytestmark = pytest.mark.nodb
-
-OTHER_MINE = "141129000002"
 
 
 def test_without_a_cdss_lateness_a_silence_does_not_break_a_stuck_run():

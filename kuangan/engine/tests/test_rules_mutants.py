@@ -40,11 +40,10 @@ from .factories import (
     readings,
     report,
 )
-from .personnel_factories import facts, shift
+from .personnel_factories import OTHER_MINE, facts, shift
 
 pytestmark = pytest.mark.nodb
 
-OTHER_MINE = "141129000002"
 H = 3600
 
 
