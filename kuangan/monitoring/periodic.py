@@ -6,7 +6,7 @@ is judged here on what it signed. Idempotent: a flagged month is the same lead e
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -16,6 +16,7 @@ from kuangan.core.actor import Actor
 from kuangan.core.choices import Via
 from kuangan.core.clock import SHANGHAI, local
 from kuangan.engine.schema import EPISODES
+from kuangan.hazards.rules import day_start, next_month
 from kuangan.registry.models import Mine, ProductionReturn
 
 from . import leads, rules
@@ -24,11 +25,7 @@ from .configuration import personnel_settings
 
 
 def _month_start(month: date) -> datetime:
-    return local(datetime.combine(month, time(), tzinfo=SHANGHAI))
-
-
-def _next_month(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return local(day_start(month))
 
 
 def over_capacity_from_returns(at: datetime) -> dict[str, int]:
@@ -47,7 +44,7 @@ def over_capacity_from_returns(at: datetime) -> dict[str, int]:
                                          year_share=settings.capacity_year_share):
             rows.append({
                 "mine_code": mine.code, "point_code": None, "kind": LeadKind.OVER_CAPACITY.value,
-                "start": _month_start(flag.month), "end": _month_start(_next_month(flag.month)),
+                "start": _month_start(flag.month), "end": _month_start(next_month(flag.month)),
                 "peak": float(flag.year_tonnes if flag.year_over else flag.tonnes), "void": False,
                 "evidence": json.dumps({
                     "source": "production_return", "month": f"{flag.month:%Y-%m}", "tonnes": float(flag.tonnes),

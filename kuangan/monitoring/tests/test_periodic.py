@@ -47,11 +47,22 @@ def test_the_tick_raises_one_lead_for_the_county_and_a_second_tick_changes_nothi
     with django_capture_on_commit_callbacks(execute=True):
         assert over_capacity_from_returns(AT) == {"over-capacity leads from returns": 1}
     lead = Lead.objects.get()
-    assert (lead.kind, lead.subject, lead.peak, clock.local(lead.start)) == (
-        LeadKind.OVER_CAPACITY, "", 95_000.0, datetime(2024, 6, 1))  # noqa: DTZ001
+    assert (lead.kind, lead.subject, lead.peak, clock.local(lead.start), clock.local(lead.end)) == (
+        LeadKind.OVER_CAPACITY, "", 95_000.0, datetime(2024, 6, 1), datetime(2024, 7, 1))  # noqa: DTZ001
     assert (lead.evidence["month"], lead.evidence["source"], round(lead.evidence["month_share"], 4)) == (
         "2024-06", "production_return", 0.1056)
     told = set(Notification.objects.filter(url=lead.get_absolute_url()).values_list("recipient__username", flat=True))
     assert "inspector" in told and "mine_head" not in told
     assert over_capacity_from_returns(AT) == {"over-capacity leads from returns": 0}
     assert Lead.objects.count() == 1 and lead.transitions.count() == 1
+
+
+def test_a_december_over_capacity_lead_ends_on_the_first_of_january(world, django_capture_on_commit_callbacks):
+    ProductionReturn.objects.create(mine=world.a1, month=date(2024, 12, 1), tonnes=Decimal(95_000),
+                                    signed_by=world.mine_head, signed_at=AT)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert over_capacity_from_returns(datetime(2025, 1, 3, 2, 0, tzinfo=clock.SHANGHAI)) == {
+            "over-capacity leads from returns": 1}
+    lead = Lead.objects.get()
+    assert (clock.local(lead.start), clock.local(lead.end)) == (
+        datetime(2024, 12, 1), datetime(2025, 1, 1))  # noqa: DTZ001
